@@ -1,0 +1,35 @@
+using System.Globalization;
+
+namespace Xmc.Training.Config;
+
+/// <summary>Parses sizes such as <c>12GiB</c>, <c>512MiB</c>, <c>1.5GB</c> or a plain byte count.</summary>
+public static class ByteSize
+{
+    /// <summary>Bytes in <paramref name="text"/>; binary (KiB, MiB, GiB, TiB) and decimal (KB, MB, GB, TB) units.</summary>
+    public static long Parse(string text)
+    {
+        var t = text.Trim();
+        (string Suffix, double Factor)[] units =
+        [
+            ("KiB", 1L << 10), ("MiB", 1L << 20), ("GiB", 1L << 30), ("TiB", 1L << 40),
+            ("KB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12), ("B", 1),
+        ];
+        foreach (var (suffix, factor) in units)
+        {
+            if (t.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
+            {
+                return Scale(t[..^suffix.Length], factor, text);
+            }
+        }
+        return Scale(t, 1, text);
+    }
+
+    private static long Scale(string number, double factor, string original)
+    {
+        if (!double.TryParse(number.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || v < 0 || !double.IsFinite(v))
+        {
+            throw new FormatException($"'{original}' is not a size: use e.g. 12GiB, 512MiB or a byte count");
+        }
+        return checked((long)(v * factor));
+    }
+}

@@ -1,0 +1,161 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Xmc.Training.Config;
+
+/// <summary>A config that cannot be used: the message names the file or override and the field.</summary>
+public sealed class ConfigException(string message) : Exception(message);
+
+/// <summary>Reads a <see cref="TrainConfig"/> from JSON and applies <c>section.field=value</c> overrides.</summary>
+public static class ConfigLoader
+{
+    /// <summary>Loads <paramref name="path"/> (or the defaults when null) and applies the overrides in order.</summary>
+    public static TrainConfig Load(string? path, IEnumerable<string> overrides)
+    {
+        var config = path is null ? new TrainConfig() : ReadFile(path);
+        foreach (var o in overrides)
+        {
+            Apply(config, o);
+        }
+        Validate(config);
+        return config;
+    }
+
+    /// <summary>Parses a JSON config file.</summary>
+    public static TrainConfig ReadFile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new ConfigException($"{path}: config file not found");
+        }
+        try
+        {
+            using var stream = File.OpenRead(path);
+            return JsonSerializer.Deserialize(stream, ConfigJsonContext.Default.TrainConfig)
+                ?? throw new ConfigException($"{path}: the file holds JSON null, expected an object");
+        }
+        catch (JsonException e)
+        {
+            var where = e.LineNumber is long line ? $":{line + 1}:{(e.BytePositionInLine ?? 0) + 1}" : "";
+            throw new ConfigException($"{path}{where}: {e.Message}");
+        }
+    }
+
+    /// <summary>The config as indented JSON (saved beside every run so it can be repeated).</summary>
+    public static string ToJson(TrainConfig config) => JsonSerializer.Serialize(config, ConfigJsonContext.Default.TrainConfig);
+
+    /// <summary>Applies one <c>section.field=value</c> override (names in camelCase, as in the JSON file). The value
+    /// is read as a JSON literal (number, true/false, null, "string") or, failing that, as a bare string.</summary>
+    public static void Apply(TrainConfig config, string assignment)
+    {
+        int eq = assignment.IndexOf('=', StringComparison.Ordinal);
+        var path = eq <= 0 ? [] : assignment[..eq].Trim().Split('.');
+        var root = JsonSerializer.SerializeToNode(config, ConfigJsonContext.Default.TrainConfig)!.AsObject();
+        if (path.Length != 2)
+        {
+            throw new ConfigException($"override '{assignment}': expected section.field=value, e.g. optim.batchSize=128; sections: {string.Join(", ", root.Select(p => p.Key))}");
+        }
+        var section = Find(root, path[0], assignment, "section").AsObject();
+        var fieldName = FindName(section, path[1], assignment, $"field of {path[0]}");
+        section[fieldName] = Literal(assignment[(eq + 1)..].Trim());
+        try
+        {
+            var updated = root.Deserialize(ConfigJsonContext.Default.TrainConfig)!;
+            config.Data = updated.Data;
+            config.Model = updated.Model;
+            config.Optim = updated.Optim;
+            config.Dst = updated.Dst;
+            config.Run = updated.Run;
+        }
+        catch (JsonException e)
+        {
+            throw new ConfigException($"override '{assignment}': the value does not fit field {path[0]}.{fieldName} ({e.Message})");
+        }
+    }
+
+    private static JsonNode Find(JsonObject obj, string name, string assignment, string what)
+        => obj[FindName(obj, name, assignment, what)]!;
+
+    private static string FindName(JsonObject obj, string name, string assignment, string what)
+    {
+        foreach (var p in obj)
+        {
+            if (string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return p.Key;
+            }
+        }
+        throw new ConfigException($"override '{assignment}': '{name}' is not a {what}; valid: {string.Join(", ", obj.Select(p => p.Key))}");
+    }
+
+    private static JsonNode? Literal(string text)
+    {
+        if (text.Length == 0)
+        {
+            return null;
+        }
+        try
+        {
+            return JsonNode.Parse(text.Replace("_", "", StringComparison.Ordinal) is var t && double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _) ? t : text);
+        }
+        catch (JsonException)
+        {
+            return JsonValue.Create(text);
+        }
+    }
+
+    /// <summary>Rejects impossible configs with a message naming the field.</summary>
+    public static void Validate(TrainConfig c)
+    {
+        void Require(bool ok, string field, string why)
+        {
+            if (!ok)
+            {
+                throw new ConfigException($"config field {field}: {why}");
+            }
+        }
+        Require(c.Model.Encoder is "bow" or "bert", "model.encoder", $"'{c.Model.Encoder}' is not one of bow, bert");
+        Require(c.Model.Head is "fanin" or "dense" or "masked", "model.head", $"'{c.Model.Head}' is not one of fanin, dense, masked");
+        Require(c.Model.HeadDType is "float32" or "bfloat16", "model.headDType", $"'{c.Model.HeadDType}' is not one of float32, bfloat16");
+        Require(c.Model.Hidden > 0, "model.hidden", "must be > 0");
+        Require(c.Model.Intermediate >= 0, "model.intermediate", "must be ≥ 0 (0 = no intermediate layer)");
+        Require(c.Model.FanIn > 0, "model.fanIn", "must be > 0");
+        int width = c.Model.Intermediate > 0 ? c.Model.Intermediate : c.Model.Hidden;
+        Require(c.Model.FanIn <= width, "model.fanIn", $"{c.Model.FanIn} inputs per label cannot be chosen from a layer input of width {width}");
+        Require(c.Model.LabelChunk >= 0, "model.labelChunk", "must be ≥ 0 (0 = automatic)");
+        Require(c.Optim.Optimizer is "adamw" or "adam" or "sgd", "optim.optimizer", $"'{c.Optim.Optimizer}' is not one of adamw, adam, sgd");
+        Require(c.Optim.EncoderLr > 0 && double.IsFinite(c.Optim.EncoderLr), "optim.encoderLr", "must be a positive number");
+        Require(c.Optim.HeadLr > 0 && double.IsFinite(c.Optim.HeadLr), "optim.headLr", "must be a positive number");
+        Require(c.Optim.WeightDecay >= 0, "optim.weightDecay", "must be ≥ 0");
+        Require(c.Optim.Warmup is >= 0 and < 1, "optim.warmup", "must be in [0, 1)");
+        Require(c.Optim.Schedule is "linear" or "cosine" or "constant", "optim.schedule", $"'{c.Optim.Schedule}' is not one of linear, cosine, constant");
+        Require(c.Optim.BatchSize > 0, "optim.batchSize", "must be > 0");
+        Require(c.Optim.Epochs > 0, "optim.epochs", "must be > 0");
+        Require(c.Dst.Algorithm is "set" or "none", "dst.algorithm", $"'{c.Dst.Algorithm}' is not one of set, none");
+        Require(c.Dst.UpdateEvery > 0, "dst.updateEvery", "must be > 0");
+        Require(c.Dst.PruneFraction is >= 0 and < 1, "dst.pruneFraction", "must be in [0, 1)");
+        Require(c.Dst.StopAt is >= 0 and <= 1, "dst.stopAt", "must be in [0, 1]");
+        Require(c.Data.SyntheticPoints > 0 && c.Data.SyntheticLabels > 0 && c.Data.SyntheticFeatures > 0, "data.synthetic*", "sizes must be > 0");
+        Require(c.Run.EvalEvery >= 0, "run.evalEvery", "must be ≥ 0");
+        Require(c.Run.CheckpointEvery >= 0, "run.checkpointEvery", "must be ≥ 0");
+        try
+        {
+            Xmc.Engine.Device.Parse(c.Run.Device);
+        }
+        catch (FormatException e)
+        {
+            throw new ConfigException($"config field run.device: {e.Message}");
+        }
+        if (c.Run.DeviceMemoryLimit is not null)
+        {
+            try
+            {
+                ByteSize.Parse(c.Run.DeviceMemoryLimit);
+            }
+            catch (FormatException e)
+            {
+                throw new ConfigException($"config field run.deviceMemoryLimit: {e.Message}");
+            }
+        }
+    }
+}

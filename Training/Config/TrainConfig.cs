@@ -1,0 +1,148 @@
+using System.Text.Json.Serialization;
+
+namespace Xmc.Training.Config;
+
+/// <summary>Everything a training run needs, read from a JSON file and overridden on the command line
+/// (<c>--set section.field=value</c>). Defaults train the bag-of-words model on built-in synthetic data.</summary>
+public sealed class TrainConfig
+{
+    /// <summary>Where the data comes from.</summary>
+    public DataConfig Data { get; set; } = new();
+
+    /// <summary>The model's shape.</summary>
+    public ModelConfig Model { get; set; } = new();
+
+    /// <summary>Optimisation settings.</summary>
+    public OptimConfig Optim { get; set; } = new();
+
+    /// <summary>Dynamic sparse training of the output layer.</summary>
+    public DstConfig Dst { get; set; } = new();
+
+    /// <summary>Run control: steps, evaluation, output.</summary>
+    public RunConfig Run { get; set; } = new();
+}
+
+/// <summary>Data sources. With no train path, the synthetic generator is used.</summary>
+public sealed class DataConfig
+{
+    /// <summary>Training file (XC sparse BoW text, LF-* JSONL, or a binary cache); null = synthetic.</summary>
+    public string? Train { get; set; }
+
+    /// <summary>Test file in the same format; null = the synthetic test split, or none.</summary>
+    public string? Test { get; set; }
+
+    /// <summary>Label-title file for the JSONL format.</summary>
+    public string? LabelTitles { get; set; }
+
+    /// <summary>Seed of the synthetic generator.</summary>
+    public int SyntheticSeed { get; set; } = 1;
+
+    /// <summary>Synthetic training points.</summary>
+    public int SyntheticPoints { get; set; } = 20_000;
+
+    /// <summary>Synthetic labels.</summary>
+    public int SyntheticLabels { get; set; } = 2_000;
+
+    /// <summary>Synthetic features.</summary>
+    public int SyntheticFeatures { get; set; } = 5_000;
+}
+
+/// <summary>Model shape.</summary>
+public sealed class ModelConfig
+{
+    /// <summary>Encoder kind: <c>bow</c> (tf-idf bag of words) or <c>bert</c>.</summary>
+    public string Encoder { get; set; } = "bow";
+
+    /// <summary>Width of the embedding the encoder produces.</summary>
+    public int Hidden { get; set; } = 256;
+
+    /// <summary>Width of the intermediate layer between encoder and classifier; 0 = none.</summary>
+    public int Intermediate { get; set; }
+
+    /// <summary>Output head: <c>fanin</c> (fixed fan-in sparse), <c>dense</c> or <c>masked</c>.</summary>
+    public string Head { get; set; } = "fanin";
+
+    /// <summary>Inputs per label of the sparse head.</summary>
+    public int FanIn { get; set; } = 32;
+
+    /// <summary>Storage type of the sparse head's values: <c>float32</c> or <c>bfloat16</c>.</summary>
+    public string HeadDType { get; set; } = "float32";
+
+    /// <summary>Labels per chunk of the fused output loss; 0 = chosen from the memory budget.</summary>
+    public int LabelChunk { get; set; }
+}
+
+/// <summary>Optimisation.</summary>
+public sealed class OptimConfig
+{
+    /// <summary><c>adamw</c>, <c>adam</c> or <c>sgd</c>.</summary>
+    public string Optimizer { get; set; } = "adamw";
+
+    /// <summary>Learning rate of the encoder (and intermediate layer).</summary>
+    public double EncoderLr { get; set; } = 1e-3;
+
+    /// <summary>Learning rate of the output head.</summary>
+    public double HeadLr { get; set; } = 1e-2;
+
+    /// <summary>Decoupled weight decay.</summary>
+    public double WeightDecay { get; set; } = 1e-4;
+
+    /// <summary>Linear warm-up, as a fraction of all steps.</summary>
+    public double Warmup { get; set; } = 0.05;
+
+    /// <summary>Decay after warm-up: <c>linear</c>, <c>cosine</c> or <c>constant</c>.</summary>
+    public string Schedule { get; set; } = "linear";
+
+    /// <summary>Points per batch.</summary>
+    public int BatchSize { get; set; } = 256;
+
+    /// <summary>Passes over the training data.</summary>
+    public int Epochs { get; set; } = 5;
+}
+
+/// <summary>Dynamic sparse training.</summary>
+public sealed class DstConfig
+{
+    /// <summary><c>set</c> (SPARTEX default) or <c>none</c> (static topology).</summary>
+    public string Algorithm { get; set; } = "set";
+
+    /// <summary>Steps between topology updates (ΔT).</summary>
+    public int UpdateEvery { get; set; } = 100;
+
+    /// <summary>Initial prune fraction α (cosine-decayed to 0).</summary>
+    public double PruneFraction { get; set; } = 0.3;
+
+    /// <summary>Fraction of training after which the topology is frozen (T_end).</summary>
+    public double StopAt { get; set; } = 0.75;
+}
+
+/// <summary>Run control.</summary>
+public sealed class RunConfig
+{
+    /// <summary>Master seed for initialisation, shuffling, dropout and regrowth.</summary>
+    public int Seed { get; set; } = 42;
+
+    /// <summary>Output folder for checkpoints, metrics and the vocabulary.</summary>
+    public string Output { get; set; } = "runs/latest";
+
+    /// <summary>Evaluate every this many steps; 0 = at the end of each epoch.</summary>
+    public int EvalEvery { get; set; }
+
+    /// <summary>Device: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
+    public string Device { get; set; } = "cpu";
+
+    /// <summary>Cap on device memory, e.g. <c>12GiB</c>; null = no cap.</summary>
+    public string? DeviceMemoryLimit { get; set; }
+
+    /// <summary>Write a checkpoint every this many steps; 0 = at the end of each epoch.</summary>
+    public int CheckpointEvery { get; set; }
+}
+
+/// <summary>Source-generated JSON metadata for the config types (camelCase names, comments and trailing commas allowed).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true,
+    ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(TrainConfig))]
+internal sealed partial class ConfigJsonContext : JsonSerializerContext
+{
+}
