@@ -1,0 +1,30 @@
+namespace Xmc.Engine;
+
+public static partial class Ops
+{
+    /// <summary>Sparse × dense: <paramref name="x"/> [B, F] (CSR) times <paramref name="w"/> [F, D] → [B, D]
+    /// (the bag-of-words input layer). Gradients flow to <paramref name="w"/> only, never to x's values.</summary>
+    public static Tensor SparseMatMul(CsrMatrix x, Tensor w)
+    {
+        const string op = "sparse_matmul";
+        ArgumentNullException.ThrowIfNull(x);
+        Check.Float32(op, w);
+        Check.Rank(op, w, 2, 2);
+        Check.Live(op, x.Values);
+        Check.SameDevice(op, x.Values, w);
+        if (w.Shape[0] != x.Cols)
+        {
+            throw Check.ShapeMismatch(op, new Shape(x.Rows, x.Cols), w.Shape, $"the sparse input has {x.Cols} columns, the weight {w.Shape[0]} rows");
+        }
+        int dim = w.Shape[1], rows = x.Rows;
+        var y = Tensor.Empty(new Shape(rows, dim), DType.Float32, w.Device);
+        y.Backend.CsrMatMul(x.RowPtr.Address, x.ColIdx.Address, x.Values.Address, rows, w.Address, dim, y.Address);
+        Autograd.Record(y, op, [w], [x.RowPtr, x.ColIdx, x.Values], (g, node) =>
+        {
+            var gw = Tensor.Zeros(node.Inputs[0].Shape, DType.Float32, g.Device);
+            g.Backend.CsrMatMulTransposeAccumulate(node.Saved(0).Address, node.Saved(1).Address, node.Saved(2).Address, rows, g.Address, dim, gw.Address);
+            return [gw];
+        });
+        return y;
+    }
+}
