@@ -1,0 +1,112 @@
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Xmc.Engine;
+
+namespace Xmc.Tests.Engine;
+
+public class LossTests
+{
+    private static float[] Rand(System.Random r, int n, float lo = -3f, float hi = 3f)
+        => Enumerable.Range(0, n).Select(_ => (float)(lo + (hi - lo) * r.NextDouble())).ToArray();
+
+    /// <summary>Naive BCE: −t·log σ(z) − (1 − t)·log(1 − σ(z)), in double (fine for |z| ≤ 30).</summary>
+    private static double NaiveBce(double z, double t)
+    {
+        double s = 1 / (1 + Math.Exp(-z));
+        return -t * Math.Log(s) - (1 - t) * Math.Log(1 - s);
+    }
+
+    // Tolerance: float32 sums of ≤ 40 terms of order 1 against double: 1e-5 relative.
+    [Theory]
+    [InlineData(LossReduction.SumLabelsMeanBatch)]
+    [InlineData(LossReduction.Mean)]
+    public void Bce_matches_the_naive_formula(LossReduction reduction)
+    {
+        using var scope = TensorScope.Begin();
+        var r = new System.Random(5);
+        int rows = 4, cols = 10;
+        var z = Rand(r, rows * cols, -8f, 8f);
+        var t = Enumerable.Range(0, rows * cols).Select(i => i % 3 == 0 ? 1f : i % 7 == 0 ? 0.3f : 0f).ToArray();
+        float loss = Ops.BceWithLogits(Tensor.FromArray(z, new Shape(rows, cols)), Tensor.FromArray(t, new Shape(rows, cols)), reduction).Item();
+        double total = Enumerable.Range(0, rows * cols).Sum(i => NaiveBce(z[i], t[i]));
+        double expected = reduction == LossReduction.Mean ? total / (rows * cols) : total / rows;
+        Assert.Equal(expected, loss, 1e-5 * expected);
+    }
+
+    [Fact]
+    public void Bce_is_finite_for_huge_logits()
+    {
+        using var scope = TensorScope.Begin();
+        var z = Tensor.FromArray(new[] { 100f, -100f, 1e30f, -1e30f }, new Shape(1, 4));
+        var t = Tensor.FromArray(new[] { 0f, 1f, 1f, 0f }, new Shape(1, 4));
+        z.RequiresGrad = true;
+        var loss = Ops.BceWithLogits(z, t);
+        Assert.Equal(200f, loss.Item(), 1e-3f);
+        loss.Backward();
+        Assert.Equal(new[] { 1f, -1f, 0f, 0f }, z.Grad!.ToArray<float>());
+    }
+
+    [Fact]
+    public void Cross_entropy_matches_the_naive_formula()
+    {
+        using var scope = TensorScope.Begin();
+        var r = new System.Random(8);
+        int rows = 5, cols = 7;
+        var z = Rand(r, rows * cols, -20f, 20f);
+        var t = new[] { 0, 6, 3, 3, 1 };
+        float loss = Ops.SoftmaxCrossEntropy(Tensor.FromArray(z, new Shape(rows, cols)), Tensor.FromArray(t)).Item();
+        double expected = 0;
+        for (int i = 0; i < rows; i++)
+        {
+            var row = z.Skip(i * cols).Take(cols).Select(v => (double)v).ToArray();
+            expected += -Math.Log(Math.Exp(row[t[i]]) / row.Sum(Math.Exp));
+        }
+        expected /= rows;
+        Assert.Equal(expected, loss, 1e-5 * expected);
+    }
+
+    [Fact]
+    public void Cross_entropy_target_out_of_range_names_the_row()
+    {
+        using var scope = TensorScope.Begin();
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Ops.SoftmaxCrossEntropy(Tensor.Zeros(new Shape(3, 4)), Tensor.FromArray(new[] { 0, 4, 1 })));
+        Assert.Contains("row 1", ex.Message);
+    }
+
+    [Fact]
+    public void Cross_entropy_rejects_float_targets_and_wrong_count()
+    {
+        using var scope = TensorScope.Begin();
+        var dt = Assert.Throws<ArgumentException>(() => Ops.SoftmaxCrossEntropy(Tensor.Zeros(new Shape(3, 4)), Tensor.Zeros(new Shape(3))));
+        Assert.Contains("Int32", dt.Message);
+        var sh = Assert.Throws<ArgumentException>(() => Ops.SoftmaxCrossEntropy(Tensor.Zeros(new Shape(3, 4)), Tensor.FromArray(new[] { 0, 1 })));
+        Assert.Contains("[3,4]", sh.Message);
+        Assert.Contains("[2]", sh.Message);
+    }
+
+    // Tolerances: central differences with step 1e-2 in float32; |analytic − numeric| ≤ 2e-3 + 2e-2·|numeric|.
+    [Property(MaxTest = 40)]
+    public bool Bce_gradient_matches_finite_differences(PositiveInt rP, PositiveInt cP, int seed, bool mean)
+    {
+        int rows = 1 + rP.Get % 4, cols = 1 + cP.Get % 7;
+        var r = new System.Random(seed);
+        var z = Rand(r, rows * cols);
+        var t = Enumerable.Range(0, rows * cols).Select(_ => (float)r.Next(2)).ToArray();
+        var shape = new Shape(rows, cols);
+        var reduction = mean ? LossReduction.Mean : LossReduction.SumLabelsMeanBatch;
+        var failure = GradCheck.Check(a => Ops.BceWithLogits(a[0], a[1], reduction), [z, t], [shape, shape], differentiable: [true, false]);
+        return failure is null ? true : throw new Xunit.Sdk.XunitException(failure);
+    }
+
+    [Property(MaxTest = 40)]
+    public bool Cross_entropy_gradient_matches_finite_differences(PositiveInt rP, PositiveInt cP, int seed)
+    {
+        int rows = 1 + rP.Get % 4, cols = 1 + cP.Get % 7;
+        var r = new System.Random(seed);
+        var z = Rand(r, rows * cols);
+        var t = Enumerable.Range(0, rows).Select(_ => r.Next(cols)).ToArray();
+        var failure = GradCheck.Check(a => Ops.SoftmaxCrossEntropy(a[0], Tensor.FromArray(t)), [z], [new Shape(rows, cols)]);
+        return failure is null ? true : throw new Xunit.Sdk.XunitException(failure);
+    }
+}
