@@ -36,4 +36,6 @@ internal static unsafe partial class Nvrtc
     [LibraryImport(Lib)] internal static partial NvrtcResult nvrtcGetCUBINSize(nint program, out nuint bytes);
     [LibraryImport(Lib)] internal static partial NvrtcResult nvrtcGetCUBIN(nint program, byte* cubin);
     [LibraryImport(Lib)] internal static partial NvrtcResult nvrtcDestroyProgram(ref nint program);
+    [LibraryImport(Lib)] internal static partial NvrtcResult nvrtcGetNumSupportedArchs(out int count);
+    [LibraryImport(Lib)] internal static partial NvrtcResult nvrtcGetSupportedArchs(int* archs);
 }
