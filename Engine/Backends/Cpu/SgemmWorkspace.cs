@@ -1,0 +1,69 @@
+using System.Runtime.InteropServices;
+
+namespace Xmc.Engine.Backends.Cpu;
+
+/// <summary>One thread's packing buffers (packed A block, packed B panel, one edge tile of C), in 64-byte-aligned
+/// native memory. Allocated on a thread's first GEMM and grown only when a larger blocking asks for it, so the hot
+/// path never allocates; freed by the finalizer after the thread has gone. Kernel scratch, not tensor memory:
+/// it is not reported to the memory ledger.</summary>
+internal sealed unsafe class SgemmWorkspace
+{
+    [ThreadStatic]
+    private static SgemmWorkspace? _current;
+
+    private nuint _aFloats, _bFloats;
+
+    private SgemmWorkspace()
+    {
+    }
+
+    ~SgemmWorkspace()
+    {
+        NativeMemory.AlignedFree(A);
+        NativeMemory.AlignedFree(B);
+        NativeMemory.AlignedFree(Tile);
+    }
+
+    /// <summary>Packed A block (MC×KC).</summary>
+    public float* A { get; private set; }
+
+    /// <summary>Packed B panel (KC×NC).</summary>
+    public float* B { get; private set; }
+
+    /// <summary>An MR×NR tile for edges of C that the kernel cannot write in place.</summary>
+    public float* Tile { get; private set; }
+
+    /// <summary>The calling thread's workspace, large enough for <paramref name="kernel"/> at
+    /// <paramref name="blocking"/>.</summary>
+    public static SgemmWorkspace For(SgemmKernel kernel, SgemmBlocking blocking)
+    {
+        var ws = _current ??= new SgemmWorkspace();
+        ws.Reserve((nuint)blocking.Mc * (nuint)blocking.Kc, (nuint)blocking.Nc * (nuint)blocking.Kc, (nuint)(kernel.Mr * kernel.Nr));
+        return ws;
+    }
+
+    private void Reserve(nuint aFloats, nuint bFloats, nuint tileFloats)
+    {
+        if (aFloats > _aFloats)
+        {
+            A = Grow(A, aFloats);
+            _aFloats = aFloats;
+        }
+        if (bFloats > _bFloats)
+        {
+            B = Grow(B, bFloats);
+            _bFloats = bFloats;
+        }
+        if (Tile == null)
+        {
+            // the largest kernel tile there is (8×32) fits in 256 floats
+            Tile = Grow(null, Math.Max(tileFloats, 256));
+        }
+    }
+
+    private static float* Grow(float* old, nuint floats)
+    {
+        NativeMemory.AlignedFree(old);
+        return (float*)NativeMemory.AlignedAlloc(floats * sizeof(float), 64);
+    }
+}
