@@ -50,7 +50,8 @@ public sealed class Tensor : IDisposable
     /// <summary>Optional name used in error messages (parameters carry theirs).</summary>
     public string? Name { get; set; }
 
-    /// <summary>Whether gradients flow to this tensor. Settable on leaves only.</summary>
+    /// <summary>Whether gradients flow to this tensor. Settable on leaves only. A BFloat16 leaf (a parameter
+    /// stored in bf16) may require gradients; its gradient is Float32.</summary>
     public bool RequiresGrad
     {
         get => _requiresGrad;
@@ -60,9 +61,9 @@ public sealed class Tensor : IDisposable
             {
                 throw new InvalidOperationException($"tensor {Shape} is the output of '{GradFn.OpName}'; only leaves can stop requiring gradients (use Detach)");
             }
-            if (value && DType != DType.Float32)
+            if (value && DType != DType.Float32 && DType != DType.BFloat16)
             {
-                throw new InvalidOperationException($"tensor {Shape} of dtype {DType} cannot require gradients: only Float32 tensors can");
+                throw new InvalidOperationException($"tensor {Shape} of dtype {DType} cannot require gradients: only Float32 and BFloat16 tensors can");
             }
             _requiresGrad = value;
         }

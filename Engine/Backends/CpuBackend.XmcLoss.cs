@@ -1,0 +1,86 @@
+namespace Xmc.Engine.Backends;
+
+public sealed unsafe partial class CpuBackend
+{
+    public void BceWithLogitsLabelMajor(nint zT, long labels, int batch, long labelStart, nint positiveOffsets,
+        nint positiveLabels, float gradScale, nint lossSum)
+    {
+        float* z = (float*)zT;
+        int* off = (int*)positiveOffsets, lab = (int*)positiveLabels;
+        // bce(z, 1) = bce(z, 0) − z and σ(z) − 1 = (σ(z) − 0) − 1: the dense pass treats every label as negative,
+        // the positives of the chunk (few) are corrected before (loss, reading z) and after (gradient).
+        double positiveCorrection = 0;
+        ForPositivesInChunk(off, lab, batch, labelStart, labels, (l, b) => positiveCorrection -= z[l * batch + b]);
+        double total = 0;
+        var gate = new Lock();
+        CpuVector.ForBlocks(labels, 256, (l0, l1) =>
+        {
+            double partial = 0;
+            float* p = (float*)zT;
+            for (long i = l0 * batch, end = l1 * batch; i < end; i++)
+            {
+                float v = p[i];
+                partial += MathF.Max(v, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(v)));
+                p[i] = gradScale / (1f + MathF.Exp(-v));
+            }
+            lock (gate)
+            {
+                total += partial;
+            }
+        });
+        ForPositivesInChunk(off, lab, batch, labelStart, labels, (l, b) => z[l * batch + b] -= gradScale);
+        *(float*)lossSum += (float)(total + positiveCorrection);
+    }
+
+    private static void ForPositivesInChunk(int* offsets, int* positives, int batch, long labelStart, long labels, Action<long, int> visit)
+    {
+        for (int b = 0; b < batch; b++)
+        {
+            // rows are sorted: skip to the chunk by binary search, stop at its end
+            int lo = offsets[b], hi = offsets[b + 1];
+            while (lo < hi)
+            {
+                int mid = (lo + hi) >>> 1;
+                if (positives[mid] < labelStart)
+                {
+                    lo = mid + 1;
+                }
+                else
+                {
+                    hi = mid;
+                }
+            }
+            for (int i = lo; i < offsets[b + 1] && positives[i] < labelStart + labels; i++)
+            {
+                visit(positives[i] - labelStart, b);
+            }
+        }
+    }
+
+    public void TopKUpdateLabelMajor(nint zT, long labels, int batch, long labelStart, int k, nint topScores, nint topLabels)
+    {
+        Parallel.For(0, batch, b =>
+        {
+            float* z = (float*)zT;
+            float* ts = (float*)topScores + (long)b * k;
+            int* tl = (int*)topLabels + (long)b * k;
+            for (long l = 0; l < labels; l++)
+            {
+                float s = z[l * batch + b];
+                if (!(s > ts[k - 1]))
+                {
+                    continue;
+                }
+                int pos = k - 1;
+                while (pos > 0 && s > ts[pos - 1])
+                {
+                    ts[pos] = ts[pos - 1];
+                    tl[pos] = tl[pos - 1];
+                    pos--;
+                }
+                ts[pos] = s;
+                tl[pos] = checked((int)(labelStart + l));
+            }
+        });
+    }
+}

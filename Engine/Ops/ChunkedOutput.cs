@@ -1,0 +1,226 @@
+using Xmc.Engine.Backends;
+using Xmc.Engine.Memory;
+
+namespace Xmc.Engine;
+
+/// <summary>An output layer seen one label chunk at a time, for the chunked loss and top-k: it writes the
+/// logits of labels l0 .. l0+n−1 label-major (zT [n, batch]) and, given their gradient in the same layout,
+/// accumulates the gradients of its inputs. Holds its scratch (Workspace) until disposed.</summary>
+internal interface IChunkedOutput : IDisposable
+{
+    int Labels { get; }
+
+    int Batch { get; }
+
+    /// <summary>Scratch bytes one label of a chunk costs beyond the chunk's logits.</summary>
+    long ExtraBytesPerLabel { get; }
+
+    void Logits(int l0, int n, nint zT);
+
+    void Backward(int l0, int n, nint deltaT);
+
+    /// <summary>The finished gradients, one per input of the op (null where not wanted).</summary>
+    Tensor?[] Gradients();
+}
+
+/// <summary>The fixed fan-in layer chunk by chunk.</summary>
+internal sealed class FixedFanInChunks : IChunkedOutput
+{
+    private readonly IBackend _be;
+    private readonly Tensor _x, _values, _indices;
+    private readonly Tensor? _bias;
+    private readonly int _inFeatures, _fanIn;
+    private readonly Tensor _xT;
+    private readonly Tensor? _gxT, _workspace, _gv, _gb;
+
+    public FixedFanInChunks(string op, Tensor x, Tensor values, Tensor indices, Tensor? bias, bool wantGrads)
+    {
+        (Batch, _inFeatures, Labels, _fanIn) = Ops.CheckFixedFanIn(op, x, values, indices, bias);
+        _be = x.Backend;
+        (_x, _values, _indices, _bias) = (x, values, indices, bias);
+        _xT = Ops.TransposeRows(x, Batch, _inFeatures, MemoryCategory.Workspace);
+        if (wantGrads && x.RequiresGrad)
+        {
+            _gxT = Tensor.Zeros(new Shape(_inFeatures, Batch), DType.Float32, x.Device, MemoryCategory.Workspace);
+            _workspace = Tensor.Empty(new Shape(checked((int)(_be.FixedFanInBackwardInputWorkspaceBytes(Batch, _inFeatures) / sizeof(float)))),
+                DType.Float32, x.Device, MemoryCategory.Workspace);
+        }
+        if (wantGrads && values.RequiresGrad)
+        {
+            _gv = Tensor.Empty(values.Shape, DType.Float32, x.Device, MemoryCategory.Gradients);
+        }
+        if (wantGrads && bias is { RequiresGrad: true })
+        {
+            _gb = Tensor.Empty(bias.Shape, DType.Float32, x.Device, MemoryCategory.Gradients);
+        }
+    }
+
+    public int Labels { get; }
+
+    public int Batch { get; }
+
+    public long ExtraBytesPerLabel => 0;
+
+    public void Logits(int l0, int n, nint zT)
+    {
+        long slot = (long)l0 * _fanIn;
+        _be.FixedFanInForward(_xT.Address, Batch, _inFeatures, _values.Address + (nint)(slot * _values.DType.SizeOf()), _values.DType,
+            _indices.Address + (nint)(slot * _indices.DType.SizeOf()), _indices.DType,
+            _bias is null ? 0 : _bias.Address + (nint)l0 * sizeof(float), n, _fanIn, zT);
+    }
+
+    public void Backward(int l0, int n, nint deltaT)
+    {
+        long slot = (long)l0 * _fanIn;
+        nint idx = _indices.Address + (nint)(slot * _indices.DType.SizeOf());
+        if (_gv is not null)
+        {
+            _be.FixedFanInBackwardValues(_xT.Address, deltaT, Batch, _inFeatures, idx, _indices.DType, n, _fanIn,
+                _gv.Address + (nint)(slot * sizeof(float)), 0f);
+        }
+        if (_gb is not null)
+        {
+            _be.ReduceCols(deltaT, _gb.Address + (nint)l0 * sizeof(float), n, Batch, 1f);
+        }
+        if (_gxT is not null)
+        {
+            _be.FixedFanInBackwardInput(deltaT, Batch, _inFeatures, _values.Address + (nint)(slot * _values.DType.SizeOf()), _values.DType,
+                idx, _indices.DType, n, _fanIn, _gxT.Address, _workspace!.Address);
+        }
+    }
+
+    public Tensor?[] Gradients()
+    {
+        Tensor? gx = null;
+        if (_gxT is not null)
+        {
+            gx = Tensor.Empty(_x.Shape, DType.Float32, _x.Device, MemoryCategory.Gradients);
+            _be.Transpose2D(_gxT.Address, gx.Address, _inFeatures, Batch);
+        }
+        return _bias is null ? [gx, _gv] : [gx, _gv, _gb];
+    }
+
+    public void Dispose()
+    {
+        _xT.Dispose();
+        _gxT?.Dispose();
+        _workspace?.Dispose();
+    }
+}
+
+/// <summary>A dense linear head (weight [L, d]), optionally times a 0/1 mask of the same shape, chunk by chunk.</summary>
+internal sealed class LinearChunks : IChunkedOutput
+{
+    private readonly IBackend _be;
+    private readonly Tensor _x, _weight;
+    private readonly Tensor? _mask, _bias, _masked, _gx, _gw, _gb;
+    private readonly int _inFeatures;
+
+    public LinearChunks(string op, Tensor x, Tensor weight, Tensor? mask, Tensor? bias, bool wantGrads, int maxChunk)
+    {
+        Check.Float32(op, x);
+        Check.Float32(op, weight);
+        Check.Rank(op, x, 1);
+        Check.Rank(op, weight, 2, 2);
+        Check.SameDevice(op, x, weight);
+        _inFeatures = x.Shape.Last;
+        if (weight.Shape[1] != _inFeatures)
+        {
+            throw Check.ShapeMismatch(op, x.Shape, weight.Shape, "the weight must be [labels, input width]");
+        }
+        Labels = weight.Shape[0];
+        Batch = checked((int)x.Shape.Rows);
+        if (mask is not null)
+        {
+            Check.Float32(op, mask);
+            Check.SameDevice(op, x, mask);
+            if (mask.Shape != weight.Shape)
+            {
+                throw Check.ShapeMismatch(op, weight.Shape, mask.Shape, "the mask must have the weight's shape");
+            }
+        }
+        if (bias is not null)
+        {
+            Check.Float32(op, bias);
+            Check.SameDevice(op, x, bias);
+            if (bias.Shape != new Shape(Labels))
+            {
+                throw Check.ShapeMismatch(op, weight.Shape, bias.Shape, $"bias must be [{Labels}]");
+            }
+        }
+        _be = x.Backend;
+        (_x, _weight, _mask, _bias) = (x, weight, mask, bias);
+        if (mask is not null)
+        {
+            _masked = Tensor.Empty(new Shape(Math.Min(maxChunk, Labels), _inFeatures), DType.Float32, x.Device, MemoryCategory.Workspace);
+        }
+        if (wantGrads && x.RequiresGrad)
+        {
+            _gx = Tensor.Zeros(x.Shape, DType.Float32, x.Device, MemoryCategory.Gradients);
+        }
+        if (wantGrads && weight.RequiresGrad)
+        {
+            _gw = Tensor.Empty(weight.Shape, DType.Float32, x.Device, MemoryCategory.Gradients);
+        }
+        if (wantGrads && bias is { RequiresGrad: true })
+        {
+            _gb = Tensor.Empty(bias.Shape, DType.Float32, x.Device, MemoryCategory.Gradients);
+        }
+    }
+
+    public int Labels { get; }
+
+    public int Batch { get; }
+
+    public long ExtraBytesPerLabel => _mask is null ? 0 : (long)_inFeatures * sizeof(float);
+
+    private nint Rows(Tensor t, int l0) => t.Address + (nint)((long)l0 * _inFeatures * sizeof(float));
+
+    /// <summary>The chunk's effective weight rows: the weight itself, or weight ⊙ mask in scratch.</summary>
+    private nint EffectiveWeight(int l0, int n)
+    {
+        if (_mask is null)
+        {
+            return Rows(_weight, l0);
+        }
+        _be.Binary(BinaryOp.Mul, Rows(_weight, l0), Rows(_mask, l0), _masked!.Address, n, _inFeatures, Broadcast.None);
+        return _masked.Address;
+    }
+
+    public void Logits(int l0, int n, nint zT)
+    {
+        nint w = EffectiveWeight(l0, n);
+        _be.Sgemm(false, true, n, Batch, _inFeatures, 1f, w, _inFeatures, 0, _x.Address, _inFeatures, 0, 0f, zT, Batch, 0, 1);
+        if (_bias is not null)
+        {
+            _be.Binary(BinaryOp.Add, zT, _bias.Address + (nint)l0 * sizeof(float), zT, n, Batch, Broadcast.Column);
+        }
+    }
+
+    // Runs right after Logits of the same chunk, so the masked scratch still holds this chunk's weights.
+    public void Backward(int l0, int n, nint deltaT)
+    {
+        if (_gw is not null)
+        {
+            nint gw = Rows(_gw, l0);
+            _be.Sgemm(false, false, n, _inFeatures, Batch, 1f, deltaT, Batch, 0, _x.Address, _inFeatures, 0, 0f, gw, _inFeatures, 0, 1);
+            if (_mask is not null)
+            {
+                _be.Binary(BinaryOp.Mul, gw, Rows(_mask, l0), gw, n, _inFeatures, Broadcast.None);
+            }
+        }
+        if (_gb is not null)
+        {
+            _be.ReduceCols(deltaT, _gb.Address + (nint)l0 * sizeof(float), n, Batch, 1f);
+        }
+        if (_gx is not null)
+        {
+            nint w = _mask is null ? Rows(_weight, l0) : _masked!.Address;
+            _be.Sgemm(true, false, Batch, _inFeatures, n, 1f, deltaT, Batch, 0, w, _inFeatures, 0, 1f, _gx.Address, _inFeatures, 0, 1);
+        }
+    }
+
+    public Tensor?[] Gradients() => _bias is null ? [_gx, _gw] : [_gx, _gw, _gb];
+
+    public void Dispose() => _masked?.Dispose();
+}

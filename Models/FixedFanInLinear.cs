@@ -1,0 +1,167 @@
+using System.Runtime.InteropServices;
+using Xmc.Engine;
+
+namespace Xmc.Models;
+
+/// <summary>The fixed fan-in sparse layer: every output (label) l reads exactly <see cref="FanIn"/> inputs,
+/// <c>values[l,j]</c> at input <c>indices[l,j]</c>; y = Σ_j values[l,j]·x[indices[l,j]] + bias[l]. Nothing
+/// dense [L, d] exists. Invariant: each row's indices are distinct, ascending and below the input width
+/// (<see cref="Validate"/>). Parameters: <c>values</c> [L,k] (Float32 or BFloat16 storage), <c>indices</c>
+/// [L,k] (UInt16 when the input width is ≤ 65 536, else Int32; not trainable), <c>bias</c> [L] Float32.</summary>
+public sealed class FixedFanInLinear : Module
+{
+    /// <summary>Creates the layer with k distinct random inputs per row (uniform, sorted) and values drawn
+    /// uniformly from (−1/√k, 1/√k) — the usual linear-layer bound with the row's real fan-in k — and zero bias.
+    /// Randomness: stream <paramref name="seed"/>, counters from <paramref name="offset"/> + row·2k on.</summary>
+    public FixedFanInLinear(int inFeatures, int labels, int fanIn, DType valueType = DType.Float32, ulong seed = 0, ulong offset = 0,
+        bool bias = true, Device? device = null)
+    {
+        if (inFeatures < 1 || labels < 1 || fanIn < 1 || fanIn > inFeatures)
+        {
+            throw new ArgumentOutOfRangeException(nameof(fanIn), $"FixedFanInLinear: need 1 ≤ fan-in ≤ input width and positive sizes, got in {inFeatures}, labels {labels}, fan-in {fanIn}");
+        }
+        if (valueType is not (DType.Float32 or DType.BFloat16))
+        {
+            throw new ArgumentException($"FixedFanInLinear: values are Float32 or BFloat16, not {valueType}", nameof(valueType));
+        }
+        InFeatures = inFeatures;
+        Labels = labels;
+        FanIn = fanIn;
+        IndexType = IndexTypeFor(inFeatures);
+        var dev = device ?? Device.Default;
+        Values = Register("values", new Parameter(new Shape(labels, fanIn), valueType, dev));
+        Indices = Register("indices", new Parameter(new Shape(labels, fanIn), IndexType, dev, trainable: false));
+        Bias = bias ? Register("bias", new Parameter(new Shape(labels), DType.Float32, dev)) : null;
+        Initialise(seed, offset);
+    }
+
+    /// <summary>Input width d.</summary>
+    public int InFeatures { get; }
+
+    /// <summary>Number of outputs L.</summary>
+    public int Labels { get; }
+
+    /// <summary>Inputs per output k.</summary>
+    public int FanIn { get; }
+
+    /// <summary>UInt16 or Int32.</summary>
+    public DType IndexType { get; }
+
+    /// <summary>[L,k] connection weights.</summary>
+    public Parameter Values { get; }
+
+    /// <summary>[L,k] input of each connection.</summary>
+    public Parameter Indices { get; }
+
+    /// <summary>[L] or null.</summary>
+    public Parameter? Bias { get; }
+
+    /// <summary>Counts topology changes (a DST update bumps it), so anything derived from the indices knows
+    /// when to rebuild.</summary>
+    public long TopologyVersion { get; private set; }
+
+    /// <summary>Records that the indices changed.</summary>
+    public void MarkTopologyChanged() => TopologyVersion++;
+
+    /// <summary>The index dtype for an input width: UInt16 up to 65 536 inputs, else Int32.</summary>
+    public static DType IndexTypeFor(int inFeatures) => inFeatures <= 65536 ? DType.UInt16 : DType.Int32;
+
+    /// <summary>y [..., L] for x [..., d] (recorded by autodiff).</summary>
+    public Tensor Forward(Tensor x) => Ops.FixedFanIn(x, Values.Data, Indices.Data, Bias?.Data);
+
+    /// <summary>The chunked BCE-with-logits loss (mean over rows, sum over labels) of this layer on x.</summary>
+    public Tensor Loss(Tensor x, PositiveLabels targets, LabelChunking? chunking = null)
+        => Ops.FixedFanInBceLoss(x, Values.Data, Indices.Data, Bias?.Data, targets, chunking);
+
+    /// <summary>Each row's k best labels, streamed chunk by chunk.</summary>
+    public (Tensor Scores, Tensor Labels) TopK(Tensor x, int k, LabelChunking? chunking = null)
+        => Ops.FixedFanInTopK(x, Values.Data, Indices.Data, Bias?.Data, k, chunking);
+
+    /// <summary>The indices as Int32 on the host, row-major [L·k].</summary>
+    public int[] IndicesToHost()
+        => IndexType == DType.UInt16 ? Array.ConvertAll(Indices.Data.ToArray<ushort>(), v => (int)v) : Indices.Data.ToArray<int>();
+
+    /// <summary>Throws <see cref="InvalidOperationException"/> naming the first row and slot that break the
+    /// invariant (indices ascending, hence distinct, and in [0, d)).</summary>
+    public void Validate() => CheckTopology(IndicesToHost());
+
+    private void CheckTopology(int[] idx)
+    {
+        for (int l = 0; l < Labels; l++)
+        {
+            for (int j = 0; j < FanIn; j++)
+            {
+                int v = idx[(long)l * FanIn + j];
+                if (v < 0 || v >= InFeatures)
+                {
+                    throw new InvalidOperationException($"FixedFanInLinear: row {l} slot {j} has input {v}, outside [0, {InFeatures})");
+                }
+                if (j > 0 && v <= idx[(long)l * FanIn + j - 1])
+                {
+                    throw new InvalidOperationException($"FixedFanInLinear: row {l} slot {j} has input {v} after {idx[(long)l * FanIn + j - 1]}: indices must be strictly ascending");
+                }
+            }
+        }
+    }
+
+    private void Initialise(ulong seed, ulong offset)
+    {
+        int k = FanIn, d = InFeatures;
+        var values = new float[(long)Labels * k];
+        var indices = new int[(long)Labels * k];
+        float bound = 1f / MathF.Sqrt(k);
+        Parallel.For(0, Labels, l =>
+        {
+            ulong c = offset + (ulong)l * (ulong)(2 * k);
+            var row = indices.AsSpan(l * k, k);
+            // Floyd's sampling: k distinct inputs with k draws.
+            int filled = 0;
+            for (int j = d - k; j < d; j++)
+            {
+                int t = (int)SplitMixCounter.Below(seed, c++, (uint)(j + 1));
+                bool taken = row[..filled].Contains(t);
+                row[filled] = taken ? j : t;
+                filled++;
+            }
+            row.Sort();
+            for (int j = 0; j < k; j++)
+            {
+                values[(long)l * k + j] = (2f * SplitMixCounter.Uniform(seed, c++) - 1f) * bound;
+            }
+        });
+        var vt = Values.Data;
+        if (vt.DType == DType.Float32)
+        {
+            vt.Backend.CopyFromHost(vt.Address, MemoryMarshal.AsBytes(values.AsSpan()));
+        }
+        else
+        {
+            var b = new BFloat16[values.Length];
+            BFloat16.FromSingles(values, b);
+            vt.Backend.CopyFromHost(vt.Address, MemoryMarshal.AsBytes(b.AsSpan()));
+        }
+        SetIndices(indices);
+    }
+
+    /// <summary>Replaces the topology from host data (Int32, row-major [L·k]) and checks it.</summary>
+    public void SetIndices(int[] indices)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        if (indices.LongLength != (long)Labels * FanIn)
+        {
+            throw new ArgumentException($"FixedFanInLinear.SetIndices: {indices.LongLength} indices for [{Labels},{FanIn}]", nameof(indices));
+        }
+        CheckTopology(indices);
+        var it = Indices.Data;
+        if (IndexType == DType.UInt16)
+        {
+            var u = Array.ConvertAll(indices, v => (ushort)v);
+            it.Backend.CopyFromHost(it.Address, MemoryMarshal.AsBytes(u.AsSpan()));
+        }
+        else
+        {
+            it.Backend.CopyFromHost(it.Address, MemoryMarshal.AsBytes(indices.AsSpan()));
+        }
+        MarkTopologyChanged();
+    }
+}
