@@ -3,7 +3,7 @@ using Xmc.Engine;
 namespace Xmc.Models;
 
 /// <summary>A dense output head y = x·weightᵀ + bias (weight [L, d]): the dense baseline of the sparse layer.</summary>
-public sealed class DenseLinear : Module
+public sealed class DenseLinear : Module, IOutputHead
 {
     /// <summary>Creates the head with weight uniform in (−1/√d, 1/√d) from stream <paramref name="seed"/>
     /// (counter = element index) and zero bias.</summary>

@@ -8,7 +8,7 @@ namespace Xmc.Models;
 /// dense [L, d] exists. Invariant: each row's indices are distinct, ascending and below the input width
 /// (<see cref="Validate"/>). Parameters: <c>values</c> [L,k] (Float32 or BFloat16 storage), <c>indices</c>
 /// [L,k] (UInt16 when the input width is ≤ 65 536, else Int32; not trainable), <c>bias</c> [L] Float32.</summary>
-public sealed class FixedFanInLinear : Module
+public sealed class FixedFanInLinear : Module, IOutputHead
 {
     /// <summary>Creates the layer with k distinct random inputs per row (uniform, sorted) and values drawn
     /// uniformly from (−1/√k, 1/√k) — the usual linear-layer bound with the row's real fan-in k — and zero bias.

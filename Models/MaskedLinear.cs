@@ -5,7 +5,7 @@ namespace Xmc.Models;
 /// <summary>A dense weight [L, d] times a fixed 0/1 mask of the same shape, plus bias: the dense-memory
 /// baseline of the sparse layer, and the carrier of methods that need dense weights (Spartan). The mask is a
 /// non-trainable parameter; the weight's gradient is masked.</summary>
-public sealed class MaskedLinear : Module
+public sealed class MaskedLinear : Module, IOutputHead
 {
     /// <summary>Creates the layer with the given mask (row-major [L·d], entries 0 or 1) and weight.</summary>
     public MaskedLinear(int inFeatures, int labels, float[] mask, float[] weight, bool bias = true, Device? device = null)

@@ -1,5 +1,5 @@
 using Xmc.Training.Config;
-using Xmc.Training.IO;
+using Xmc.Models.IO;
 
 namespace Xmc.Tests.Training;
 

@@ -1,3 +1,4 @@
+using Xmc.Models.IO;
 using System.IO.Compression;
 using System.Text;
 

@@ -1,3 +1,4 @@
+using Xmc.Models.IO;
 using System.IO.Hashing;
 using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
@@ -17,6 +18,14 @@ public static class DatasetCache
     public const uint Version = 1;
 
     private const string Rebuild = "Rebuild the cache from the original data files";
+
+    /// <summary>True when <paramref name="path"/> starts with the cache's magic bytes.</summary>
+    public static bool IsCache(string path)
+    {
+        Span<byte> head = stackalloc byte[8];
+        using var f = File.OpenRead(path);
+        return f.ReadAtLeast(head, 8, throwOnEndOfStream: false) == 8 && head.SequenceEqual(CacheHeader.Magic);
+    }
 
     /// <summary>Writes <paramref name="data"/> to <paramref name="path"/> (temp file, flush, rename).</summary>
     public static void Write(XmcDataset data, string path)

@@ -1,4 +1,4 @@
-namespace Xmc.Training.IO;
+namespace Xmc.Models.IO;
 
 /// <summary>Writes a file so that readers see either the old complete file or the new complete one, never a
 /// half-written one: write to a temporary file beside it, flush to disk, then rename over the target.</summary>
