@@ -5,7 +5,13 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        Console.WriteLine("xmc: the trainer is not built yet");
-        return 0;
+        if (args.Length > 0 && args[0] == "train")
+        {
+            // Until the XMC trainer lands, `train` runs the engine demo.
+            EngineDemo.Run(EngineDemo.DefaultSteps, Console.Out);
+            return 0;
+        }
+        Console.Error.WriteLine("usage: xmc train");
+        return 2;
     }
 }

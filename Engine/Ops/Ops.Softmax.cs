@@ -24,10 +24,10 @@ public static partial class Ops
             {
                 throw Check.ShapeMismatch(op, x.Shape, mask.Shape, "the mask must be [B, C] for x [B, ..., C]");
             }
-            rowsPerMaskRow = x.Shape.Rows / x.Shape[0];
+            rowsPerMaskRow = x.Shape[0] == 0 ? 1 : x.Shape.Rows / x.Shape[0];
         }
         var y = Tensor.Empty(x.Shape, DType.Float32, x.Device);
-        y.Backend.Softmax(x.Address, mask?.Address ?? 0, y.Address, x.Shape.Rows, x.Shape.Last, Math.Max(1, rowsPerMaskRow), log);
+        y.Backend.Softmax(x.Address, mask?.Address ?? 0, y.Address, x.Shape.Rows, x.Shape.Last, rowsPerMaskRow, log);
         Autograd.Record(y, op, [x], [y], (g, node) =>
         {
             var dx = Tensor.Empty(g.Shape, DType.Float32, g.Device);

@@ -67,7 +67,11 @@ public partial class KernelCompileTests
         CudaAvailability.SkipUnlessLoadable(CudaLibrary.Nvrtc);
         var source = KernelSource.Get(file);
         var arch = ComputeCapability.Parse(architecture);
-        var image = new KernelCompiler(cache: null).Compile(source, arch, kind);
+        var compiler = new KernelCompiler(cache: null);
+        // CUDA 13 dropped sm_70; the NVRTC that CI installs (11.8) targets all three, so there nothing is skipped.
+        Assert.SkipUnless(compiler.SupportedArchitectures.Contains(arch),
+            $"NVRTC {compiler.NvrtcVersion.Major}.{compiler.NvrtcVersion.Minor} cannot target {arch.RealArchitecture}");
+        var image = compiler.Compile(source, arch, kind);
 
         Assert.False(image.FromCache);
         var kernels = DeclaredKernels(source);

@@ -1,0 +1,107 @@
+using Xmc.Engine.Cuda.Compilation;
+using Xmc.Engine.Cuda.Native;
+
+namespace Xmc.Engine.Cuda.Launch;
+
+/// <summary>The embedded kernels on one device: each file is compiled for the device (cubin, or PTX as the
+/// fallback; through the disk cache) and loaded on first use, and kernels are launched on the compute stream.</summary>
+public sealed class CudaKernels : IDisposable
+{
+    private readonly CudaContext _context;
+    private readonly KernelCompiler _compiler;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, nint> _modules = new();
+    private readonly Dictionary<(string File, string Kernel), nint> _functions = new();
+
+    /// <summary>Kernels for <paramref name="context"/>'s device, compiled by <paramref name="compiler"/>.</summary>
+    public CudaKernels(CudaContext context, KernelCompiler compiler)
+    {
+        _context = context;
+        _compiler = compiler;
+    }
+
+    /// <summary>The function handle of <paramref name="kernel"/> in kernel file <paramref name="file"/>.</summary>
+    public nint Function(string file, string kernel)
+    {
+        lock (_lock)
+        {
+            if (_functions.TryGetValue((file, kernel), out var function))
+            {
+                return function;
+            }
+            var module = Module(file);
+            var found = Driver.cuModuleGetFunction(out function, module, kernel);
+            if (found == CuResult.NotFound)
+            {
+                throw new ArgumentException($"kernel file {file} has no kernel named {kernel}", nameof(kernel));
+            }
+            found.Check();
+            _functions[(file, kernel)] = function;
+            return function;
+        }
+    }
+
+    /// <summary>Queues <paramref name="kernel"/> of <paramref name="file"/> on the compute stream (does not wait).</summary>
+    public unsafe void Launch(string file, string kernel, LaunchShape shape, params ReadOnlySpan<KernelArgument> arguments)
+    {
+        var function = Function(file, kernel);
+        var values = stackalloc KernelArgument[arguments.Length];
+        var pointers = stackalloc void*[arguments.Length];
+        for (int i = 0; i < arguments.Length; i++)
+        {
+            values[i] = arguments[i];
+            pointers[i] = &values[i];
+        }
+        _context.MakeCurrent();
+        var launched = Driver.cuLaunchKernel(function, shape.GridX, shape.GridY, shape.GridZ,
+            shape.BlockX, shape.BlockY, shape.BlockZ, shape.SharedBytes, _context.Stream, pointers, null);
+        if (launched != CuResult.Success)
+        {
+            throw CudaStatus.DriverError(launched, $"cuLaunchKernel({file}:{kernel}, grid {shape.GridX}x{shape.GridY}x{shape.GridZ}, block {shape.BlockX}x{shape.BlockY}x{shape.BlockZ})");
+        }
+    }
+
+    /// <summary>Unloads every module.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _context.MakeCurrent();
+            foreach (var module in _modules.Values)
+            {
+                Driver.cuModuleUnload(module).Check();
+            }
+            _modules.Clear();
+            _functions.Clear();
+        }
+    }
+
+    private unsafe nint Module(string file)
+    {
+        if (_modules.TryGetValue(file, out var module))
+        {
+            return module;
+        }
+        var image = _compiler.CompileForDevice(KernelSource.Get(file), _context.ComputeCapability);
+        _context.MakeCurrent();
+        CuResult loaded;
+        fixed (byte* bytes = image.Bytes)
+        {
+            loaded = Driver.cuModuleLoadData(out module, bytes);
+        }
+        if (loaded == CuResult.UnsupportedPtxVersion)
+        {
+            var (major, minor) = _compiler.NvrtcVersion;
+            throw new CudaException(
+                $"the driver cannot load PTX made by NVRTC {major}.{minor} for {file}: the driver is older than NVRTC. " +
+                $"Install an NVRTC no newer than the driver (point {CudaLibrarySearch.LibDirVariable} at it) or update the driver.",
+                CudaStatus.DriverError(loaded, "cuModuleLoadData"));
+        }
+        if (loaded != CuResult.Success)
+        {
+            throw CudaStatus.DriverError(loaded, $"cuModuleLoadData({file}, {image.Kind} for {image.Architecture.RealArchitecture})");
+        }
+        _modules[file] = module;
+        return module;
+    }
+}
