@@ -1,0 +1,102 @@
+using System.Runtime.CompilerServices;
+
+namespace Xmc.Engine.Backends;
+
+public sealed unsafe partial class CpuBackend
+{
+    public void SgdUpdate(nint param, DType paramType, nint grad, nint velocity, long n, float lr, float momentum,
+        float weightDecay, bool nesterov, ulong roundingSeed)
+    {
+        CheckParamType(nameof(SgdUpdate), paramType);
+        CpuVector.ForBlocks(n, 4096, (i0, i1) =>
+        {
+            float* g = (float*)grad, u = (float*)velocity;
+            for (long i = i0; i < i1; i++)
+            {
+                float p = LoadParam(param, paramType, i);
+                float gi = g[i] + weightDecay * p;
+                float step = gi;
+                if (momentum != 0f)
+                {
+                    float ui = momentum * u[i] + gi;
+                    u[i] = ui;
+                    step = nesterov ? gi + momentum * ui : ui;
+                }
+                StoreParam(param, paramType, i, p - lr * step, roundingSeed);
+            }
+        });
+    }
+
+    public void AdamUpdate(nint param, DType paramType, nint grad, nint m, nint v, long n, float lr, float beta1, float beta2,
+        float eps, float weightDecay, bool decoupledWeightDecay, long step, ulong roundingSeed)
+    {
+        CheckParamType(nameof(AdamUpdate), paramType);
+        float c1 = 1f / (1f - MathF.Pow(beta1, step)), c2 = 1f / (1f - MathF.Pow(beta2, step));
+        float shrink = decoupledWeightDecay ? 1f - lr * weightDecay : 1f;
+        float l2 = decoupledWeightDecay ? 0f : weightDecay;
+        CpuVector.ForBlocks(n, 4096, (i0, i1) =>
+        {
+            float* g = (float*)grad, pm = (float*)m, pv = (float*)v;
+            for (long i = i0; i < i1; i++)
+            {
+                float p = LoadParam(param, paramType, i);
+                float gi = g[i] + l2 * p;
+                float mi = beta1 * pm[i] + (1f - beta1) * gi;
+                float vi = beta2 * pv[i] + (1f - beta2) * gi * gi;
+                pm[i] = mi;
+                pv[i] = vi;
+                StoreParam(param, paramType, i, p * shrink - lr * (mi * c1) / (MathF.Sqrt(vi * c2) + eps), roundingSeed);
+            }
+        });
+    }
+
+    public void ZeroAt(nint dst, nint positions, long count)
+    {
+        CpuVector.ForBlocks(count, 4096, (i0, i1) =>
+        {
+            float* d = (float*)dst;
+            int* pos = (int*)positions;
+            for (long i = i0; i < i1; i++)
+            {
+                d[pos[i]] = 0f;
+            }
+        });
+    }
+
+    private static void CheckParamType(string kernel, DType t)
+    {
+        if (t is not (DType.Float32 or DType.BFloat16))
+        {
+            throw new NotSupportedException($"{kernel}: parameters must be Float32 or BFloat16, got {t}");
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float LoadParam(nint param, DType t, long i)
+        => t == DType.Float32 ? ((float*)param)[i] : ((BFloat16*)param)[i].ToSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreParam(nint param, DType t, long i, float value, ulong roundingSeed)
+    {
+        if (t == DType.Float32)
+        {
+            ((float*)param)[i] = value;
+            return;
+        }
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        if ((bits & 0x7F80_0000u) == 0x7F80_0000u)
+        {
+            ((BFloat16*)param)[i] = BFloat16.FromSingle(value); // Inf and NaN round as usual
+            return;
+        }
+        // Stochastic rounding: add 16 random bits below the kept mantissa, then truncate; rounds up with
+        // probability equal to the dropped fraction, so the expected stored value is the float32 value.
+        uint noise = (uint)(SplitMixCounter.Bits(roundingSeed, (ulong)i) >> 48);
+        uint rounded = bits + noise;
+        if ((rounded & 0x7F80_0000u) == 0x7F80_0000u && (bits & 0x7F80_0000u) != 0x7F80_0000u)
+        {
+            rounded = bits; // never round a finite value up to infinity
+        }
+        ((ushort*)param)[i] = (ushort)(rounded >> 16);
+    }
+}

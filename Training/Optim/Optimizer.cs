@@ -1,0 +1,125 @@
+using Xmc.Engine;
+using Xmc.Engine.Memory;
+using Xmc.Models;
+
+namespace Xmc.Training.Optim;
+
+/// <summary>The common part of the optimizers: parameter groups, the learning-rate schedule, the step count,
+/// and per-parameter state tensors (Float32, the parameter's shape, OptimizerState category, created zero on
+/// first use). Each parameter is updated by one fused backend kernel. BFloat16 parameters are updated with
+/// stochastic rounding (docs/optimizers.md).</summary>
+public abstract class Optimizer : IDisposable
+{
+    private readonly Dictionary<Parameter, Tensor[]> _state = new(ReferenceEqualityComparer.Instance);
+    private readonly int _slotsPerParameter;
+
+    protected Optimizer(IEnumerable<ParameterGroup> groups, int slotsPerParameter, LearningRateSchedule? schedule, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        Groups = groups.ToArray();
+        _slotsPerParameter = slotsPerParameter;
+        Schedule = schedule;
+        Seed = seed;
+    }
+
+    /// <summary>The groups, in the order given.</summary>
+    public IReadOnlyList<ParameterGroup> Groups { get; }
+
+    /// <summary>The schedule, or null for constant rates.</summary>
+    public LearningRateSchedule? Schedule { get; }
+
+    /// <summary>Stream of the stochastic-rounding bits.</summary>
+    public ulong Seed { get; }
+
+    /// <summary>Steps taken so far.</summary>
+    public long StepCount { get; private set; }
+
+    /// <summary>The learning rate group <paramref name="group"/> uses at the next step.</summary>
+    public float CurrentLearningRate(int group) => Groups[group].LearningRate * (Schedule?.Factor(StepCount) ?? 1f);
+
+    /// <summary>Updates every trainable parameter that has a gradient.</summary>
+    public void Step()
+    {
+        for (int gi = 0; gi < Groups.Count; gi++)
+        {
+            float lr = CurrentLearningRate(gi);
+            var group = Groups[gi];
+            for (int pi = 0; pi < group.Parameters.Count; pi++)
+            {
+                var p = group.Parameters[pi];
+                if (!p.Trainable || p.Grad is null)
+                {
+                    continue;
+                }
+                ulong roundingSeed = SplitMixCounter.Bits(Seed, ((ulong)StepCount << 24) ^ ((ulong)gi << 16) ^ (ulong)pi);
+                Update(p, State(p), group, lr, StepCount + 1, roundingSeed);
+            }
+        }
+        StepCount++;
+    }
+
+    /// <summary>Applies the update to one parameter; <paramref name="step"/> counts from 1.</summary>
+    protected abstract void Update(Parameter p, Tensor[] state, ParameterGroup group, float lr, long step, ulong roundingSeed);
+
+    /// <summary>The state tensors of <paramref name="p"/> (empty for stateless updates), created zero.</summary>
+    public Tensor[] State(Parameter p)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        if (!_state.TryGetValue(p, out var s))
+        {
+            s = new Tensor[_slotsPerParameter];
+            for (int i = 0; i < s.Length; i++)
+            {
+                s[i] = Tensor.CreateUntracked(p.Shape, DType.Float32, p.Data.Device, MemoryCategory.OptimizerState);
+            }
+            _state[p] = s;
+        }
+        return s;
+    }
+
+    /// <summary>Zeroes every state entry of <paramref name="p"/> at the first <paramref name="count"/> flat
+    /// positions of <paramref name="positions"/> (Int32): the slots a topology update rewired start afresh.</summary>
+    public void ResetSlots(Parameter p, Tensor positions, long count)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        ArgumentNullException.ThrowIfNull(positions);
+        if (positions.DType != DType.Int32 || count > positions.Numel)
+        {
+            throw new ArgumentException($"ResetSlots: positions must be Int32 holding at least {count} entries, got {positions.DType} {positions.Shape}");
+        }
+        if (!_state.TryGetValue(p, out var s))
+        {
+            return; // no state yet: it will be created zero
+        }
+        foreach (var t in s)
+        {
+            t.Backend.ZeroAt(t.Address, positions.Address, count);
+        }
+    }
+
+    /// <summary>Frees every group's gradients.</summary>
+    public void ZeroGrad()
+    {
+        foreach (var g in Groups)
+        {
+            foreach (var p in g.Parameters)
+            {
+                p.ZeroGrad();
+            }
+        }
+    }
+
+    /// <summary>Frees the state.</summary>
+    public void Dispose()
+    {
+        foreach (var s in _state.Values)
+        {
+            foreach (var t in s)
+            {
+                t.Dispose();
+            }
+        }
+        _state.Clear();
+        GC.SuppressFinalize(this);
+    }
+}
