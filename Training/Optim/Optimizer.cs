@@ -34,6 +34,14 @@ public abstract class Optimizer : IDisposable
     /// <summary>Steps taken so far.</summary>
     public long StepCount { get; private set; }
 
+    /// <summary>Sets the step counter when a run resumes from a checkpoint (the schedule and Adam's bias
+    /// correction continue from there).</summary>
+    public void RestoreStepCount(long steps)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(steps);
+        StepCount = steps;
+    }
+
     /// <summary>The learning rate group <paramref name="group"/> uses at the next step.</summary>
     public float CurrentLearningRate(int group) => Groups[group].LearningRate * (Schedule?.Factor(StepCount) ?? 1f);
 
