@@ -1,6 +1,7 @@
 using Xmc.Engine;
 using Xmc.Engine.Memory;
 using Xmc.Models;
+using Xmc.Training.Sparse;
 
 namespace Xmc.Training.Optim;
 
@@ -8,7 +9,7 @@ namespace Xmc.Training.Optim;
 /// and per-parameter state tensors (Float32, the parameter's shape, OptimizerState category, created zero on
 /// first use). Each parameter is updated by one fused backend kernel. BFloat16 parameters are updated with
 /// stochastic rounding (docs/optimizers.md).</summary>
-public abstract class Optimizer : IDisposable
+public abstract class Optimizer : IDisposable, ISlotStateProvider
 {
     private readonly Dictionary<Parameter, Tensor[]> _state = new(ReferenceEqualityComparer.Instance);
     private readonly int _slotsPerParameter;
@@ -84,6 +85,9 @@ public abstract class Optimizer : IDisposable
         }
         return s;
     }
+
+    /// <summary>The state tensors of <paramref name="p"/> created so far (a DST update moves them with the slots).</summary>
+    public IReadOnlyList<Tensor> SlotState(Parameter p) => _state.TryGetValue(p, out var s) ? s : [];
 
     /// <summary>Zeroes every state entry of <paramref name="p"/> at the first <paramref name="count"/> flat
     /// positions of <paramref name="positions"/> (Int32): the slots a topology update rewired start afresh.</summary>

@@ -1,0 +1,28 @@
+using Xmc.Engine;
+using Xmc.Models;
+
+namespace Xmc.Training.Sparse;
+
+/// <summary>Anything that holds per-connection state aligned with a parameter's slots (an optimizer's moments):
+/// a topology update moves these entries with their connections and zeroes those of new connections.</summary>
+public interface ISlotStateProvider
+{
+    /// <summary>The Float32 tensors of <paramref name="p"/>'s shape that follow its slots (none if no state yet).</summary>
+    IReadOnlyList<Tensor> SlotState(Parameter p);
+}
+
+/// <summary>A dynamic-sparse-training rewiring of fixed fan-in layers: per row it replaces
+/// <c>pruneCount</c> connections, keeping the fan-in, the indices sorted and unique, and moving every
+/// slot-aligned tensor given to it (regrown entries 0, survivors' entries kept).</summary>
+public interface IDstAlgorithm
+{
+    /// <summary>A short name for logs ("set", "gse", "rigl").</summary>
+    string Name { get; }
+
+    /// <summary>Rewires <paramref name="layer"/> at <paramref name="step"/>, replacing <paramref name="pruneCount"/>
+    /// connections per row, and carries <paramref name="slotState"/> along.</summary>
+    void Update(FixedFanInLinear layer, int pruneCount, long step, IReadOnlyList<Tensor> slotState);
+}
+
+/// <summary>What one update did, for the <see cref="DstController.SlotsChanged"/> event.</summary>
+public sealed record TopologyChange(FixedFanInLinear Layer, long Step, int ReplacedPerRow, long ReplacedTotal);

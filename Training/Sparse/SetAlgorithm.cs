@@ -1,0 +1,42 @@
+using Xmc.Engine;
+using Xmc.Models;
+
+namespace Xmc.Training.Sparse;
+
+/// <summary>Sparse Evolutionary Training on the fixed fan-in layout (the SPARTEX default): per row, drop the
+/// smallest-|value| connections and regrow as many at uniformly drawn inputs the row does not use, with value
+/// <see cref="RegrowValue"/> (0 by default, as Google's SET/RigL). Per-row selection keeps the fan-in exactly k.
+/// One backend kernel does the whole layer.</summary>
+public sealed class SetAlgorithm(ulong seed, float regrowValue = 0f) : IDstAlgorithm
+{
+    public string Name => "set";
+
+    /// <summary>The value a regrown connection starts with.</summary>
+    public float RegrowValue { get; } = regrowValue;
+
+    /// <summary>The random stream; each update uses counters from its step on.</summary>
+    public ulong Seed { get; } = seed;
+
+    public void Update(FixedFanInLinear layer, int pruneCount, long step, IReadOnlyList<Tensor> slotState)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        ArgumentNullException.ThrowIfNull(slotState);
+        var v = layer.Values.Data;
+        foreach (var s in slotState)
+        {
+            if (s.DType != DType.Float32 || s.Shape != v.Shape)
+            {
+                throw new ArgumentException($"SET: slot state must be Float32 {v.Shape}, got {s.DType} {s.Shape}");
+            }
+        }
+        Span<nint> addresses = stackalloc nint[slotState.Count];
+        for (int i = 0; i < addresses.Length; i++)
+        {
+            addresses[i] = slotState[i].Address;
+        }
+        // rows take counters (step·L + row)·2²⁴ on: every update and row draws from its own range
+        v.Backend.SetPruneRegrow(v.Address, v.DType, layer.Indices.Data.Address, layer.IndexType, layer.Labels, layer.FanIn,
+            layer.InFeatures, pruneCount, RegrowValue, Seed, (ulong)step * (ulong)layer.Labels, addresses);
+        layer.MarkTopologyChanged();
+    }
+}
