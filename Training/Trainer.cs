@@ -1,0 +1,233 @@
+using System.Globalization;
+using Xmc.Engine;
+using Xmc.Engine.Backends;
+using Xmc.Models;
+using Xmc.Training.Checkpoints;
+using Xmc.Training.Config;
+using Xmc.Training.Metrics;
+using Xmc.Training.Model;
+using Xmc.Training.Optim;
+using Xmc.Training.Reporting;
+using Xmc.Training.Sparse;
+
+namespace Xmc.Training;
+
+/// <summary>A training loss that is not a finite number; the message names the step and what to try.</summary>
+public sealed class NonFiniteLossException(string message) : Exception(message);
+
+/// <summary>What a finished run reports.</summary>
+public sealed record TrainResult(long Steps, double FinalLoss, MetricReport? Test, MetricReport? Popularity, TimeSpan Elapsed);
+
+/// <summary>Trains the bag-of-words XMC model: batches of tf-idf rows, the fused chunked loss of the output head,
+/// the optimizer with separate encoder and head learning rates, SET on the fixed fan-in head, evaluation,
+/// metrics as JSON lines and atomic checkpoints that resume exactly.</summary>
+public sealed class Trainer : IDisposable
+{
+    /// <summary>The cut-offs evaluation reports (P@1/3/5, PSP@1/3/5, …).</summary>
+    public static readonly int[] Cutoffs = [1, 3, 5];
+
+    private readonly TrainConfig _config;
+    private readonly TextWriter _out;
+    private readonly Device _device;
+    private readonly ProgressReporter _progress;
+    private readonly MetricsLog _log;
+    private readonly Optimizer _optimizer;
+    private readonly DstController? _dst;
+    private readonly long _stepsPerEpoch;
+    private readonly long _totalSteps;
+    private TrainingProgress _at = new(0, 0, 0);
+
+    /// <summary>Loads the data, builds model and optimizer; with <paramref name="resumeFrom"/> restores a checkpoint.</summary>
+    public Trainer(TrainConfig config, TextWriter output, string? resumeFrom = null, TrainingData? data = null, bool? interactive = null)
+    {
+        _config = config;
+        _out = output;
+        _device = Device.Parse(config.Run.Device);
+        if (_device.Kind != DeviceKind.Cpu)
+        {
+            throw new ConfigException($"config field run.device: '{config.Run.Device}': the bag-of-words trainer runs on the CPU in this build (the CUDA backend does not implement the op library yet); use cpu");
+        }
+        if (config.Run.DeviceMemoryLimit is string limit)
+        {
+            CpuBackend.Instance.CpuAllocator.LimitBytes = ByteSize.Parse(limit);
+        }
+        Data = data ?? TrainingData.Load(config.Data);
+        Model = new BowXmcModel(config.Model, Data.Train.NumFeatures, Data.Train.NumLabels, (ulong)config.Run.Seed, _device);
+        _stepsPerEpoch = (Data.Train.NumPoints + config.Optim.BatchSize - 1) / config.Optim.BatchSize;
+        _totalSteps = _stepsPerEpoch * config.Optim.Epochs;
+        _optimizer = BuildOptimizer(config.Optim, Model, _totalSteps, (ulong)config.Run.Seed);
+        if (Model.Head is FixedFanInLinear sparse && config.Dst.Algorithm == "set")
+        {
+            var schedule = new DstSchedule(config.Dst.UpdateEvery, config.Dst.PruneFraction, _totalSteps, config.Dst.StopAt);
+            _dst = new DstController(new SetAlgorithm((ulong)config.Run.Seed + 7), schedule, [sparse], _optimizer);
+        }
+        if (resumeFrom is not null)
+        {
+            _at = Checkpoint.Load(resumeFrom, Model, _optimizer);
+            (Model.Head as FixedFanInLinear)?.MarkTopologyChanged();
+            (Model.Head as FixedFanInLinear)?.Validate();
+        }
+        Directory.CreateDirectory(config.Run.Output);
+        Xmc.Models.IO.AtomicFile.WriteAllText(Path.Combine(config.Run.Output, "config.json"), ConfigLoader.ToJson(config));
+        _log = new MetricsLog(Path.Combine(config.Run.Output, "metrics.jsonl"));
+        _progress = new ProgressReporter(_totalSteps, output == Console.Out ? null : output, interactive);
+    }
+
+    /// <summary>The data of the run.</summary>
+    public TrainingData Data { get; }
+
+    /// <summary>The model being trained.</summary>
+    public BowXmcModel Model { get; }
+
+    /// <summary>Steps in the whole run.</summary>
+    public long TotalSteps => _totalSteps;
+
+    /// <summary>Path of the checkpoint written at the end of every epoch (and every run.checkpointEvery steps).</summary>
+    public string CheckpointPath => Path.Combine(_config.Run.Output, "checkpoint.safetensors");
+
+    /// <summary>Runs (or continues) training; <paramref name="stopAfterSteps"/> ends early after that many
+    /// global steps (with a checkpoint), as an interrupted run would.</summary>
+    public TrainResult Run(long? stopAfterSteps = null, CancellationToken cancel = default)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var ledger = CpuBackend.Instance.Allocator.Ledger;
+        _progress.Message($"data: {Data.Description}");
+        _progress.Message($"model: bow {Data.Train.NumFeatures}→{_config.Model.Hidden}{(_config.Model.Intermediate > 0 ? $"→{_config.Model.Intermediate}" : "")}→{_config.Model.Head}" +
+            $"{(_config.Model.Head == "dense" ? "" : $" (fan-in {_config.Model.FanIn})")} over {Data.Train.NumLabels} labels, {Model.Parameters().Sum(p => p.Shape.Numel):N0} parameters; " +
+            $"{_totalSteps} steps ({_config.Optim.Epochs} epochs × {_stepsPerEpoch}), dst {(_dst is null ? "none" : "set")}");
+        double lastLoss = double.NaN;
+        MetricReport? test = null;
+        int batchSize = _config.Optim.BatchSize;
+        long step = _at.Step;
+        for (int epoch = _at.Epoch; epoch < _config.Optim.Epochs; epoch++)
+        {
+            var order = Shuffle(Data.Train.NumPoints, _config.Run.Seed, epoch);
+            int firstBatch = epoch == _at.Epoch ? _at.BatchInEpoch : 0;
+            for (int b = firstBatch; b < _stepsPerEpoch; b++)
+            {
+                cancel.ThrowIfCancellationRequested();
+                var rows = order.AsSpan(b * batchSize, Math.Min(batchSize, order.Length - b * batchSize));
+                lastLoss = TrainStep(rows, step);
+                step++;
+                _dst?.AfterStep(step);
+                _progress.Report(step, lastLoss, ledger.TotalCurrent);
+                if (step % 50 == 0 || step == _totalSteps)
+                {
+                    _log.Write("train", step, new Dictionary<string, double> { ["loss"] = lastLoss, ["lr_head"] = _optimizer.CurrentLearningRate(1), ["epoch"] = epoch });
+                }
+                bool epochEnd = b == _stepsPerEpoch - 1;
+                var progressAfter = epochEnd ? new TrainingProgress(step, epoch + 1, 0) : new TrainingProgress(step, epoch, b + 1);
+                if ((_config.Run.EvalEvery > 0 && step % _config.Run.EvalEvery == 0) || (_config.Run.EvalEvery == 0 && epochEnd))
+                {
+                    test = EvaluateAndLog(step);
+                }
+                if ((_config.Run.CheckpointEvery > 0 && step % _config.Run.CheckpointEvery == 0) || epochEnd || step == stopAfterSteps)
+                {
+                    Checkpoint.Save(CheckpointPath, Model, _optimizer, progressAfter, ConfigLoader.ToJson(_config));
+                }
+                if (step == stopAfterSteps)
+                {
+                    return new TrainResult(step, lastLoss, test, null, clock.Elapsed);
+                }
+            }
+        }
+        MetricReport? popularity = null;
+        if (Data.Test is not null)
+        {
+            test ??= EvaluateAndLog(step);
+            popularity = Evaluator.Popularity(Data.Train, Data.Test, Data.InversePropensities, Cutoffs[^1]);
+            _progress.Message("popularity baseline: " + Format(popularity));
+        }
+        _progress.Message($"done: {step} steps in {clock.Elapsed.TotalSeconds:F1} s, final loss {lastLoss:G5}; checkpoint {CheckpointPath}");
+        _progress.Message(ledger.FormatTable());
+        return new TrainResult(step, lastLoss, test, popularity, clock.Elapsed);
+    }
+
+    private double TrainStep(ReadOnlySpan<int> rows, long step)
+    {
+        using var scope = TensorScope.Begin();
+        var (x, y) = TrainingData.Batch(Data.Train, Data.TrainValues, rows, _device);
+        using (x)
+        using (y)
+        {
+            var h = Model.Encode(x);
+            var loss = Model.Head.Loss(h, y, _config.Model.LabelChunk > 0 ? new LabelChunking(_config.Model.LabelChunk) : null);
+            double value = loss.Item();
+            if (!double.IsFinite(value))
+            {
+                throw new NonFiniteLossException(
+                    $"training loss is {value} at step {step + 1}: lower the learning rates (optim.encoderLr={_config.Optim.EncoderLr}, optim.headLr={_config.Optim.HeadLr}) " +
+                    $"or check the data for extreme feature values; the last checkpoint ({CheckpointPath}) is intact");
+            }
+            loss.Backward();
+            _optimizer.Step();
+            Model.ZeroGrad();
+            return value;
+        }
+    }
+
+    private MetricReport? EvaluateAndLog(long step)
+    {
+        if (Data.Test is null || Data.TestValues is null)
+        {
+            return null;
+        }
+        var report = Evaluator.Evaluate(Model, Data.Test, Data.TestValues, Data.InversePropensities, Cutoffs[^1], _device);
+        _log.Write("eval", step, report.At(Cutoffs));
+        _progress.Message($"eval @ step {step}: {Format(report)}");
+        return report;
+    }
+
+    /// <summary>P@1/3/5 and PSP@1/3/5 in percent, as XMC papers print them.</summary>
+    public static string Format(MetricReport r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var p = string.Join(" ", Cutoffs.Select(k => string.Create(inv, $"P@{k} {100 * r.Precision[k - 1]:F2}")));
+        var ps = r.PsPrecision is null ? "" : " " + string.Join(" ", Cutoffs.Select(k => string.Create(inv, $"PSP@{k} {100 * r.PsPrecision[k - 1]:F2}")));
+        return p + ps;
+    }
+
+    /// <summary>The epoch's visiting order: a Fisher–Yates shuffle seeded by (seed, epoch), so a resumed run sees
+    /// the same batches.</summary>
+    internal static int[] Shuffle(int n, int seed, int epoch)
+    {
+        var order = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            order[i] = i;
+        }
+        var rng = new PhiloxStream((ulong)seed ^ 0x5348_5546UL, (ulong)epoch << 40);
+        var u = new float[Math.Max(1, n)];
+        rng.NextUniform(u);
+        for (int i = n - 1; i > 0; i--)
+        {
+            int j = Math.Min(i, (int)(u[i] * (i + 1)));
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return order;
+    }
+
+    private static Optimizer BuildOptimizer(OptimConfig c, BowXmcModel model, long totalSteps, ulong seed)
+    {
+        ParameterGroup[] groups =
+        [
+            new(model.EncoderParameters().ToArray(), (float)c.EncoderLr, (float)c.WeightDecay),
+            new(model.HeadParameters().Where(p => p.Trainable).ToArray(), (float)c.HeadLr, (float)c.WeightDecay),
+        ];
+        var decay = c.Schedule switch { "cosine" => DecayShape.Cosine, "constant" => DecayShape.Constant, _ => DecayShape.Linear };
+        var schedule = new LearningRateSchedule((long)(c.Warmup * totalSteps), totalSteps, decay);
+        return c.Optimizer switch
+        {
+            "adam" => new Adam(groups, schedule: schedule, seed: seed),
+            "sgd" => new Sgd(groups, momentum: 0.9f, schedule: schedule, seed: seed),
+            _ => Adam.AdamW(groups, schedule: schedule, seed: seed),
+        };
+    }
+
+    public void Dispose()
+    {
+        _log.Dispose();
+        _optimizer.Dispose();
+        Model.Dispose();
+    }
+}
