@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Xmc.Training.Data;
 
 /// <summary>
@@ -62,23 +64,37 @@ public static class SyntheticData
             var texts = new XmcText[points];
             var labelSet = new List<int>();
             var tokens = new List<int>();
-            var counts = new SortedDictionary<int, int>();
+            var sorted = new List<int>();
+            var ids = new List<int>();
+            var values = new List<float>();
             for (int i = 0; i < points; i++)
             {
                 var rng = new SplitMix64(_o.Seed, stream, (ulong)i);
                 DrawLabels(ref rng, labelSet);
                 DrawTokens(ref rng, labelSet, tokens);
-                counts.Clear();
-                foreach (int t in tokens)
-                    counts[t] = counts.GetValueOrDefault(t) + 1;
-                var ids = counts.Keys.ToArray();
-                var values = counts.Values.Select(c => 1 + MathF.Log(c)).ToArray();
-                float norm = MathF.Sqrt(values.Sum(v => v * v));
-                for (int j = 0; j < values.Length; j++)
+                sorted.Clear();
+                sorted.AddRange(tokens);
+                sorted.Sort();
+                ids.Clear();
+                values.Clear();
+                float squares = 0;
+                for (int j = 0; j < sorted.Count;)
+                {
+                    int end = j;
+                    while (end < sorted.Count && sorted[end] == sorted[j])
+                        end++;
+                    float v = 1 + MathF.Log(end - j);
+                    ids.Add(sorted[j]);
+                    values.Add(v);
+                    squares += v * v;
+                    j = end;
+                }
+                float norm = MathF.Sqrt(squares);
+                for (int j = 0; j < values.Count; j++)
                     values[j] /= norm;
-                features.AppendRow(ids, values);
+                features.AppendRow(CollectionsMarshal.AsSpan(ids), CollectionsMarshal.AsSpan(values));
                 labelSet.Sort();
-                labels.AppendRow(labelSet.ToArray(), default);
+                labels.AppendRow(CollectionsMarshal.AsSpan(labelSet), default);
                 texts[i] = new XmcText($"{prefix}-{i}", string.Join(' ', tokens.Select(PseudoWords.Word)), "");
             }
             return new XmcDataset(features.Build(_o.Features), labels.Build(_o.Labels), texts, _labelTexts);

@@ -20,7 +20,7 @@ public sealed record SyntheticDataOptions
     public int Labels { get; init; } = 1_500;
 
     /// <summary>Exponent s of the Zipf law of label frequencies (label of rank r drawn ∝ 1/r^s).</summary>
-    public double LabelZipfExponent { get; init; } = 1.0;
+    public double LabelZipfExponent { get; init; } = 0.8;
 
     /// <summary>Mean number of labels per point (geometric, at least 1).</summary>
     public double MeanLabelsPerPoint { get; init; } = 3.0;
