@@ -44,6 +44,7 @@ public sealed class WordPieceTokenizer
     /// at most <paramref name="maxTokens"/> of them: the text is truncated at a piece, and reading stops there.</summary>
     public void Tokenize(ReadOnlySpan<char> text, List<int> ids, int maxTokens = int.MaxValue)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxTokens);
         int limit = maxTokens == int.MaxValue ? int.MaxValue : ids.Count + maxTokens;
         using var reader = _splitter.Read(text);
         while (ids.Count < limit && reader.Next(out var word))
