@@ -5,7 +5,11 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        Console.WriteLine("no suites yet");
+        if (args is ["tokenizer", ..])
+        {
+            return TokenizerSuite.Run();
+        }
+        Console.WriteLine("suites: tokenizer");
         return 0;
     }
 }

@@ -4,9 +4,12 @@ namespace Xmc.Models.Text;
 /// pieces from a <see cref="WordPieceVocabulary"/>. Thread-safe: one instance can serve many loader threads.</summary>
 /// <remarks>Written here rather than taken from Microsoft.ML.Tokenizers 2.0.0, whose BertTokenizer silently
 /// drops every character that is neither a letter/digit nor Unicode punctuation ("c++" → "c", "a$b" → "a b",
-/// emoji and symbols vanish) and splits on zero-width and format characters, where BERT keeps "$" and "+"
-/// as punctuation tokens and maps unknown symbols to [UNK]. Text that spells a special token ("[SEP]") is
-/// tokenized as ordinary text: raw training text never yields special ids.</remarks>
+/// emoji and symbols vanish), deletes tabs and newlines instead of splitting on them (a tab between "1" and
+/// "unaffable" leaves the single word "1unaffable"), keeps "_" inside words, splits on zero-width and format
+/// characters, and strips accents only through ICU, which the engine's invariant-globalization build lacks.
+/// BERT keeps "$", "+" and "_" as punctuation tokens, maps unknown symbols to [UNK] and treats tab and
+/// newline as spaces. Text that spells a special token ("[SEP]") is tokenized as ordinary text: raw training
+/// text never yields special ids.</remarks>
 public sealed class WordPieceTokenizer
 {
     /// <summary>Longest word (in Unicode characters) that is split into pieces; longer words become [UNK]
@@ -41,6 +44,7 @@ public sealed class WordPieceTokenizer
     /// at most <paramref name="maxTokens"/> of them: the text is truncated at a piece, and reading stops there.</summary>
     public void Tokenize(ReadOnlySpan<char> text, List<int> ids, int maxTokens = int.MaxValue)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxTokens);
         int limit = maxTokens == int.MaxValue ? int.MaxValue : ids.Count + maxTokens;
         using var reader = _splitter.Read(text);
         while (ids.Count < limit && reader.Next(out var word))
