@@ -7,24 +7,30 @@ namespace Xmc.Bench.Harness;
 public static class Timing
 {
     /// <summary>Runs <paramref name="action"/> once to warm up, then <paramref name="repetitions"/> times; returns
-    /// the shortest time in seconds.</summary>
-    public static double BestSeconds(Action action, int repetitions)
+    /// the shortest wall time and the least process CPU time of any repetition (<see cref="CpuClock"/>; NaN where
+    /// unavailable), in seconds.</summary>
+    public static (double Wall, double Cpu) Best(Action action, int repetitions)
     {
         action();
-        double best = double.MaxValue;
+        double best = double.MaxValue, bestCpu = double.MaxValue;
         var watch = new Stopwatch();
         for (int r = 0; r < repetitions; r++)
         {
+            double cpu0 = CpuClock.ProcessSeconds();
             watch.Restart();
             action();
             best = Math.Min(best, watch.Elapsed.TotalSeconds);
+            bestCpu = Math.Min(bestCpu, CpuClock.ProcessSeconds() - cpu0);
         }
-        return best;
+        return (best, bestCpu);
     }
 
     /// <summary>Runs <paramref name="body"/>(thread index) on <paramref name="threads"/> dedicated threads released
     /// together; returns the wall time from release to the last finish, in seconds.</summary>
-    public static double OnThreads(int threads, Action<int> body)
+    public static double OnThreads(int threads, Action<int> body) => OnThreadsTimed(threads, body).Wall;
+
+    /// <summary>Like <see cref="OnThreads"/>, and also the process CPU seconds spent meanwhile.</summary>
+    public static (double Wall, double Cpu) OnThreadsTimed(int threads, Action<int> body)
     {
         using var ready = new CountdownEvent(threads);
         using var go = new ManualResetEventSlim();
@@ -41,12 +47,13 @@ public static class Timing
             workers[t].Start();
         }
         ready.Wait();
+        double cpu0 = CpuClock.ProcessSeconds();
         var watch = Stopwatch.StartNew();
         go.Set();
         foreach (var w in workers)
         {
             w.Join();
         }
-        return watch.Elapsed.TotalSeconds;
+        return (watch.Elapsed.TotalSeconds, CpuClock.ProcessSeconds() - cpu0);
     }
 }
