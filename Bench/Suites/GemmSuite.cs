@@ -1,0 +1,106 @@
+using System.Runtime.InteropServices;
+using Xmc.Bench.Baselines;
+using Xmc.Bench.Harness;
+using Xmc.Bench.TorchPeer;
+using Xmc.Engine.Backends;
+
+namespace Xmc.Bench.Suites;
+
+/// <summary>Suite <c>gemm</c>: our SGEMM at the encoder's shapes, NN/NT/TN, on all cores and on one, against the
+/// in-run FMA peak and against libtorch at the same thread count.</summary>
+public static unsafe class GemmSuite
+{
+    private static readonly (int M, int K, int N)[] FullShapes =
+        [(4096, 768, 768), (4096, 768, 3072), (4096, 3072, 768), (4096, 256, 1024), (2048, 2048, 2048)];
+
+    // --quick: a quarter of the rows (half the cube), so the suite stays under a minute on two cores
+    private static readonly (int M, int K, int N)[] QuickShapes =
+        [(1024, 768, 768), (1024, 768, 3072), (1024, 3072, 768), (1024, 256, 1024), (1024, 1024, 1024)];
+
+    private static readonly (string Name, bool TransA, bool TransB)[] Layouts = [("NN", false, false), ("NT", false, true), ("TN", true, false)];
+
+    public static void Run(BenchReport report, bool quick)
+    {
+        const string suite = "gemm";
+        var shapes = quick ? QuickShapes : FullShapes;
+        int repetitions = quick ? 2 : 5;
+        int allThreads = Environment.ProcessorCount;
+        Console.WriteLine($"SGEMM: {CpuBackend.SgemmConfiguration}");
+
+        long fmaIterations = quick ? 20_000_000 : 60_000_000;
+        var (peak1, peak1Cpu) = FmaPeak.Measure(1, fmaIterations, 3);
+        var (peakAll, peakAllCpu) = FmaPeak.Measure(allThreads, fmaIterations, 3);
+        double copy = CopyBandwidth.GBps(allThreads, quick ? 64L << 20 : 256L << 20, 3);
+        report.Add(new BenchRow(suite, "fma_peak_t1", "gflops", peak1, "GFLOP/s", null, null, null, true));
+        report.Add(new BenchRow(suite, $"fma_peak_t{allThreads}", "gflops", peakAll, "GFLOP/s", null, null, null, true));
+        report.Add(new BenchRow(suite, "fma_peak_t1", "gflops_cpu_time", peak1Cpu, "GFLOP/s", null, null, null, true));
+        report.Add(new BenchRow(suite, $"fma_peak_t{allThreads}", "gflops_cpu_time", peakAllCpu, "GFLOP/s", null, null, null, true));
+        report.Add(new BenchRow(suite, $"copy_t{allThreads}", "bandwidth", copy, "GB/s", null, null, null, true));
+        Console.WriteLine($"baselines: FMA peak {peak1:F1} GFLOP/s (1 thread), {peakAll:F1} GFLOP/s ({allThreads} threads); "
+            + $"by CPU time {peak1Cpu:F1} and {peakAllCpu:F1}; copy {copy:F1} GB/s");
+
+        string? peerDown = TorchMatmul.Unavailable;
+        Console.WriteLine(peerDown is null ? $"peer: libtorch {TorchMatmul.Version}" : $"peer unavailable: {peerDown}");
+
+        var table = new List<string[]> { new[] { "case", "threads", "ours GFLOP/s", "of peak", "of peak by CPU time", "libtorch GFLOP/s", "ours/libtorch" } };
+        long maxA = shapes.Max(s => (long)s.M * s.K), maxB = shapes.Max(s => (long)s.K * s.N), maxC = shapes.Max(s => (long)s.M * s.N);
+        float* a = Filled(maxA), b = Filled(maxB), c = Filled(maxC);
+        int savedThreads = CpuBackend.Instance.Threads;
+        try
+        {
+            foreach (int threads in allThreads > 1 ? new[] { allThreads, 1 } : [1])
+            {
+                CpuBackend.Instance.Threads = threads;
+                double peak = threads == 1 ? peak1 : peakAll, peakCpu = threads == 1 ? peak1Cpu : peakAllCpu;
+                string peakName = $"fma_peak_t{threads}";
+                foreach (var (m, k, n) in shapes)
+                {
+                    var perLayout = new List<double>();
+                    foreach (var (layout, ta, tb) in Layouts)
+                    {
+                        string name = $"M{m}_K{k}_N{n}_{layout}_t{threads}";
+                        double flops = 2.0 * m * n * k;
+                        var (wall, cpu) = Timing.Best(() => CpuBackend.Instance.Sgemm(ta, tb, m, n, k, 1f,
+                            (nint)a, ta ? m : k, 0, (nint)b, tb ? k : n, 0, 0f, (nint)c, n, 0, 1), repetitions);
+                        double ours = flops / wall / 1e9, oursCpu = flops / (cpu / threads) / 1e9;
+                        perLayout.Add(ours);
+                        report.Add(new BenchRow(suite, name, "gflops", ours, "GFLOP/s", peakName, peak, ours / peak, true));
+                        report.Add(new BenchRow(suite, name, "gflops_cpu_time", oursCpu, "GFLOP/s", peakName, peakCpu, oursCpu / peakCpu, true));
+                        string torchCell = "-", ratioCell = "-";
+                        if (peerDown is null)
+                        {
+                            double torch = flops / TorchMatmul.BestSeconds(m, k, n, ta, tb, threads, repetitions) / 1e9;
+                            report.Add(new BenchRow(suite, name, "gflops", ours, "GFLOP/s", "libtorch", torch, ours / torch, true));
+                            report.Add(new BenchRow(suite, name + "_libtorch", "gflops", torch, "GFLOP/s", peakName, peak, torch / peak, true));
+                            torchCell = $"{torch:F1}";
+                            ratioCell = $"{ours / torch:F2}x";
+                        }
+                        table.Add([name, $"{threads}", $"{ours:F1}", $"{ours / peak:P0}", $"{oursCpu / peakCpu:P0}", torchCell, ratioCell]);
+                    }
+                    double spread = perLayout.Min() / perLayout.Max();
+                    report.Add(new BenchRow(suite, $"M{m}_K{k}_N{n}_t{threads}", "slowest_over_fastest_layout", spread, "ratio",
+                        null, null, null, true));
+                }
+            }
+        }
+        finally
+        {
+            CpuBackend.Instance.Threads = savedThreads;
+            NativeMemory.AlignedFree(a);
+            NativeMemory.AlignedFree(b);
+            NativeMemory.AlignedFree(c);
+        }
+        TablePrinter.Print(table);
+    }
+
+    private static float* Filled(long count)
+    {
+        var p = (float*)NativeMemory.AlignedAlloc((nuint)(count * sizeof(float)), 64);
+        var random = new Random(1);
+        for (long i = 0; i < count; i++)
+        {
+            p[i] = (float)(random.NextDouble() * 2 - 1);
+        }
+        return p;
+    }
+}
