@@ -136,4 +136,18 @@ public class AutogradTests
         Assert.Equal(new[] { 4f, 32f }, x.Grad!.ToArray<float>());
         x.ZeroGrad();
     }
+
+    [Fact]
+    public void A_reshape_view_gradient_accumulates_with_another_path()
+    {
+        using var scope = TensorScope.Begin();
+        // h = x², y = Σ reshape(h) + Σ 3h  ⇒  dy/dx = 8x; the reshape's gradient is a view that the other
+        // path's gradient is added into.
+        var x = Leaf([1f, -2f, 3f, 0.5f], 2, 2);
+        var h = Ops.Mul(x, x);
+        var y = Ops.Add(Ops.Sum(Ops.Reshape(h, -1)), Ops.Sum(Ops.MulScalar(h, 3f)));
+        y.Backward();
+        Assert.Equal(new[] { 8f, -16f, 24f, 4f }, x.Grad!.ToArray<float>());
+        x.ZeroGrad();
+    }
 }
