@@ -198,6 +198,10 @@ public sealed class Tensor : IDisposable
     internal Tensor View(Shape shape, long extraByteOffset = 0)
     {
         ThrowIfDisposed();
+        if (extraByteOffset < 0 || _byteOffset + extraByteOffset + shape.Numel * DType.SizeOf() > _buffer.Bytes)
+        {
+            throw new ArgumentException($"view {shape} at byte offset {extraByteOffset} does not fit in tensor {Shape} ({_buffer.Bytes} bytes of buffer)", nameof(shape));
+        }
         _buffer.Retain();
         return new Tensor(_buffer, _byteOffset + extraByteOffset, shape, DType, track: true);
     }

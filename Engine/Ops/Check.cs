@@ -34,9 +34,12 @@ internal static class Check
     {
         if (a.Device != b.Device)
         {
-            throw new ArgumentException($"{op}: device mismatch: {a.Shape} is on {a.Device}, {b.Shape} is on {b.Device}");
+            throw DeviceMismatch(op, a.Shape, a.Device, b.Shape, b.Device);
         }
     }
+
+    public static ArgumentException DeviceMismatch(string op, Shape a, Device aDevice, Shape b, Device bDevice)
+        => new($"{op}: device mismatch: {a} is on {aDevice}, {b} is on {bDevice}");
 
     public static void Rank(string op, Tensor t, int min, int max = int.MaxValue)
     {

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Xmc.Engine;
 
 public static partial class Ops
@@ -16,11 +18,11 @@ public static partial class Ops
         if (bad >= 0)
         {
             var id = new int[1];
-            ids.Backend.CopyToHost(ids.Address + (nint)(bad * sizeof(int)), System.Runtime.InteropServices.MemoryMarshal.AsBytes(id.AsSpan()));
+            ids.Backend.CopyToHost(ids.Address + (nint)(bad * sizeof(int)), MemoryMarshal.AsBytes(id.AsSpan()));
             throw new ArgumentOutOfRangeException(nameof(ids),
                 $"{op}: id {id[0]} at position {bad} of ids {ids.Shape} is outside the vocabulary of {vocab} rows (weight {weight.Shape})");
         }
-        var dims = ids.Shape.ToArray().Append(dim).ToArray();
+        int[] dims = [.. ids.Shape.ToArray(), dim];
         var y = Tensor.Empty(new Shape(dims), DType.Float32, weight.Device);
         y.Backend.EmbeddingGather(weight.Address, ids.Address, y.Address, ids.Numel, dim);
         Autograd.Record(y, op, [weight], [ids], (g, node) =>

@@ -24,20 +24,18 @@ public static partial class Ops
             }
             if (node.NeedsGrad(1))
             {
-                gb = transB ? Gemm(op, g, sa, true, transA) : Gemm(op, sa, g, !transA, false);
-                if (gb.Shape != sb.Shape)
+                if (sb.Shape.Rank == 2 && sa.Shape.Rank != 2)
                 {
-                    // shared weight with a flattened left operand: the GEMM already summed over all rows
-                    var fixedShape = gb.View(sb.Shape);
-                    gb.Dispose();
-                    gb = fixedShape;
+                    // Shared weight: every row of a (a vector, or [..., K] flattened) met the same b, so the
+                    // weight gradient is one GEMM over the rows seen as matrices (transA is never set here).
+                    using var a2 = sa.View(new Shape(checked((int)sa.Shape.Rows), sa.Shape.Last));
+                    using var g2 = g.View(new Shape(checked((int)g.Shape.Rows), g.Shape.Last));
+                    gb = transB ? Gemm(op, g2, a2, true, false) : Gemm(op, a2, g2, true, false);
                 }
-            }
-            if (ga is not null && ga.Shape != sa.Shape)
-            {
-                var fixedShape = ga.View(sa.Shape);
-                ga.Dispose();
-                ga = fixedShape;
+                else
+                {
+                    gb = transB ? Gemm(op, g, sa, true, transA) : Gemm(op, sa, g, !transA, false);
+                }
             }
             return [ga, gb];
         });
