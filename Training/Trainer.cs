@@ -123,7 +123,7 @@ public sealed class Trainer : IDisposable
                 }
                 if ((_config.Run.CheckpointEvery > 0 && step % _config.Run.CheckpointEvery == 0) || epochEnd || step == stopAfterSteps)
                 {
-                    Checkpoint.Save(CheckpointPath, Model, _optimizer, progressAfter, ConfigLoader.ToJson(_config));
+                    SaveCheckpoint(progressAfter);
                 }
                 if (step == stopAfterSteps)
                 {
@@ -141,6 +141,20 @@ public sealed class Trainer : IDisposable
         _progress.Message($"done: {step} steps in {clock.Elapsed.TotalSeconds:F1} s, final loss {lastLoss:G5}; checkpoint {CheckpointPath}");
         _progress.Message(ledger.FormatTable());
         return new TrainResult(step, lastLoss, test, popularity, clock.Elapsed);
+    }
+
+    private void SaveCheckpoint(TrainingProgress progress)
+    {
+        using var idf = Tensor.FromArray(Data.TfIdf.Idf, new Shape(Data.TfIdf.Idf.Length), Device.Cpu, Xmc.Engine.Memory.MemoryCategory.Data);
+        var inv = CultureInfo.InvariantCulture;
+        Checkpoint.Save(CheckpointPath, Model, _optimizer, progress, ConfigLoader.ToJson(_config),
+            new Dictionary<string, Tensor> { ["idf"] = idf },
+            new Dictionary<string, string>
+            {
+                ["features"] = Data.Train.NumFeatures.ToString(inv),
+                ["labels"] = Data.Train.NumLabels.ToString(inv),
+                ["train_points"] = Data.Train.NumPoints.ToString(inv),
+            });
     }
 
     private double TrainStep(ReadOnlySpan<int> rows, long step)

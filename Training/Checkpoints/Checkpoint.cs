@@ -18,9 +18,14 @@ public static class Checkpoint
     private const string Version = "1";
 
     /// <summary>Saves model, optimizer state and progress to <paramref name="path"/>.</summary>
-    public static void Save(string path, Module model, Optimizer optimizer, TrainingProgress progress, string configJson)
+    public static void Save(string path, Module model, Optimizer optimizer, TrainingProgress progress, string configJson,
+        IReadOnlyDictionary<string, Tensor>? extras = null, IReadOnlyDictionary<string, string>? extraMetadata = null)
     {
         var tensors = new List<KeyValuePair<string, Tensor>>();
+        foreach (var (name, t) in extras ?? new Dictionary<string, Tensor>())
+        {
+            tensors.Add(new("extra." + name, t));
+        }
         foreach (var (name, p) in model.NamedParameters())
         {
             tensors.Add(new("model." + name, p.Data));
@@ -44,6 +49,10 @@ public static class Checkpoint
             ["optimizer_steps"] = optimizer.StepCount.ToString(inv),
             ["config"] = configJson,
         };
+        foreach (var (k, v) in extraMetadata ?? new Dictionary<string, string>())
+        {
+            metadata["extra." + k] = v;
+        }
         SafetensorsWriter.Write(path, tensors, metadata);
     }
 
@@ -52,6 +61,36 @@ public static class Checkpoint
     {
         using var file = Open(path);
         return file.Metadata["config"];
+    }
+
+    /// <summary>Reads an extra metadata value saved with the checkpoint.</summary>
+    public static string ReadMetadata(string path, string key)
+    {
+        using var file = Open(path);
+        return file.Metadata.TryGetValue("extra." + key, out var v) ? v
+            : throw new CheckpointException($"{path}: checkpoint metadata lacks 'extra.{key}'");
+    }
+
+    /// <summary>Reads an extra float tensor saved with the checkpoint (e.g. the tf-idf weights).</summary>
+    public static float[] ReadExtra(string path, string name)
+    {
+        using var file = Open(path);
+        if (!file.Contains("extra." + name))
+        {
+            throw new CheckpointException($"{path}: tensor 'extra.{name}' is missing");
+        }
+        using var t = file.Load("extra." + name, DType.Float32, Device.Cpu, Xmc.Engine.Memory.MemoryCategory.Data);
+        return t.ToArray<float>();
+    }
+
+    /// <summary>Loads only the parameters (for evaluation and prediction).</summary>
+    public static void LoadModel(string path, Module model)
+    {
+        using var file = Open(path);
+        foreach (var (name, p) in model.NamedParameters())
+        {
+            CopyInto(file, path, "model." + name, p.Data);
+        }
     }
 
     /// <summary>Loads parameters and optimizer state into an already built model and optimizer of the same shape;

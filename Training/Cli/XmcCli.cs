@@ -1,0 +1,337 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Xmc.Engine;
+using Xmc.Engine.Backends;
+using Xmc.Engine.Memory;
+using Xmc.Models.IO;
+using Xmc.Training.Checkpoints;
+using Xmc.Training.Config;
+using Xmc.Training.Data;
+using Xmc.Training.Model;
+
+namespace Xmc.Training.Cli;
+
+/// <summary>The <c>xmc</c> command line: train, eval, predict, profile, data, demo.</summary>
+public static class XmcCli
+{
+    /// <summary>Exit code for unusable input: config, data file, checkpoint.</summary>
+    public const int BadInput = 2;
+
+    /// <summary>Exit code for a loss that is not finite.</summary>
+    public const int NonFinite = 3;
+
+    /// <summary>Exit code for out of memory.</summary>
+    public const int OutOfMemory = 4;
+
+    /// <summary>Parses and runs <paramref name="args"/>; returns the exit code.</summary>
+    public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
+    {
+        var stdout = output ?? Console.Out;
+        var stderr = error ?? Console.Error;
+        var root = new RootCommand("xmc — extreme multi-label classification with a sparse output layer, trained end to end.")
+        {
+            TrainCommand(stdout), EvalCommand(stdout), PredictCommand(stdout), ProfileCommand(stdout), DataCommands(stdout), DemoCommand(stdout),
+        };
+        try
+        {
+            return root.Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (e is ConfigException or XmcDataException or CheckpointException or SafetensorsFormatException)
+        {
+            stderr.WriteLine($"xmc: {e.Message}");
+            return BadInput;
+        }
+        catch (NonFiniteLossException e)
+        {
+            stderr.WriteLine($"xmc: {e.Message}");
+            return NonFinite;
+        }
+        catch (DeviceOutOfMemoryException e)
+        {
+            stderr.WriteLine($"xmc: {e.Message}");
+            return OutOfMemory;
+        }
+    }
+
+    // ------------------------------------------------------------------ shared options
+
+    private static Option<string?> ConfigOption() => new("--config") { Description = "JSON config file (fields as in `xmc train --print-config`)" };
+
+    private static Option<string[]> SetOption() => new("--set")
+    {
+        Description = "override a config field, section.field=value (repeatable), e.g. --set optim.batchSize=128",
+        DefaultValueFactory = _ => [],
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private static TrainConfig LoadConfig(ParseResult r, Option<string?> config, Option<string[]> set, IEnumerable<string> flagOverrides)
+        => ConfigLoader.Load(r.GetValue(config), r.GetValue(set)!.Concat(flagOverrides));
+
+    // ------------------------------------------------------------------ train
+
+    private static Command TrainCommand(TextWriter stdout)
+    {
+        var config = ConfigOption();
+        var set = SetOption();
+        var data = new Option<string?>("--data") { Description = "training file (sparse BoW text, or its binary cache); default: built-in synthetic data" };
+        var test = new Option<string?>("--test") { Description = "test file in the same format" };
+        var output = new Option<string?>("--output") { Description = "run folder for config, metrics.jsonl and checkpoint (default runs/latest)" };
+        var epochs = new Option<int?>("--epochs") { Description = "passes over the training data (default 5)" };
+        var device = new Option<string?>("--device") { Description = "cpu, cuda or cuda:N (default cpu; XMC_DEVICE also sets it)" };
+        var limit = new Option<string?>("--device-memory-limit") { Description = "cap on device memory, e.g. 12GiB" };
+        var resume = new Option<string?>("--resume") { Description = "continue from this checkpoint (its stored config, then overrides)" };
+        var print = new Option<bool>("--print-config") { Description = "print the effective config as JSON and exit" };
+        var cmd = new Command("train", "Train a model (bag-of-words encoder → [intermediate] → sparse fixed fan-in head with SET).")
+        {
+            config, set, data, test, output, epochs, device, limit, resume, print,
+        };
+        cmd.SetAction(r =>
+        {
+            var flags = new List<string>();
+            void Flag(string key, string? value)
+            {
+                if (value is not null)
+                {
+                    flags.Add($"{key}={value}");
+                }
+            }
+            Flag("data.train", r.GetValue(data));
+            Flag("data.test", r.GetValue(test));
+            Flag("run.output", r.GetValue(output));
+            Flag("optim.epochs", r.GetValue(epochs)?.ToString(CultureInfo.InvariantCulture));
+            Flag("run.device", r.GetValue(device) ?? Environment.GetEnvironmentVariable("XMC_DEVICE"));
+            Flag("run.deviceMemoryLimit", r.GetValue(limit));
+            var resumePath = r.GetValue(resume);
+            TrainConfig cfg;
+            if (resumePath is not null)
+            {
+                var stored = Path.Combine(Path.GetTempPath(), $"xmc-resume-{Environment.ProcessId}.json");
+                File.WriteAllText(stored, Checkpoint.ReadConfig(resumePath));
+                try
+                {
+                    cfg = ConfigLoader.Load(stored, r.GetValue(set)!.Concat(flags));
+                }
+                finally
+                {
+                    File.Delete(stored);
+                }
+            }
+            else
+            {
+                cfg = LoadConfig(r, config, set, flags);
+            }
+            if (r.GetValue(print))
+            {
+                stdout.WriteLine(ConfigLoader.ToJson(cfg));
+                return 0;
+            }
+            using var trainer = new Trainer(cfg, stdout, resumePath);
+            var result = trainer.Run();
+            if (result.Test is not null && result.Popularity is not null)
+            {
+                stdout.WriteLine($"test: {Trainer.Format(result.Test)}");
+            }
+            return 0;
+        });
+        return cmd;
+    }
+
+    // ------------------------------------------------------------------ eval / predict
+
+    private static (BowXmcModel Model, TfIdf TfIdf, TrainConfig Config) LoadTrained(string checkpoint)
+    {
+        var stored = Path.Combine(Path.GetTempPath(), $"xmc-eval-{Environment.ProcessId}.json");
+        File.WriteAllText(stored, Checkpoint.ReadConfig(checkpoint));
+        TrainConfig cfg;
+        try
+        {
+            cfg = ConfigLoader.Load(stored, []);
+        }
+        finally
+        {
+            File.Delete(stored);
+        }
+        int features = int.Parse(Checkpoint.ReadMetadata(checkpoint, "features"), CultureInfo.InvariantCulture);
+        int labels = int.Parse(Checkpoint.ReadMetadata(checkpoint, "labels"), CultureInfo.InvariantCulture);
+        var model = new BowXmcModel(cfg.Model, features, labels, (ulong)cfg.Run.Seed, Device.Cpu);
+        Checkpoint.LoadModel(checkpoint, model);
+        (model.Head as Xmc.Models.FixedFanInLinear)?.MarkTopologyChanged();
+        return (model, TfIdf.FromIdf(Checkpoint.ReadExtra(checkpoint, "idf")), cfg);
+    }
+
+    private static XmcDataset LoadFor(string path, string? labels, BowXmcModel model)
+    {
+        var ds = DatasetLoader.Load(path, labels);
+        if (ds.NumFeatures > model.Features || ds.NumLabels != model.Head.Labels)
+        {
+            throw new XmcDataException(path, $"the file has {ds.NumFeatures} features and {ds.NumLabels} labels; the model was trained with {model.Features} and {model.Head.Labels}", "evaluate on a split of the data set the model was trained on");
+        }
+        return ds;
+    }
+
+    private static Command EvalCommand(TextWriter stdout)
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "checkpoint written by xmc train", Required = true };
+        var data = new Option<string>("--data") { Description = "labelled file to evaluate on", Required = true };
+        var train = new Option<string?>("--train") { Description = "training file, for the label propensities of PSP@k (default: none, PS metrics skipped)" };
+        var k = new Option<int>("--k") { Description = "largest cut-off", DefaultValueFactory = _ => 5 };
+        var cmd = new Command("eval", "Evaluate a checkpoint: P@k, nDCG@k, recall@k and (with --train) PSP@k, PSnDCG@k.") { checkpoint, data, train, k };
+        cmd.SetAction(r =>
+        {
+            var (model, tfidf, _) = LoadTrained(r.GetValue(checkpoint)!);
+            using (model)
+            {
+                var ds = LoadFor(r.GetValue(data)!, null, model);
+                double[]? inv = r.GetValue(train) is string t ? Metrics.InversePropensity.FromTrainingSet(DatasetLoader.Load(t)) : null;
+                int kk = Math.Clamp(r.GetValue(k), 1, model.Head.Labels);
+                var report = Metrics.XmcMetrics.Evaluate(Evaluator.Predict(model, ds, tfidf.Transform(ds.Features), kk, Device.Cpu).Labels, ds.Labels, kk, inv);
+                foreach (var (name, value) in report.At(Enumerable.Range(1, kk).ToArray()))
+                {
+                    stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-10} {100 * value:F2}"));
+                }
+            }
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command PredictCommand(TextWriter stdout)
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "checkpoint written by xmc train", Required = true };
+        var input = new Option<string>("--input") { Description = "points to label (sparse BoW text or cache; labels in it are ignored)", Required = true };
+        var output = new Option<string?>("--output") { Description = "JSONL file to write (default: standard output)" };
+        var k = new Option<int>("--k") { Description = "labels per point", DefaultValueFactory = _ => 5 };
+        var cmd = new Command("predict", "Write the top-k labels of every input point as JSON lines {\"point\", \"labels\", \"scores\"}.") { checkpoint, input, output, k };
+        cmd.SetAction(r =>
+        {
+            var (model, tfidf, _) = LoadTrained(r.GetValue(checkpoint)!);
+            using (model)
+            {
+                var ds = LoadFor(r.GetValue(input)!, null, model);
+                var (labels, scores) = Evaluator.Predict(model, ds, tfidf.Transform(ds.Features), Math.Max(1, r.GetValue(k)), Device.Cpu);
+                void Write(TextWriter w)
+                {
+                    for (int i = 0; i < labels.Length; i++)
+                    {
+                        w.WriteLine(JsonSerializer.Serialize(new PredictionLine(i, labels[i], scores[i]), PredictionJsonContext.Default.PredictionLine));
+                    }
+                }
+                if (r.GetValue(output) is string path)
+                {
+                    AtomicFile.Write(path, s =>
+                    {
+                        using var w = new StreamWriter(s, leaveOpen: true);
+                        Write(w);
+                    });
+                    stdout.WriteLine($"wrote {labels.Length} predictions to {path}");
+                }
+                else
+                {
+                    Write(stdout);
+                }
+            }
+            return 0;
+        });
+        return cmd;
+    }
+
+    // ------------------------------------------------------------------ profile
+
+    private static Command ProfileCommand(TextWriter stdout)
+    {
+        var config = ConfigOption();
+        var set = SetOption();
+        var steps = new Option<int>("--steps") { Description = "training steps to measure", DefaultValueFactory = _ => 20 };
+        var cmd = new Command("profile", "Run a few training steps and compare the planned memory per ledger category with the measured peak.") { config, set, steps };
+        cmd.SetAction(r =>
+        {
+            var cfg = LoadConfig(r, config, set, ["run.output=" + Path.Combine(Path.GetTempPath(), $"xmc-profile-{Environment.ProcessId}"), "run.evalEvery=0"]);
+            var ledger = CpuBackend.Instance.Allocator.Ledger;
+            var data = TrainingData.Load(cfg.Data);
+            ledger.ResetPeaks();
+            using var trainer = new Trainer(cfg, TextWriter.Null, data: data, interactive: false);
+            var plan = MemoryPlan.For(trainer.Model, cfg, data);
+            trainer.Run(stopAfterSteps: Math.Clamp(r.GetValue(steps), 1, trainer.TotalSteps));
+            stdout.WriteLine($"{"category",-16} {"planned",12} {"measured peak",14}");
+            foreach (var cat in Enum.GetValues<MemoryCategory>())
+            {
+                string planned = plan.TryGetValue(cat, out var p) ? MemoryLedger.FormatBytes(p) : "-";
+                stdout.WriteLine($"{cat,-16} {planned,12} {MemoryLedger.FormatBytes(ledger.Peak(cat)),14}");
+            }
+            stdout.WriteLine($"{"total",-16} {MemoryLedger.FormatBytes(plan.Values.Sum()),12} {MemoryLedger.FormatBytes(ledger.TotalPeak),14}");
+            stdout.WriteLine("Activations and Data are plans for one step; Workspace (loss chunks, top-k buffers) is not planned.");
+            Directory.Delete(cfg.Run.Output, recursive: true);
+            return 0;
+        });
+        return cmd;
+    }
+
+    // ------------------------------------------------------------------ data
+
+    private static Command DataCommands(TextWriter stdout)
+    {
+        var labels = new Option<string?>("--labels") { Description = "label-title file (JSONL format only)" };
+        var file = new Argument<string>("file") { Description = "data file (sparse BoW text, LF-* JSONL, or binary cache)" };
+        var stats = new Command("stats", "Print counts and label statistics of a data file.") { file, labels };
+        stats.SetAction(r =>
+        {
+            var ds = DatasetLoader.Load(r.GetValue(file)!, r.GetValue(labels));
+            var counts = ds.LabelCounts();
+            var inv = CultureInfo.InvariantCulture;
+            stdout.WriteLine(string.Create(inv, $"points {ds.NumPoints}, features {ds.NumFeatures}, labels {ds.NumLabels}"));
+            stdout.WriteLine(string.Create(inv, $"feature nnz {ds.Features.Nnz} ({(double)ds.Features.Nnz / Math.Max(1, ds.NumPoints):F2} per point), label nnz {ds.Labels.Nnz} ({(double)ds.Labels.Nnz / Math.Max(1, ds.NumPoints):F2} per point)"));
+            stdout.WriteLine(string.Create(inv, $"labels never seen {counts.Count(c => c == 0)}, most frequent label in {counts.DefaultIfEmpty().Max()} points, points with no label {Enumerable.Range(0, ds.NumPoints).Count(i => ds.Labels.RowLength(i) == 0)}"));
+            return 0;
+        });
+        var vfile = new Argument<string>("file") { Description = "data file to check" };
+        var validate = new Command("validate", "Parse a data file completely; exit 0 if it is valid, else print file:line:column: reason.") { vfile, labels };
+        validate.SetAction(r =>
+        {
+            var ds = DatasetLoader.Load(r.GetValue(vfile)!, r.GetValue(labels));
+            stdout.WriteLine($"{r.GetValue(vfile)}: valid ({ds.NumPoints} points)");
+            return 0;
+        });
+        var cin = new Argument<string>("input") { Description = "data file to read" };
+        var cout = new Argument<string>("output") { Description = "file to write" };
+        var convert = new Command("convert", "Convert any supported data file to the sparse BoW text format.") { cin, cout, labels };
+        convert.SetAction(r =>
+        {
+            var ds = DatasetLoader.Load(r.GetValue(cin)!, r.GetValue(labels));
+            SparseBowWriter.Write(ds, r.GetValue(cout)!);
+            stdout.WriteLine($"wrote {r.GetValue(cout)}");
+            return 0;
+        });
+        var kin = new Argument<string>("input") { Description = "data file to read" };
+        var kout = new Argument<string>("output") { Description = "cache file to write" };
+        var cache = new Command("cache", "Write the binary cache of a data file (memory-mapped, checksummed: fast reloads).") { kin, kout, labels };
+        cache.SetAction(r =>
+        {
+            var ds = DatasetLoader.Load(r.GetValue(kin)!, r.GetValue(labels));
+            DatasetCache.Write(ds, r.GetValue(kout)!);
+            stdout.WriteLine($"wrote {r.GetValue(kout)}");
+            return 0;
+        });
+        return new Command("data", "Inspect, validate, convert and cache data files.") { stats, validate, convert, cache };
+    }
+
+    private static Command DemoCommand(TextWriter stdout)
+    {
+        var cmd = new Command("demo", "Engine smoke run: a two-layer network trained by SGD on synthetic clusters.");
+        cmd.SetAction(_ =>
+        {
+            EngineDemo.Run(EngineDemo.DefaultSteps, stdout);
+            return 0;
+        });
+        return cmd;
+    }
+}
+
+/// <summary>One line of <c>xmc predict</c> output.</summary>
+public sealed record PredictionLine(int Point, int[] Labels, float[] Scores);
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(PredictionLine))]
+internal sealed partial class PredictionJsonContext : System.Text.Json.Serialization.JsonSerializerContext
+{
+}
