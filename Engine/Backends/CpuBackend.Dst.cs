@@ -33,6 +33,7 @@ public sealed unsafe partial class CpuBackend
             TI* ix = (TI*)indices;
             var order = new long[k];
             var entries = new (int Input, float Value, int From)[k];
+            var byInput = new long[k];
             var fresh = new int[prune];
             var scratch = new float[k];
             for (long l = l0; l < l1; l++)
@@ -55,25 +56,31 @@ public sealed unsafe partial class CpuBackend
                 {
                     entries[e++] = (fresh[q], regrowValue, -1);
                 }
-                Array.Sort(entries, (a, b) => a.Input.CompareTo(b.Input));
+                // sort by input through a packed (input, entry) key: no comparer call per comparison
+                for (int q = 0; q < k; q++)
+                {
+                    byInput[q] = ((long)entries[q].Input << 32) | (uint)q;
+                }
+                Array.Sort(byInput);
                 for (int j = 0; j < k; j++)
                 {
+                    var entry = entries[(int)(byInput[j] & 0xFFFF_FFFF)];
                     if (typeof(TI) == typeof(ushort))
                     {
-                        ((ushort*)ix)[row + j] = (ushort)entries[j].Input;
+                        ((ushort*)ix)[row + j] = (ushort)entry.Input;
                     }
                     else
                     {
-                        ((int*)ix)[row + j] = entries[j].Input;
+                        ((int*)ix)[row + j] = entry.Input;
                     }
                     // a bf16 survivor's float is its exact widening, so this writes its bits back unchanged
                     if (typeof(TV) == typeof(float))
                     {
-                        ((float*)v)[row + j] = entries[j].Value;
+                        ((float*)v)[row + j] = entry.Value;
                     }
                     else
                     {
-                        ((BFloat16*)v)[row + j] = BFloat16.FromSingle(entries[j].Value);
+                        ((BFloat16*)v)[row + j] = BFloat16.FromSingle(entry.Value);
                     }
                 }
                 foreach (var s in states)
@@ -82,7 +89,8 @@ public sealed unsafe partial class CpuBackend
                     new Span<float>(st, k).CopyTo(scratch);
                     for (int j = 0; j < k; j++)
                     {
-                        st[j] = entries[j].From < 0 ? 0f : scratch[entries[j].From];
+                        int from = entries[(int)(byInput[j] & 0xFFFF_FFFF)].From;
+                        st[j] = from < 0 ? 0f : scratch[from];
                     }
                 }
             }
