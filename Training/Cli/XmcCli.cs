@@ -77,7 +77,7 @@ public static class XmcCli
         var data = new Option<string?>("--data") { Description = "training file (sparse BoW text, or its binary cache); default: built-in synthetic data" };
         var test = new Option<string?>("--test") { Description = "test file in the same format" };
         var output = new Option<string?>("--output") { Description = "run folder for config, metrics.jsonl and checkpoint (default runs/latest)" };
-        var epochs = new Option<int?>("--epochs") { Description = "passes over the training data (default 5)" };
+        var epochs = new Option<int?>("--epochs") { Description = "passes over the training data (default 10)" };
         var device = new Option<string?>("--device") { Description = "cpu, cuda or cuda:N (default cpu; XMC_DEVICE also sets it)" };
         var limit = new Option<string?>("--device-memory-limit") { Description = "cap on device memory, e.g. 12GiB" };
         var resume = new Option<string?>("--resume") { Description = "continue from this checkpoint (its stored config, then overrides)" };

@@ -38,13 +38,13 @@ public sealed class DataConfig
     public int SyntheticSeed { get; set; } = 1;
 
     /// <summary>Synthetic training points.</summary>
-    public int SyntheticPoints { get; set; } = 20_000;
+    public int SyntheticPoints { get; set; } = 60_000;
 
     /// <summary>Synthetic labels.</summary>
-    public int SyntheticLabels { get; set; } = 2_000;
+    public int SyntheticLabels { get; set; } = 5_000;
 
     /// <summary>Synthetic features.</summary>
-    public int SyntheticFeatures { get; set; } = 5_000;
+    public int SyntheticFeatures { get; set; } = 10_000;
 }
 
 /// <summary>Model shape.</summary>
@@ -79,10 +79,10 @@ public sealed class OptimConfig
     public string Optimizer { get; set; } = "adamw";
 
     /// <summary>Learning rate of the encoder (and intermediate layer).</summary>
-    public double EncoderLr { get; set; } = 1e-3;
+    public double EncoderLr { get; set; } = 3e-2;
 
     /// <summary>Learning rate of the output head.</summary>
-    public double HeadLr { get; set; } = 1e-2;
+    public double HeadLr { get; set; } = 3e-2;
 
     /// <summary>Decoupled weight decay.</summary>
     public double WeightDecay { get; set; } = 1e-4;
@@ -97,7 +97,7 @@ public sealed class OptimConfig
     public int BatchSize { get; set; } = 256;
 
     /// <summary>Passes over the training data.</summary>
-    public int Epochs { get; set; } = 5;
+    public int Epochs { get; set; } = 10;
 }
 
 /// <summary>Dynamic sparse training.</summary>

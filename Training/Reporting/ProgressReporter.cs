@@ -12,7 +12,7 @@ public sealed class ProgressReporter
     private readonly bool _interactive;
     private readonly long _totalSteps;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private TimeSpan _lastPrint = TimeSpan.MinValue;
+    private TimeSpan? _lastPrint;
     private long _firstStep = -1;
     private TimeSpan _firstTime;
     private int _lastWidth;
@@ -40,7 +40,7 @@ public sealed class ProgressReporter
         }
         bool last = step >= _totalSteps;
         var interval = _interactive ? TimeSpan.FromMilliseconds(200) : PlainInterval;
-        if (!last && now - _lastPrint < interval)
+        if (!last && _lastPrint is { } previous && now - previous < interval)
         {
             return;
         }
