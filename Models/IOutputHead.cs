@@ -13,6 +13,9 @@ public interface IOutputHead
     /// <summary>Number of labels (outputs).</summary>
     int Labels { get; }
 
+    /// <summary>Per-label bias [L], or null.</summary>
+    Parameter? Bias { get; }
+
     /// <summary>BCE-with-logits over all labels (mean over the batch of the sum over labels), recorded for autodiff.</summary>
     Tensor Loss(Tensor x, PositiveLabels targets, LabelChunking? chunking = null);
 

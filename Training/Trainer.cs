@@ -16,7 +16,7 @@ namespace Xmc.Training;
 public sealed class NonFiniteLossException(string message) : Exception(message);
 
 /// <summary>What a finished run reports.</summary>
-public sealed record TrainResult(long Steps, double FinalLoss, MetricReport? Test, MetricReport? Popularity, TimeSpan Elapsed);
+public sealed record TrainResult(long Steps, double FinalLoss, MetricReport? Test, MetricReport? Popularity, TimeSpan Elapsed, bool Interrupted = false);
 
 /// <summary>Trains the bag-of-words XMC model: batches of tf-idf rows, the fused chunked loss of the output head,
 /// the optimizer with separate encoder and head learning rates, SET on the fixed fan-in head, evaluation,
@@ -53,6 +53,7 @@ public sealed class Trainer : IDisposable
         }
         Data = data ?? TrainingData.Load(config.Data);
         Model = new BowXmcModel(config.Model, Data.Train.NumFeatures, Data.Train.NumLabels, (ulong)config.Run.Seed, _device);
+        InitialiseHeadBias(Model, Data.Train);
         _stepsPerEpoch = (Data.Train.NumPoints + config.Optim.BatchSize - 1) / config.Optim.BatchSize;
         _totalSteps = _stepsPerEpoch * config.Optim.Epochs;
         _optimizer = BuildOptimizer(config.Optim, Model, _totalSteps, (ulong)config.Run.Seed);
@@ -67,9 +68,11 @@ public sealed class Trainer : IDisposable
             (Model.Head as FixedFanInLinear)?.MarkTopologyChanged();
             (Model.Head as FixedFanInLinear)?.Validate();
         }
-        Directory.CreateDirectory(config.Run.Output);
-        Xmc.Models.IO.AtomicFile.WriteAllText(Path.Combine(config.Run.Output, "config.json"), ConfigLoader.ToJson(config));
-        _log = new MetricsLog(Path.Combine(config.Run.Output, "metrics.jsonl"));
+        config.Run.Output ??= Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        RunFolder = config.Run.Output;
+        Directory.CreateDirectory(RunFolder);
+        Xmc.Models.IO.AtomicFile.WriteAllText(Path.Combine(RunFolder, "config.json"), ConfigLoader.ToJson(config));
+        _log = new MetricsLog(Path.Combine(RunFolder, "metrics.jsonl"));
         _progress = new ProgressReporter(_totalSteps, output == Console.Out ? null : output, interactive);
     }
 
@@ -82,11 +85,15 @@ public sealed class Trainer : IDisposable
     /// <summary>Steps in the whole run.</summary>
     public long TotalSteps => _totalSteps;
 
-    /// <summary>Path of the checkpoint written at the end of every epoch (and every run.checkpointEvery steps).</summary>
-    public string CheckpointPath => Path.Combine(_config.Run.Output, "checkpoint.safetensors");
+    /// <summary>The run folder: config.json, metrics.jsonl, checkpoints, predictions.</summary>
+    public string RunFolder { get; }
+
+    /// <summary>The newest complete checkpoint of this run, if any.</summary>
+    public string? LastCheckpoint => Checkpoint.List(RunFolder).LastOrDefault();
 
     /// <summary>Runs (or continues) training; <paramref name="stopAfterSteps"/> ends early after that many
-    /// global steps (with a checkpoint), as an interrupted run would.</summary>
+    /// global steps (with a checkpoint), as an interrupted run would. Cancelling <paramref name="cancel"/>
+    /// (Ctrl-C) finishes the current step, writes a checkpoint and returns.</summary>
     public TrainResult Run(long? stopAfterSteps = null, CancellationToken cancel = default)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -105,7 +112,6 @@ public sealed class Trainer : IDisposable
             int firstBatch = epoch == _at.Epoch ? _at.BatchInEpoch : 0;
             for (int b = firstBatch; b < _stepsPerEpoch; b++)
             {
-                cancel.ThrowIfCancellationRequested();
                 var rows = order.AsSpan(b * batchSize, Math.Min(batchSize, order.Length - b * batchSize));
                 lastLoss = TrainStep(rows, step);
                 step++;
@@ -121,13 +127,15 @@ public sealed class Trainer : IDisposable
                 {
                     test = EvaluateAndLog(step);
                 }
-                if ((_config.Run.CheckpointEvery > 0 && step % _config.Run.CheckpointEvery == 0) || epochEnd || step == stopAfterSteps)
+                bool stop = step == stopAfterSteps || cancel.IsCancellationRequested;
+                if ((_config.Run.CheckpointEvery > 0 && step % _config.Run.CheckpointEvery == 0) || epochEnd || stop)
                 {
                     SaveCheckpoint(progressAfter);
                 }
-                if (step == stopAfterSteps)
+                if (stop)
                 {
-                    return new TrainResult(step, lastLoss, test, null, clock.Elapsed);
+                    _progress.Message($"stopped after step {step}; checkpoint {LastCheckpoint} (continue with --resume {RunFolder})");
+                    return new TrainResult(step, lastLoss, test, null, clock.Elapsed, Interrupted: true);
                 }
             }
         }
@@ -138,7 +146,13 @@ public sealed class Trainer : IDisposable
             popularity = Evaluator.Popularity(Data.Train, Data.Test, Data.InversePropensities, Cutoffs[^1]);
             _progress.Message("popularity baseline: " + Format(popularity));
         }
-        _progress.Message($"done: {step} steps in {clock.Elapsed.TotalSeconds:F1} s, final loss {lastLoss:G5}; checkpoint {CheckpointPath}");
+        if (_config.Run.SavePredictions && Data.Test is not null && Data.TestValues is not null)
+        {
+            var path = Path.Combine(RunFolder, "predictions.jsonl");
+            Cli.PredictionWriter.Write(path, Evaluator.Predict(Model, Data.Test, Data.TestValues, Cutoffs[^1], _device));
+            _progress.Message($"test predictions: {path}");
+        }
+        _progress.Message($"done: {step} steps in {clock.Elapsed.TotalSeconds:F1} s, final loss {lastLoss:G5}; run folder {RunFolder}");
         _progress.Message(ledger.FormatTable());
         return new TrainResult(step, lastLoss, test, popularity, clock.Elapsed);
     }
@@ -146,15 +160,9 @@ public sealed class Trainer : IDisposable
     private void SaveCheckpoint(TrainingProgress progress)
     {
         using var idf = Tensor.FromArray(Data.TfIdf.Idf, new Shape(Data.TfIdf.Idf.Length), Device.Cpu, Xmc.Engine.Memory.MemoryCategory.Data);
-        var inv = CultureInfo.InvariantCulture;
-        Checkpoint.Save(CheckpointPath, Model, _optimizer, progress, ConfigLoader.ToJson(_config),
+        Checkpoint.Save(RunFolder, Model, _optimizer, progress, ConfigLoader.ToJson(_config),
             new Dictionary<string, Tensor> { ["idf"] = idf },
-            new Dictionary<string, string>
-            {
-                ["features"] = Data.Train.NumFeatures.ToString(inv),
-                ["labels"] = Data.Train.NumLabels.ToString(inv),
-                ["train_points"] = Data.Train.NumPoints.ToString(inv),
-            });
+            (Data.Train.NumFeatures, Data.Train.NumLabels, Data.Train.NumPoints, _config.Run.Seed), _config.Run.KeepCheckpoints);
     }
 
     private double TrainStep(ReadOnlySpan<int> rows, long step)
@@ -170,14 +178,31 @@ public sealed class Trainer : IDisposable
             if (!double.IsFinite(value))
             {
                 throw new NonFiniteLossException(
-                    $"training loss is {value} at step {step + 1}: lower the learning rates (optim.encoderLr={_config.Optim.EncoderLr}, optim.headLr={_config.Optim.HeadLr}) " +
-                    $"or check the data for extreme feature values; the last checkpoint ({CheckpointPath}) is intact");
+                    $"training loss is {value} at step {step + 1}{NonFiniteGroups()}: lower the learning rates (optim.encoderLr={_config.Optim.EncoderLr}, optim.headLr={_config.Optim.HeadLr}) " +
+                    $"or check the data for extreme feature values; the last checkpoint ({LastCheckpoint ?? "none written yet"}) is intact");
             }
             loss.Backward();
             _optimizer.Step();
             Model.ZeroGrad();
             return value;
         }
+    }
+
+    /// <summary>Names the parameter groups holding a non-finite value, for the NaN-loss message.</summary>
+    private string NonFiniteGroups()
+    {
+        var bad = new List<string>();
+        foreach (var (group, parameters) in new[] { ("encoder", Model.EncoderParameters()), ("head", Model.HeadParameters()) })
+        {
+            foreach (var p in parameters)
+            {
+                if (p.DType is DType.Float32 or DType.BFloat16 && p.Data.ToFloatArray().Any(v => !float.IsFinite(v)))
+                {
+                    bad.Add($"{group} ({p.Data.Name})");
+                }
+            }
+        }
+        return bad.Count == 0 ? " (all parameters are finite: the loss overflowed)" : $" (non-finite parameters in: {string.Join(", ", bad)})";
     }
 
     private MetricReport? EvaluateAndLog(long step)
@@ -219,6 +244,26 @@ public sealed class Trainer : IDisposable
             (order[i], order[j]) = (order[j], order[i]);
         }
         return order;
+    }
+
+    /// <summary>Starts each label's bias at the log-odds of its training frequency, b_l = ln((n_l + ½)/(N − n_l + ½)).
+    /// With a loss summed over all L labels, a zero bias starts every label at p = ½ and the first hundreds of
+    /// steps go to pushing L biases down; the prior start skips that phase (measured: the small synthetic run
+    /// reaches the same P@1 in far fewer steps).</summary>
+    private static void InitialiseHeadBias(BowXmcModel model, Xmc.Training.Data.XmcDataset train)
+    {
+        if (model.Head.Bias is not { } bias)
+        {
+            return;
+        }
+        var counts = train.LabelCounts();
+        double n = train.NumPoints;
+        var b = new float[counts.Length];
+        for (int l = 0; l < b.Length; l++)
+        {
+            b[l] = (float)Math.Log((counts[l] + 0.5) / (n - counts[l] + 0.5));
+        }
+        bias.Data.Backend.CopyFromHost(bias.Data.Address, System.Runtime.InteropServices.MemoryMarshal.AsBytes(b.AsSpan()));
     }
 
     private static Optimizer BuildOptimizer(OptimConfig c, BowXmcModel model, long totalSteps, ulong seed)

@@ -1,28 +1,50 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Xmc.Engine;
+using Xmc.Engine.Memory;
 using Xmc.Models;
 using Xmc.Models.IO;
 using Xmc.Training.Optim;
 
 namespace Xmc.Training.Checkpoints;
 
-/// <summary>Where a run stands: enough, with the parameters and optimizer state, to resume it exactly.</summary>
+/// <summary>Where a run stands: enough, with the parameters and optimizer state, to resume it exactly. The data
+/// order of an epoch is a pure function of (seed, epoch), SET's schedule and regrowth draws of (seed, step),
+/// so step, epoch and batch index are the whole RNG state.</summary>
 public sealed record TrainingProgress(long Step, int Epoch, int BatchInEpoch);
 
-/// <summary>A checkpoint is one safetensors file: <c>model.NAME</c> for every parameter, <c>optim.NAME.SLOT</c>
-/// for every optimizer state slot, and metadata with the format version, the progress and the run's config.
-/// Written atomically, so a crash while saving leaves the previous checkpoint intact.</summary>
+/// <summary>The JSON half of a checkpoint: progress, the SHA-256 of the tensor file, and the run's config.</summary>
+public sealed record CheckpointInfo(
+    string Format, int Version, long Step, int Epoch, int BatchInEpoch, long OptimizerSteps,
+    string TensorFile, string Sha256, int Features, int Labels, int TrainPoints, int ShuffleSeed, string Config);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(CheckpointInfo))]
+internal sealed partial class CheckpointJsonContext : JsonSerializerContext
+{
+}
+
+/// <summary>A checkpoint is a pair in the run folder: <c>checkpoint-STEP.safetensors</c> with <c>model.NAME</c> for
+/// every parameter, <c>optim.NAME.SLOT</c> for every optimizer slot and <c>extra.NAME</c> tensors (the tf-idf
+/// weights), and <c>checkpoint-STEP.json</c> with the rest (<see cref="CheckpointInfo"/>). Both are written
+/// atomically, the JSON last, so a checkpoint exists only once it is complete; loading checks the SHA-256.</summary>
 public static class Checkpoint
 {
-    private const string Format = "xmcengine-checkpoint";
-    private const string Version = "1";
+    private const string FormatName = "xmcengine-checkpoint";
+    private const int FormatVersion = 1;
 
-    /// <summary>Saves model, optimizer state and progress to <paramref name="path"/>.</summary>
-    public static void Save(string path, Module model, Optimizer optimizer, TrainingProgress progress, string configJson,
-        IReadOnlyDictionary<string, Tensor>? extras = null, IReadOnlyDictionary<string, string>? extraMetadata = null)
+    /// <summary>Writes the pair for <paramref name="progress"/> into <paramref name="folder"/>, then deletes all but the
+    /// newest <paramref name="keep"/> checkpoints. Returns the JSON path.</summary>
+    public static string Save(string folder, Module model, Optimizer optimizer, TrainingProgress progress, string configJson,
+        IReadOnlyDictionary<string, Tensor> extras, (int Features, int Labels, int TrainPoints, int ShuffleSeed) shape, int keep = 3)
     {
+        Directory.CreateDirectory(folder);
+        string stem = $"checkpoint-{progress.Step:D8}";
+        string tensorPath = Path.Combine(folder, stem + ".safetensors");
         var tensors = new List<KeyValuePair<string, Tensor>>();
-        foreach (var (name, t) in extras ?? new Dictionary<string, Tensor>())
+        foreach (var (name, t) in extras)
         {
             tensors.Add(new("extra." + name, t));
         }
@@ -38,124 +60,177 @@ public static class Checkpoint
                 }
             }
         }
-        var inv = CultureInfo.InvariantCulture;
-        var metadata = new Dictionary<string, string>
+        SafetensorsWriter.Write(tensorPath, tensors, new Dictionary<string, string> { ["format"] = FormatName });
+        var info = new CheckpointInfo(FormatName, FormatVersion, progress.Step, progress.Epoch, progress.BatchInEpoch, optimizer.StepCount,
+            Path.GetFileName(tensorPath), Sha256(tensorPath), shape.Features, shape.Labels, shape.TrainPoints, shape.ShuffleSeed, configJson);
+        string jsonPath = Path.Combine(folder, stem + ".json");
+        AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(info, CheckpointJsonContext.Default.CheckpointInfo));
+        foreach (var old in List(folder).SkipLast(Math.Max(1, keep)))
         {
-            ["format"] = Format,
-            ["version"] = Version,
-            ["step"] = progress.Step.ToString(inv),
-            ["epoch"] = progress.Epoch.ToString(inv),
-            ["batch_in_epoch"] = progress.BatchInEpoch.ToString(inv),
-            ["optimizer_steps"] = optimizer.StepCount.ToString(inv),
-            ["config"] = configJson,
-        };
-        foreach (var (k, v) in extraMetadata ?? new Dictionary<string, string>())
-        {
-            metadata["extra." + k] = v;
+            var oldInfo = TryRead(old);
+            File.Delete(old);
+            if (oldInfo is not null)
+            {
+                File.Delete(Path.Combine(folder, oldInfo.TensorFile));
+            }
         }
-        SafetensorsWriter.Write(path, tensors, metadata);
+        return jsonPath;
     }
 
-    /// <summary>Reads the run config stored in a checkpoint.</summary>
-    public static string ReadConfig(string path)
-    {
-        using var file = Open(path);
-        return file.Metadata["config"];
-    }
+    /// <summary>The complete checkpoints (their JSON files) in <paramref name="folder"/>, oldest first.</summary>
+    public static IReadOnlyList<string> List(string folder)
+        => Directory.Exists(folder)
+            ? Directory.GetFiles(folder, "checkpoint-*.json").Order(StringComparer.Ordinal).ToArray()
+            : [];
 
-    /// <summary>Reads an extra metadata value saved with the checkpoint.</summary>
-    public static string ReadMetadata(string path, string key)
+    /// <summary>Resolves what the user named — a run folder (its newest checkpoint), a checkpoint's .json or its
+    /// .safetensors — to the checkpoint's JSON path.</summary>
+    public static string Resolve(string path)
     {
-        using var file = Open(path);
-        return file.Metadata.TryGetValue("extra." + key, out var v) ? v
-            : throw new CheckpointException($"{path}: checkpoint metadata lacks 'extra.{key}'");
-    }
-
-    /// <summary>Reads an extra float tensor saved with the checkpoint (e.g. the tf-idf weights).</summary>
-    public static float[] ReadExtra(string path, string name)
-    {
-        using var file = Open(path);
-        if (!file.Contains("extra." + name))
+        if (Directory.Exists(path))
         {
-            throw new CheckpointException($"{path}: tensor 'extra.{name}' is missing");
+            var all = List(path);
+            return all.Count > 0 ? all[^1] : throw new CheckpointException($"{path}: the folder holds no complete checkpoint (checkpoint-*.json)");
         }
-        using var t = file.Load("extra." + name, DType.Float32, Device.Cpu, Xmc.Engine.Memory.MemoryCategory.Data);
-        return t.ToArray<float>();
+        if (path.EndsWith(".safetensors", StringComparison.Ordinal))
+        {
+            path = path[..^".safetensors".Length] + ".json";
+        }
+        return File.Exists(path) ? path : throw new CheckpointException($"{path}: checkpoint not found");
     }
 
-    /// <summary>Loads only the parameters (for evaluation and prediction).</summary>
-    public static void LoadModel(string path, Module model)
+    /// <summary>Reads and checks a checkpoint's JSON and the checksum of its tensor file.</summary>
+    public static CheckpointInfo ReadInfo(string path)
     {
-        using var file = Open(path);
-        foreach (var (name, p) in model.NamedParameters())
+        var jsonPath = Resolve(path);
+        CheckpointInfo? info;
+        try
         {
-            CopyInto(file, path, "model." + name, p.Data);
+            info = JsonSerializer.Deserialize(File.ReadAllText(jsonPath), CheckpointJsonContext.Default.CheckpointInfo);
         }
+        catch (JsonException e)
+        {
+            throw Corrupt(jsonPath, $"its JSON is unreadable ({e.Message})");
+        }
+        if (info is null || info.Format != FormatName)
+        {
+            throw new CheckpointException($"{jsonPath}: not an XmcEngine checkpoint");
+        }
+        if (info.Version != FormatVersion)
+        {
+            throw new CheckpointException($"{jsonPath}: checkpoint version {info.Version}, this build reads version {FormatVersion}");
+        }
+        var tensorPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!, info.TensorFile);
+        if (!File.Exists(tensorPath))
+        {
+            throw Corrupt(jsonPath, $"its tensor file {info.TensorFile} is missing");
+        }
+        if (Sha256(tensorPath) != info.Sha256)
+        {
+            throw Corrupt(jsonPath, $"the checksum of {info.TensorFile} does not match (the file was truncated or changed)");
+        }
+        return info;
     }
 
     /// <summary>Loads parameters and optimizer state into an already built model and optimizer of the same shape;
     /// returns the progress. Every mismatch is an error naming the tensor.</summary>
     public static TrainingProgress Load(string path, Module model, Optimizer optimizer)
     {
-        using var file = Open(path);
+        var info = ReadInfo(path);
+        using var file = OpenTensors(path, info);
         foreach (var (name, p) in model.NamedParameters())
         {
-            CopyInto(file, path, "model." + name, p.Data);
+            CopyInto(file, "model." + name, p.Data);
             if (p.Trainable)
             {
                 var state = optimizer.State(p);
                 for (int s = 0; s < state.Length; s++)
                 {
-                    CopyInto(file, path, $"optim.{name}.{s}", state[s]);
+                    CopyInto(file, $"optim.{name}.{s}", state[s]);
                 }
             }
         }
-        var meta = file.Metadata;
-        var inv = CultureInfo.InvariantCulture;
-        optimizer.RestoreStepCount(long.Parse(meta["optimizer_steps"], inv));
-        return new TrainingProgress(long.Parse(meta["step"], inv), int.Parse(meta["epoch"], inv), int.Parse(meta["batch_in_epoch"], inv));
+        optimizer.RestoreStepCount(info.OptimizerSteps);
+        return new TrainingProgress(info.Step, info.Epoch, info.BatchInEpoch);
     }
 
-    private static SafetensorsFile Open(string path)
+    /// <summary>Loads only the parameters (evaluation, prediction).</summary>
+    public static void LoadModel(string path, Module model)
     {
-        if (!File.Exists(path))
+        var info = ReadInfo(path);
+        using var file = OpenTensors(path, info);
+        foreach (var (name, p) in model.NamedParameters())
         {
-            throw new CheckpointException($"{path}: checkpoint not found");
+            CopyInto(file, "model." + name, p.Data);
         }
-        var file = SafetensorsFile.Open(path);
-        var meta = file.Metadata;
-        string[] required = ["format", "version", "step", "epoch", "batch_in_epoch", "optimizer_steps", "config"];
-        if (!meta.TryGetValue("format", out var format) || format != Format)
+    }
+
+    /// <summary>Reads an extra float tensor saved with the checkpoint (the tf-idf weights).</summary>
+    public static float[] ReadExtra(string path, string name)
+    {
+        var info = ReadInfo(path);
+        using var file = OpenTensors(path, info);
+        if (!file.Contains("extra." + name))
         {
-            file.Dispose();
-            throw new CheckpointException($"{path}: not an XmcEngine checkpoint (metadata 'format' is {(format is null ? "missing" : "'" + format + "'")})");
+            throw new CheckpointException($"{file.Path}: tensor 'extra.{name}' is missing");
         }
-        if (meta["version"] != Version)
+        using var t = file.Load("extra." + name, DType.Float32, Device.Cpu, MemoryCategory.Data);
+        return t.ToArray<float>();
+    }
+
+    private static SafetensorsFile OpenTensors(string path, CheckpointInfo info)
+        => SafetensorsFile.Open(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(Resolve(path)))!, info.TensorFile));
+
+    private static CheckpointInfo? TryRead(string jsonPath)
+    {
+        try
         {
-            file.Dispose();
-            throw new CheckpointException($"{path}: checkpoint version {meta["version"]}, this build reads version {Version}");
+            return JsonSerializer.Deserialize(File.ReadAllText(jsonPath), CheckpointJsonContext.Default.CheckpointInfo);
         }
-        foreach (var key in required)
+        catch (JsonException)
         {
-            if (!meta.ContainsKey(key))
+            return null;
+        }
+    }
+
+    private static CheckpointException Corrupt(string jsonPath, string why)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(jsonPath))!;
+        string? lastGood = null;
+        foreach (var candidate in List(folder).Reverse())
+        {
+            if (Path.GetFullPath(candidate) == Path.GetFullPath(jsonPath))
             {
-                file.Dispose();
-                throw new CheckpointException($"{path}: checkpoint metadata lacks '{key}'");
+                continue;
+            }
+            var c = TryRead(candidate);
+            var tensors = c is null ? null : Path.Combine(folder, c.TensorFile);
+            if (c is not null && File.Exists(tensors) && Sha256(tensors!) == c.Sha256)
+            {
+                lastGood = candidate;
+                break;
             }
         }
-        return file;
+        return new CheckpointException($"{jsonPath}: corrupt checkpoint: {why}. " +
+            (lastGood is null ? "No other intact checkpoint is in that folder." : $"The last good checkpoint is {lastGood}; resume from it with --resume {lastGood}"));
     }
 
-    private static void CopyInto(SafetensorsFile file, string path, string name, Tensor target)
+    private static string Sha256(string path)
+    {
+        using var f = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(f));
+    }
+
+    private static void CopyInto(SafetensorsFile file, string name, Tensor target)
     {
         if (!file.Contains(name))
         {
-            throw new CheckpointException($"{path}: tensor '{name}' is missing; the checkpoint was written for another model shape");
+            throw new CheckpointException($"{file.Path}: tensor '{name}' is missing; the checkpoint was written for another model shape");
         }
         using var loaded = file.Load(name, target.DType, target.Device, target.Category);
         if (loaded.Shape != target.Shape)
         {
-            throw new CheckpointException($"{path}: tensor '{name}' has shape {loaded.Shape}, the model expects {target.Shape}");
+            throw new CheckpointException($"{file.Path}: tensor '{name}' has shape {loaded.Shape}, the model expects {target.Shape}");
         }
         target.Backend.Copy(target.Address, loaded.Address, target.Bytes);
     }

@@ -24,6 +24,9 @@ public static class XmcCli
     /// <summary>Exit code for out of memory.</summary>
     public const int OutOfMemory = 4;
 
+    /// <summary>Exit code after Ctrl-C (a checkpoint was saved).</summary>
+    public const int Interrupted = 130;
+
     /// <summary>Parses and runs <paramref name="args"/>; returns the exit code.</summary>
     public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
@@ -76,15 +79,16 @@ public static class XmcCli
         var set = SetOption();
         var data = new Option<string?>("--data") { Description = "training file (sparse BoW text, or its binary cache); default: built-in synthetic data" };
         var test = new Option<string?>("--test") { Description = "test file in the same format" };
-        var output = new Option<string?>("--output") { Description = "run folder for config, metrics.jsonl and checkpoint (default runs/latest)" };
+        var output = new Option<string?>("--out", "--output") { Description = "run folder for config.json, metrics.jsonl, checkpoints and predictions (default runs/<UTC time>)" };
         var epochs = new Option<int?>("--epochs") { Description = "passes over the training data (default 10)" };
         var device = new Option<string?>("--device") { Description = "cpu, cuda or cuda:N (default cpu; XMC_DEVICE also sets it)" };
         var limit = new Option<string?>("--device-memory-limit") { Description = "cap on device memory, e.g. 12GiB" };
-        var resume = new Option<string?>("--resume") { Description = "continue from this checkpoint (its stored config, then overrides)" };
+        var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint or a run folder's newest one (its stored config, then overrides)" };
+        var predictions = new Option<bool>("--save-predictions") { Description = "write the test split's top-5 predictions to predictions.jsonl in the run folder" };
         var print = new Option<bool>("--print-config") { Description = "print the effective config as JSON and exit" };
         var cmd = new Command("train", "Train a model (bag-of-words encoder → [intermediate] → sparse fixed fan-in head with SET).")
         {
-            config, set, data, test, output, epochs, device, limit, resume, print,
+            config, set, data, test, output, epochs, device, limit, resume, predictions, print,
         };
         cmd.SetAction(r =>
         {
@@ -102,20 +106,17 @@ public static class XmcCli
             Flag("optim.epochs", r.GetValue(epochs)?.ToString(CultureInfo.InvariantCulture));
             Flag("run.device", r.GetValue(device) ?? Environment.GetEnvironmentVariable("XMC_DEVICE"));
             Flag("run.deviceMemoryLimit", r.GetValue(limit));
+            if (r.GetValue(predictions))
+            {
+                flags.Add("run.savePredictions=true");
+            }
             var resumePath = r.GetValue(resume);
             TrainConfig cfg;
             if (resumePath is not null)
             {
-                var stored = Path.Combine(Path.GetTempPath(), $"xmc-resume-{Environment.ProcessId}.json");
-                File.WriteAllText(stored, Checkpoint.ReadConfig(resumePath));
-                try
-                {
-                    cfg = ConfigLoader.Load(stored, r.GetValue(set)!.Concat(flags));
-                }
-                finally
-                {
-                    File.Delete(stored);
-                }
+                var info = Checkpoint.ReadInfo(resumePath);
+                cfg = ConfigLoader.FromJson(info.Config, $"{resumePath} (stored config)", r.GetValue(set)!.Concat(flags));
+                cfg.Run.Output ??= Path.GetDirectoryName(Path.GetFullPath(Checkpoint.Resolve(resumePath)));
             }
             else
             {
@@ -127,12 +128,30 @@ public static class XmcCli
                 return 0;
             }
             using var trainer = new Trainer(cfg, stdout, resumePath);
-            var result = trainer.Run();
-            if (result.Test is not null && result.Popularity is not null)
+            using var interrupt = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCtrlC = (_, e) =>
             {
-                stdout.WriteLine($"test: {Trainer.Format(result.Test)}");
+                // First Ctrl-C: finish the step, save a checkpoint, exit. A second one kills the process as usual.
+                if (!interrupt.IsCancellationRequested)
+                {
+                    e.Cancel = true;
+                    interrupt.Cancel();
+                }
+            };
+            Console.CancelKeyPress += onCtrlC;
+            try
+            {
+                var result = trainer.Run(cancel: interrupt.Token);
+                if (result.Test is not null && !result.Interrupted)
+                {
+                    stdout.WriteLine($"test: {Trainer.Format(result.Test)}");
+                }
+                return result.Interrupted ? Interrupted : 0;
             }
-            return 0;
+            finally
+            {
+                Console.CancelKeyPress -= onCtrlC;
+            }
         });
         return cmd;
     }
@@ -141,20 +160,9 @@ public static class XmcCli
 
     private static (BowXmcModel Model, TfIdf TfIdf, TrainConfig Config) LoadTrained(string checkpoint)
     {
-        var stored = Path.Combine(Path.GetTempPath(), $"xmc-eval-{Environment.ProcessId}.json");
-        File.WriteAllText(stored, Checkpoint.ReadConfig(checkpoint));
-        TrainConfig cfg;
-        try
-        {
-            cfg = ConfigLoader.Load(stored, []);
-        }
-        finally
-        {
-            File.Delete(stored);
-        }
-        int features = int.Parse(Checkpoint.ReadMetadata(checkpoint, "features"), CultureInfo.InvariantCulture);
-        int labels = int.Parse(Checkpoint.ReadMetadata(checkpoint, "labels"), CultureInfo.InvariantCulture);
-        var model = new BowXmcModel(cfg.Model, features, labels, (ulong)cfg.Run.Seed, Device.Cpu);
+        var info = Checkpoint.ReadInfo(checkpoint);
+        var cfg = ConfigLoader.FromJson(info.Config, $"{checkpoint} (stored config)", []);
+        var model = new BowXmcModel(cfg.Model, info.Features, info.Labels, (ulong)cfg.Run.Seed, Device.Cpu);
         Checkpoint.LoadModel(checkpoint, model);
         (model.Head as Xmc.Models.FixedFanInLinear)?.MarkTopologyChanged();
         return (model, TfIdf.FromIdf(Checkpoint.ReadExtra(checkpoint, "idf")), cfg);
@@ -172,7 +180,7 @@ public static class XmcCli
 
     private static Command EvalCommand(TextWriter stdout)
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "checkpoint written by xmc train", Required = true };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "checkpoint (.json or .safetensors) or run folder written by xmc train", Required = true };
         var data = new Option<string>("--data") { Description = "labelled file to evaluate on", Required = true };
         var train = new Option<string?>("--train") { Description = "training file, for the label propensities of PSP@k (default: none, PS metrics skipped)" };
         var k = new Option<int>("--k") { Description = "largest cut-off", DefaultValueFactory = _ => 5 };
@@ -198,7 +206,7 @@ public static class XmcCli
 
     private static Command PredictCommand(TextWriter stdout)
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "checkpoint written by xmc train", Required = true };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "checkpoint (.json or .safetensors) or run folder written by xmc train", Required = true };
         var input = new Option<string>("--input") { Description = "points to label (sparse BoW text or cache; labels in it are ignored)", Required = true };
         var output = new Option<string?>("--output") { Description = "JSONL file to write (default: standard output)" };
         var k = new Option<int>("--k") { Description = "labels per point", DefaultValueFactory = _ => 5 };
@@ -209,26 +217,15 @@ public static class XmcCli
             using (model)
             {
                 var ds = LoadFor(r.GetValue(input)!, null, model);
-                var (labels, scores) = Evaluator.Predict(model, ds, tfidf.Transform(ds.Features), Math.Max(1, r.GetValue(k)), Device.Cpu);
-                void Write(TextWriter w)
-                {
-                    for (int i = 0; i < labels.Length; i++)
-                    {
-                        w.WriteLine(JsonSerializer.Serialize(new PredictionLine(i, labels[i], scores[i]), PredictionJsonContext.Default.PredictionLine));
-                    }
-                }
+                var predictions = Evaluator.Predict(model, ds, tfidf.Transform(ds.Features), Math.Max(1, r.GetValue(k)), Device.Cpu);
                 if (r.GetValue(output) is string path)
                 {
-                    AtomicFile.Write(path, s =>
-                    {
-                        using var w = new StreamWriter(s, leaveOpen: true);
-                        Write(w);
-                    });
-                    stdout.WriteLine($"wrote {labels.Length} predictions to {path}");
+                    PredictionWriter.Write(path, predictions);
+                    stdout.WriteLine($"wrote {predictions.Labels.Length} predictions to {path}");
                 }
                 else
                 {
-                    Write(stdout);
+                    PredictionWriter.Write(stdout, predictions);
                 }
             }
             return 0;
@@ -261,7 +258,7 @@ public static class XmcCli
             }
             stdout.WriteLine($"{"total",-16} {MemoryLedger.FormatBytes(plan.Values.Sum()),12} {MemoryLedger.FormatBytes(ledger.TotalPeak),14}");
             stdout.WriteLine("Activations and Data are plans for one step; Workspace (loss chunks, top-k buffers) is not planned.");
-            Directory.Delete(cfg.Run.Output, recursive: true);
+            Directory.Delete(trainer.RunFolder, recursive: true);
             return 0;
         });
         return cmd;
@@ -325,13 +322,4 @@ public static class XmcCli
         });
         return cmd;
     }
-}
-
-/// <summary>One line of <c>xmc predict</c> output.</summary>
-public sealed record PredictionLine(int Point, int[] Labels, float[] Scores);
-
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
-[System.Text.Json.Serialization.JsonSerializable(typeof(PredictionLine))]
-internal sealed partial class PredictionJsonContext : System.Text.Json.Serialization.JsonSerializerContext
-{
 }

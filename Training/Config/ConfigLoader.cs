@@ -21,6 +21,27 @@ public static class ConfigLoader
         return config;
     }
 
+    /// <summary>Parses config JSON held in memory (e.g. stored in a checkpoint) and applies overrides.</summary>
+    public static TrainConfig FromJson(string json, string source, IEnumerable<string> overrides)
+    {
+        TrainConfig config;
+        try
+        {
+            config = JsonSerializer.Deserialize(json, ConfigJsonContext.Default.TrainConfig)
+                ?? throw new ConfigException($"{source}: the config is JSON null");
+        }
+        catch (JsonException e)
+        {
+            throw new ConfigException($"{source}: {e.Message}");
+        }
+        foreach (var o in overrides)
+        {
+            Apply(config, o);
+        }
+        Validate(config);
+        return config;
+    }
+
     /// <summary>Parses a JSON config file.</summary>
     public static TrainConfig ReadFile(string path)
     {
@@ -138,6 +159,7 @@ public static class ConfigLoader
         Require(c.Data.SyntheticPoints > 0 && c.Data.SyntheticLabels > 0 && c.Data.SyntheticFeatures > 0, "data.synthetic*", "sizes must be > 0");
         Require(c.Run.EvalEvery >= 0, "run.evalEvery", "must be ≥ 0");
         Require(c.Run.CheckpointEvery >= 0, "run.checkpointEvery", "must be ≥ 0");
+        Require(c.Run.KeepCheckpoints >= 1, "run.keepCheckpoints", "must be ≥ 1");
         try
         {
             Xmc.Engine.Device.Parse(c.Run.Device);

@@ -122,8 +122,14 @@ public sealed class RunConfig
     /// <summary>Master seed for initialisation, shuffling, dropout and regrowth.</summary>
     public int Seed { get; set; } = 42;
 
-    /// <summary>Output folder for checkpoints, metrics and the vocabulary.</summary>
-    public string Output { get; set; } = "runs/latest";
+    /// <summary>Run folder for config, metrics, checkpoints and predictions; null = <c>runs/&lt;UTC time&gt;</c>.</summary>
+    public string? Output { get; set; }
+
+    /// <summary>How many of the newest checkpoints to keep.</summary>
+    public int KeepCheckpoints { get; set; } = 3;
+
+    /// <summary>Write the test split's top-k predictions to <c>predictions.jsonl</c> at the end.</summary>
+    public bool SavePredictions { get; set; }
 
     /// <summary>Evaluate every this many steps; 0 = at the end of each epoch.</summary>
     public int EvalEvery { get; set; }
