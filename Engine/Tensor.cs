@@ -22,9 +22,16 @@ public sealed class Tensor : IDisposable
         DType = dtype;
         if (track)
         {
-            TensorScope.Track(this);
+            Scope = TensorScope.Track(this);
         }
     }
+
+    /// <summary>The scope that will free this tensor, or null.</summary>
+    internal TensorScope? Scope { get; set; }
+
+    /// <summary>Whether this handle is the only reference to its buffer and spans all of it: then handing the
+    /// handle over hands over the memory.</summary>
+    internal bool OwnsBuffer => !_disposed && _buffer.References == 1 && _byteOffset == 0 && Bytes == _buffer.Bytes;
 
     /// <summary>The shape.</summary>
     public Shape Shape { get; }

@@ -28,7 +28,22 @@ public sealed class TensorScope : IDisposable
     /// <summary>Number of tensors this scope will free.</summary>
     public int Count => _tensors.Count - _escaped.Count;
 
-    internal static void Track(Tensor t) => _current?._tensors.Add(t);
+    internal static TensorScope? Track(Tensor t)
+    {
+        _current?._tensors.Add(t);
+        return _current;
+    }
+
+    /// <summary>Takes <paramref name="t"/> out of the scope that would free it: it becomes its new owner's to
+    /// dispose (autodiff re-homing a gradient as a leaf's <see cref="Tensor.Grad"/>).</summary>
+    internal static void Disown(Tensor t)
+    {
+        if (t.Scope is { } s && !s._disposed)
+        {
+            s._escaped.Add(t);
+        }
+        t.Scope = null;
+    }
 
     /// <summary>Keeps <paramref name="t"/> alive past this scope: it moves to the enclosing scope, or becomes
     /// the caller's to dispose when there is none. Returns <paramref name="t"/>.</summary>
@@ -42,6 +57,7 @@ public sealed class TensorScope : IDisposable
         if (_escaped.Add(t))
         {
             _parent?._tensors.Add(t);
+            t.Scope = _parent;
         }
         return t;
     }

@@ -5,8 +5,8 @@ namespace Xmc.Models;
 /// <summary>A dense output head y = x·weightᵀ + bias (weight [L, d]): the dense baseline of the sparse layer.</summary>
 public sealed class DenseLinear : Module, IOutputHead
 {
-    /// <summary>Creates the head with weight uniform in (−1/√d, 1/√d) from stream <paramref name="seed"/>
-    /// (counter = element index) and zero bias.</summary>
+    /// <summary>Creates the head with weight uniform in [−1/√d, 1/√d) and zero bias. Randomness: Philox stream
+    /// <paramref name="seed"/>; row l is a uniform draw at block l·<see cref="Philox.BlocksFor"/>(d).</summary>
     public DenseLinear(int inFeatures, int labels, ulong seed = 0, bool bias = true, Device? device = null)
     {
         InFeatures = inFeatures;
@@ -16,14 +16,8 @@ public sealed class DenseLinear : Module, IOutputHead
         Bias = bias ? Register("bias", new Parameter(new Shape(labels), DType.Float32, dev)) : null;
         float bound = 1f / MathF.Sqrt(inFeatures);
         var w = new float[(long)labels * inFeatures];
-        Parallel.For(0, labels, l =>
-        {
-            for (int i = 0; i < inFeatures; i++)
-            {
-                long p = (long)l * inFeatures + i;
-                w[p] = (2f * SplitMixCounter.Uniform(seed, (ulong)p) - 1f) * bound;
-            }
-        });
+        ulong perRow = Philox.BlocksFor(inFeatures);
+        Parallel.For(0, labels, l => Philox.FillUniform(seed, (ulong)l * perRow, w.AsSpan((int)((long)l * inFeatures), inFeatures), -bound, bound));
         MaskedLinear.Copy(Weight.Data, w);
     }
 

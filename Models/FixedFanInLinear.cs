@@ -11,8 +11,11 @@ namespace Xmc.Models;
 public sealed class FixedFanInLinear : Module, IOutputHead
 {
     /// <summary>Creates the layer with k distinct random inputs per row (uniform, sorted) and values drawn
-    /// uniformly from (−1/√k, 1/√k) — the usual linear-layer bound with the row's real fan-in k — and zero bias.
-    /// Randomness: stream <paramref name="seed"/>, counters from <paramref name="offset"/> + row·2k on.</summary>
+    /// uniformly from [−1/√k, 1/√k) — the usual linear-layer bound with the row's real fan-in k — and zero bias.
+    /// Randomness: Philox stream <paramref name="seed"/>; with R = <see cref="Philox.BlocksFor"/>(k), row l's
+    /// inputs are <see cref="Philox.DistinctBelow"/> at block <paramref name="offset"/> + l·R and its values a
+    /// uniform draw at block offset + (L + l)·R, so the layer consumes 2·L·R blocks and a GPU thread per row
+    /// reproduces it.</summary>
     public FixedFanInLinear(int inFeatures, int labels, int fanIn, DType valueType = DType.Float32, ulong seed = 0, ulong offset = 0,
         bool bias = true, Device? device = null)
     {
@@ -110,24 +113,12 @@ public sealed class FixedFanInLinear : Module, IOutputHead
         var values = new float[(long)Labels * k];
         var indices = new int[(long)Labels * k];
         float bound = 1f / MathF.Sqrt(k);
+        ulong perRow = Philox.BlocksFor(k);
+        ulong valuesOffset = offset + (ulong)Labels * perRow;
         Parallel.For(0, Labels, l =>
         {
-            ulong c = offset + (ulong)l * (ulong)(2 * k);
-            var row = indices.AsSpan(l * k, k);
-            // Floyd's sampling: k distinct inputs with k draws.
-            int filled = 0;
-            for (int j = d - k; j < d; j++)
-            {
-                int t = (int)SplitMixCounter.Below(seed, c++, (uint)(j + 1));
-                bool taken = row[..filled].Contains(t);
-                row[filled] = taken ? j : t;
-                filled++;
-            }
-            row.Sort();
-            for (int j = 0; j < k; j++)
-            {
-                values[(long)l * k + j] = (2f * SplitMixCounter.Uniform(seed, c++) - 1f) * bound;
-            }
+            Philox.DistinctBelow(seed, offset + (ulong)l * perRow, d, indices.AsSpan(l * k, k));
+            Philox.FillUniform(seed, valuesOffset + (ulong)l * perRow, values.AsSpan(l * k, k), -bound, bound);
         });
         var vt = Values.Data;
         if (vt.DType == DType.Float32)

@@ -158,8 +158,17 @@ public static class Autograd
         }
     }
 
+    /// <summary>Adds <paramref name="g"/> (owned by the engine from here on) into the leaf's gradient. When the
+    /// leaf has none yet and <paramref name="g"/> is the sole handle of a Gradients buffer, that buffer becomes
+    /// the leaf's gradient as it is: a large gradient (the sparse layer's values) is never held twice.</summary>
     private static void AccumulateIntoLeaf(Tensor leaf, Tensor g)
     {
+        if ((leaf.Grad is null || leaf.Grad.IsDisposed) && g.OwnsBuffer && g.Category == MemoryCategory.Gradients)
+        {
+            TensorScope.Disown(g);
+            leaf.Grad = g;
+            return;
+        }
         if (leaf.Grad is null || leaf.Grad.IsDisposed)
         {
             leaf.Grad = Copy(g, track: false);

@@ -5,12 +5,13 @@ namespace Xmc.Engine.Backends;
 public sealed unsafe partial class CpuBackend
 {
     public void SgdUpdate(nint param, DType paramType, nint grad, nint velocity, long n, float lr, float momentum,
-        float weightDecay, bool nesterov, ulong roundingSeed)
+        float weightDecay, bool nesterov, ulong roundingSeed, ulong roundingOffset)
     {
         CheckParamType(nameof(SgdUpdate), paramType);
         CpuVector.ForBlocks(n, 4096, (i0, i1) =>
         {
             float* g = (float*)grad, u = (float*)velocity;
+            var bits = new RoundingBits(roundingSeed, roundingOffset);
             for (long i = i0; i < i1; i++)
             {
                 float p = LoadParam(param, paramType, i);
@@ -22,13 +23,13 @@ public sealed unsafe partial class CpuBackend
                     u[i] = ui;
                     step = nesterov ? gi + momentum * ui : ui;
                 }
-                StoreParam(param, paramType, i, p - lr * step, roundingSeed);
+                StoreParam(param, paramType, i, p - lr * step, ref bits);
             }
         });
     }
 
     public void AdamUpdate(nint param, DType paramType, nint grad, nint m, nint v, long n, float lr, float beta1, float beta2,
-        float eps, float weightDecay, bool decoupledWeightDecay, long step, ulong roundingSeed)
+        float eps, float weightDecay, bool decoupledWeightDecay, long step, ulong roundingSeed, ulong roundingOffset)
     {
         CheckParamType(nameof(AdamUpdate), paramType);
         float c1 = 1f / (1f - MathF.Pow(beta1, step)), c2 = 1f / (1f - MathF.Pow(beta2, step));
@@ -37,6 +38,7 @@ public sealed unsafe partial class CpuBackend
         CpuVector.ForBlocks(n, 4096, (i0, i1) =>
         {
             float* g = (float*)grad, pm = (float*)m, pv = (float*)v;
+            var bits = new RoundingBits(roundingSeed, roundingOffset);
             for (long i = i0; i < i1; i++)
             {
                 float p = LoadParam(param, paramType, i);
@@ -45,7 +47,7 @@ public sealed unsafe partial class CpuBackend
                 float vi = beta2 * pv[i] + (1f - beta2) * gi * gi;
                 pm[i] = mi;
                 pv[i] = vi;
-                StoreParam(param, paramType, i, p * shrink - lr * (mi * c1) / (MathF.Sqrt(vi * c2) + eps), roundingSeed);
+                StoreParam(param, paramType, i, p * shrink - lr * (mi * c1) / (MathF.Sqrt(vi * c2) + eps), ref bits);
             }
         });
     }
@@ -76,7 +78,7 @@ public sealed unsafe partial class CpuBackend
         => t == DType.Float32 ? ((float*)param)[i] : ((BFloat16*)param)[i].ToSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreParam(nint param, DType t, long i, float value, ulong roundingSeed)
+    private static void StoreParam(nint param, DType t, long i, float value, ref RoundingBits roundingBits)
     {
         if (t == DType.Float32)
         {
@@ -91,12 +93,32 @@ public sealed unsafe partial class CpuBackend
         }
         // Stochastic rounding: add 16 random bits below the kept mantissa, then truncate; rounds up with
         // probability equal to the dropped fraction, so the expected stored value is the float32 value.
-        uint noise = (uint)(SplitMixCounter.Bits(roundingSeed, (ulong)i) >> 48);
+        uint noise = roundingBits.Word(i) >> 16;
         uint rounded = bits + noise;
         if ((rounded & 0x7F80_0000u) == 0x7F80_0000u && (bits & 0x7F80_0000u) != 0x7F80_0000u)
         {
             rounded = bits; // never round a finite value up to infinity
         }
         ((ushort*)param)[i] = (ushort)(rounded >> 16);
+    }
+
+    /// <summary>Words of one Philox draw read in increasing order: each block is computed once for its four
+    /// elements.</summary>
+    private struct RoundingBits(ulong seed, ulong offset)
+    {
+        private long _block = -1;
+        private uint _w0, _w1, _w2, _w3;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public uint Word(long i)
+        {
+            long block = i >> 2;
+            if (block != _block)
+            {
+                (_w0, _w1, _w2, _w3) = Philox.Block(seed, offset + (ulong)block);
+                _block = block;
+            }
+            return (i & 3) switch { 0 => _w0, 1 => _w1, 2 => _w2, _ => _w3 };
+        }
     }
 }

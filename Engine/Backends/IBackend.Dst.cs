@@ -8,7 +8,14 @@ public partial interface IBackend
     /// current inputs, dropped ones included, are excluded), gives them <paramref name="regrowValue"/>, and
     /// re-sorts the row by input. Every Float32 [L,k] tensor in <paramref name="slotState"/> (optimizer moments,
     /// gradients) follows its connection to its new slot; a regrown connection's entries are 0. Randomness:
-    /// stream <paramref name="seed"/>, counter ((offset + row) · 2²⁴ + draw). Needs pruneCount ≤ d − k.</summary>
+    /// Philox stream <paramref name="seed"/>; row r reads the <see cref="SetRowBlocks"/>(pruneCount) blocks from
+    /// <paramref name="offset"/> + r·SetRowBlocks(pruneCount): word t &lt; 4·pruneCount + 3 proposes input
+    /// ⌊w·d / 2³²⌋, taken when the row does not hold it (nor an earlier draw); if the row still lacks inputs
+    /// after that budget (nearly full rows), the last word picks a start from which a scan takes the next unused
+    /// inputs. Needs pruneCount ≤ d − k.</summary>
     void SetPruneRegrow(nint values, DType valueType, nint indices, DType indexType, long labels, int fanIn, int inFeatures,
         int pruneCount, float regrowValue, ulong seed, ulong offset, ReadOnlySpan<nint> slotState);
+
+    /// <summary>Philox blocks one row of <see cref="SetPruneRegrow"/> reads: pruneCount + 1.</summary>
+    static ulong SetRowBlocks(int pruneCount) => (ulong)pruneCount + 1;
 }

@@ -30,6 +30,9 @@ public sealed class DeviceBuffer
     /// <summary>The device the bytes live on.</summary>
     public Device Device => Allocator.Device;
 
+    /// <summary>Number of live references.</summary>
+    internal int References => Volatile.Read(ref _refs);
+
     /// <summary>True once the last reference has been released.</summary>
     public bool IsFreed => Volatile.Read(ref _refs) <= 0;
 

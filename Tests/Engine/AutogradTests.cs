@@ -22,6 +22,29 @@ public class AutogradTests
     }
 
     [Fact]
+    public void A_gradient_handed_to_a_leaf_outlives_the_scope_and_a_retained_graph_still_copies()
+    {
+        var x = Leaf([1f, 2f, 3f], 3);
+        using (var scope = TensorScope.Begin())
+        {
+            // the fused loss hands its saved values gradient over; here Mul's fresh gradient is handed over the same way
+            Ops.Sum(Ops.Mul(x, x)).Backward();
+        }
+        Assert.False(x.Grad!.IsDisposed);
+        Assert.Equal(new[] { 2f, 4f, 6f }, x.Grad.ToArray<float>());
+        x.ZeroGrad();
+        using (var scope = TensorScope.Begin())
+        {
+            var loss = Ops.Sum(Ops.Mul(x, x));
+            loss.Backward(retainGraph: true);
+            loss.Backward();
+        }
+        Assert.Equal(new[] { 4f, 8f, 12f }, x.Grad!.ToArray<float>());
+        x.ZeroGrad();
+        x.Dispose();
+    }
+
+    [Fact]
     public void Diamond_graph_sums_both_paths()
     {
         using var scope = TensorScope.Begin();

@@ -128,7 +128,7 @@ public class OptimizerTests
         Array.Fill(ones, BFloat16.FromSingle(1f));
         var p = Tensor.FromArray(ones, new Shape(n));
         var g = Tensor.Full(new Shape(n), 1e-3f);
-        CpuBackend.Instance.SgdUpdate(p.Address, DType.BFloat16, g.Address, 0, n, 0.1f, 0f, 0f, false, roundingSeed: 42);
+        CpuBackend.Instance.SgdUpdate(p.Address, DType.BFloat16, g.Address, 0, n, 0.1f, 0f, 0f, false, roundingSeed: 42, roundingOffset: 0);
         var after = p.ToFloatArray();
         Assert.Equal(1 - 1e-4, after.Average(v => (double)v), 2e-5);
         Assert.All(after, v => Assert.True(v is 1f or 0.99609375f, $"{v} is not a neighbour of 1 − 1e-4"));

@@ -22,7 +22,7 @@ public sealed class Adam(IEnumerable<ParameterGroup> groups, float beta1 = 0.9f,
 
     public bool DecoupledWeightDecay { get; } = decoupledWeightDecay;
 
-    protected override void Update(Parameter p, Tensor[] state, ParameterGroup group, float lr, long step, ulong roundingSeed)
+    protected override void Update(Parameter p, Tensor[] state, ParameterGroup group, float lr, long step, ulong roundingSeed, ulong roundingOffset)
         => p.Data.Backend.AdamUpdate(p.Data.Address, p.DType, p.Grad!.Address, state[0].Address, state[1].Address, p.Data.Numel,
-            lr, Beta1, Beta2, Eps, group.WeightDecay, DecoupledWeightDecay, step, roundingSeed);
+            lr, Beta1, Beta2, Eps, group.WeightDecay, DecoupledWeightDecay, step, roundingSeed, roundingOffset);
 }

@@ -46,9 +46,21 @@ public abstract class Optimizer : IDisposable, ISlotStateProvider
     /// <summary>The learning rate group <paramref name="group"/> uses at the next step.</summary>
     public float CurrentLearningRate(int group) => Groups[group].LearningRate * (Schedule?.Factor(StepCount) ?? 1f);
 
-    /// <summary>Updates every trainable parameter that has a gradient.</summary>
+    /// <summary>Updates every trainable parameter that has a gradient. Stochastic-rounding bits: Philox stream
+    /// <see cref="Seed"/>; step s gives every parameter of every group, in order, its own
+    /// <see cref="Philox.BlocksFor"/>(numel) blocks, laid end to end from block s·(their sum), so a step and a
+    /// parameter fix the offset and a resumed run draws the same bits.</summary>
     public void Step()
     {
+        ulong perStep = 0;
+        foreach (var g in Groups)
+        {
+            foreach (var p in g.Parameters)
+            {
+                perStep += Philox.BlocksFor(p.Data.Numel);
+            }
+        }
+        ulong roundingOffset = (ulong)StepCount * perStep;
         for (int gi = 0; gi < Groups.Count; gi++)
         {
             float lr = CurrentLearningRate(gi);
@@ -56,19 +68,19 @@ public abstract class Optimizer : IDisposable, ISlotStateProvider
             for (int pi = 0; pi < group.Parameters.Count; pi++)
             {
                 var p = group.Parameters[pi];
-                if (!p.Trainable || p.Grad is null)
+                ulong blocks = Philox.BlocksFor(p.Data.Numel);
+                if (p.Trainable && p.Grad is not null)
                 {
-                    continue;
+                    Update(p, State(p), group, lr, StepCount + 1, Seed, roundingOffset);
                 }
-                ulong roundingSeed = SplitMixCounter.Bits(Seed, ((ulong)StepCount << 24) ^ ((ulong)gi << 16) ^ (ulong)pi);
-                Update(p, State(p), group, lr, StepCount + 1, roundingSeed);
+                roundingOffset += blocks;
             }
         }
         StepCount++;
     }
 
     /// <summary>Applies the update to one parameter; <paramref name="step"/> counts from 1.</summary>
-    protected abstract void Update(Parameter p, Tensor[] state, ParameterGroup group, float lr, long step, ulong roundingSeed);
+    protected abstract void Update(Parameter p, Tensor[] state, ParameterGroup group, float lr, long step, ulong roundingSeed, ulong roundingOffset);
 
     /// <summary>The state tensors of <paramref name="p"/> (empty for stateless updates), created zero.</summary>
     public Tensor[] State(Parameter p)

@@ -14,7 +14,7 @@ public sealed class Sgd(IEnumerable<ParameterGroup> groups, float momentum = 0f,
     /// <summary>Whether the step looks ahead along the momentum.</summary>
     public bool Nesterov { get; } = nesterov;
 
-    protected override void Update(Parameter p, Tensor[] state, ParameterGroup group, float lr, long step, ulong roundingSeed)
+    protected override void Update(Parameter p, Tensor[] state, ParameterGroup group, float lr, long step, ulong roundingSeed, ulong roundingOffset)
         => p.Data.Backend.SgdUpdate(p.Data.Address, p.DType, p.Grad!.Address, state.Length == 0 ? 0 : state[0].Address, p.Data.Numel,
-            lr, Momentum, group.WeightDecay, Nesterov, roundingSeed);
+            lr, Momentum, group.WeightDecay, Nesterov, roundingSeed, roundingOffset);
 }

@@ -1,4 +1,5 @@
 using Xmc.Engine;
+using Xmc.Engine.Backends;
 using Xmc.Models;
 
 namespace Xmc.Training.Sparse;
@@ -14,7 +15,7 @@ public sealed class SetAlgorithm(ulong seed, float regrowValue = 0f) : IDstAlgor
     /// <summary>The value a regrown connection starts with.</summary>
     public float RegrowValue { get; } = regrowValue;
 
-    /// <summary>The random stream; each update uses counters from its step on.</summary>
+    /// <summary>The Philox stream of the regrowth draws.</summary>
     public ulong Seed { get; } = seed;
 
     public void Update(FixedFanInLinear layer, int pruneCount, long step, IReadOnlyList<Tensor> slotState)
@@ -34,9 +35,11 @@ public sealed class SetAlgorithm(ulong seed, float regrowValue = 0f) : IDstAlgor
         {
             addresses[i] = slotState[i].Address;
         }
-        // rows take counters (step·L + row)·2²⁴ on: every update and row draws from its own range
+        // update at step s reads blocks from s·L·(k + 1) on, row r from there + r·(pruneCount + 1): as pruneCount ≤ k,
+        // every (step, row) owns a range of its own, and a GPU thread per row finds it from (seed, step, row)
+        ulong offset = (ulong)step * (ulong)layer.Labels * IBackend.SetRowBlocks(layer.FanIn);
         v.Backend.SetPruneRegrow(v.Address, v.DType, layer.Indices.Data.Address, layer.IndexType, layer.Labels, layer.FanIn,
-            layer.InFeatures, pruneCount, RegrowValue, Seed, (ulong)step * (ulong)layer.Labels, addresses);
+            layer.InFeatures, pruneCount, RegrowValue, Seed, offset, addresses);
         layer.MarkTopologyChanged();
     }
 }

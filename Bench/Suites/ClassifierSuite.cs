@@ -1,0 +1,173 @@
+using Xmc.Bench.Harness;
+using Xmc.Bench.TorchPeer;
+using Xmc.Engine;
+using Xmc.Engine.Backends;
+using Xmc.Engine.Memory;
+using Xmc.Models;
+using Xmc.Training.Optim;
+using Xmc.Training.Sparse;
+
+namespace Xmc.Bench.Suites;
+
+/// <summary>Suite <c>classifier</c>: one training step (fused loss forward and backward, Adam) of the output
+/// layer alone at d = 768, k = 32, for the fixed fan-in layer (fp32 and bf16 values, u16 indices), the masked
+/// dense layer and the dense layer, with the ledger's bytes per category; and one SET update of all rows.
+/// Dense variants whose parameters, gradients and Adam state would exceed <see cref="DenseBudgetBytes"/> are
+/// skipped with the bytes they would need.</summary>
+public static class ClassifierSuite
+{
+    private const int D = 768, K = 32, Batch = 64, PositivesPerRow = 5;
+
+    /// <summary>The most a dense variant may take (the machine has 24 GiB shared by several sessions).</summary>
+    private const long DenseBudgetBytes = 8L << 30;
+
+    private static readonly MemoryCategory[] Categories =
+        [MemoryCategory.Parameters, MemoryCategory.Gradients, MemoryCategory.OptimizerState, MemoryCategory.Activations, MemoryCategory.Workspace];
+
+    public static void Run(BenchReport report, bool quick)
+    {
+        const string suite = "classifier";
+        int[] sizes = quick ? [131_072] : [131_072, 670_091, 3_000_000];
+        int repetitions = quick ? 2 : 3;
+        string? peerDown = TorchMatmul.Unavailable;
+        Console.WriteLine(peerDown is null ? "peer: libtorch available, but the gather formulation is not part of this suite yet" : $"peer unavailable: {peerDown}");
+        var table = new List<string[]> { new[] { "L", "case", "step s", "dense/this", "params B", "grads B", "optim B", "activ. peak B", "workspace peak B" } };
+        foreach (int labels in sizes)
+        {
+            var targets = Targets(labels);
+            double? denseSeconds = null;
+            var rows = new List<(string Case, double Seconds, long[] Bytes)>();
+            foreach (var variant in new[] { "dense", "masked", "fanin_fp32_u16", "fanin_bf16_u16" })
+            {
+                bool dense = variant is "dense" or "masked";
+                long need = (long)labels * D * 4 * (variant == "masked" ? 5 : 4);
+                if (dense && need > DenseBudgetBytes)
+                {
+                    Console.WriteLine($"L={labels} {variant}: skipped, parameters + gradients + Adam state need {need:N0} bytes");
+                    report.Add(new BenchRow(suite, $"L{labels}_{variant}", "bytes_needed", need, "B", null, null, null, false));
+                    table.Add([$"{labels}", variant, "skipped", "-", $"needs {need:N0}", "-", "-", "-", "-"]);
+                    continue;
+                }
+                var (seconds, bytes) = Step(variant, labels, targets, repetitions, report, suite);
+                if (variant == "dense")
+                {
+                    denseSeconds = seconds;
+                }
+                rows.Add((variant, seconds, bytes));
+            }
+            foreach (var (name, seconds, bytes) in rows)
+            {
+                string caseName = $"L{labels}_{name}";
+                report.Add(new BenchRow(suite, caseName, "step_seconds", seconds, "s", denseSeconds is null ? null : "dense", denseSeconds,
+                    denseSeconds is null ? null : denseSeconds / seconds, false));
+                for (int c = 0; c < Categories.Length; c++)
+                {
+                    report.Add(new BenchRow(suite, caseName, $"bytes_{Categories[c]}", bytes[c], "B", null, null, null, false));
+                }
+                table.Add([$"{labels}", name, $"{seconds:F3}", denseSeconds is null ? "-" : $"{denseSeconds / seconds:F1}x",
+                    $"{bytes[0]:N0}", $"{bytes[1]:N0}", $"{bytes[2]:N0}", $"{bytes[3]:N0}", $"{bytes[4]:N0}"]);
+            }
+            double set = SetUpdate(labels, repetitions);
+            report.Add(new BenchRow(suite, $"L{labels}_set_update_bf16", "seconds", set, "s", null, null, null, false));
+            table.Add([$"{labels}", "SET update (all rows, α = 0.3, bf16)", $"{set:F3}", "-", "-", "-", "-", "-", "-"]);
+            targets.Dispose();
+        }
+        TablePrinter.Print(table);
+    }
+
+    private static PositiveLabels Targets(int labels)
+    {
+        var random = new Random(3);
+        var rows = new int[Batch][];
+        for (int b = 0; b < Batch; b++)
+        {
+            rows[b] = Enumerable.Range(0, PositivesPerRow).Select(_ => random.Next(labels)).Distinct().Order().ToArray();
+        }
+        return PositiveLabels.FromLists(rows, labels);
+    }
+
+    /// <summary>Best time of one step and the ledger's bytes per category (current for the first three, peak
+    /// during the step for activations and workspace), counted from before the layer existed.</summary>
+    private static (double Seconds, long[] Bytes) Step(string variant, int labels, PositiveLabels targets, int repetitions, BenchReport report, string suite)
+    {
+        var ledger = CpuBackend.Instance.CpuAllocator.Ledger;
+        var before = Categories.Select(ledger.Current).ToArray();
+        using var module = Build(variant, labels);
+        var head = (IOutputHead)module;
+        var trainable = module.Parameters().Where(p => p.Trainable).ToArray();
+        using var adam = new Adam([new ParameterGroup(trainable, 1e-3f)]);
+        var xData = new float[Batch * D];
+        Philox.FillNormal(5, 0, xData);
+        using var x = Tensor.CreateUntracked(new Shape(Batch, D), DType.Float32, Device.Cpu, MemoryCategory.Data);
+        x.Backend.CopyFromHost(x.Address, System.Runtime.InteropServices.MemoryMarshal.AsBytes(xData.AsSpan()));
+        x.RequiresGrad = true;
+        long[] peaks = new long[Categories.Length];
+        var (wall, _) = Timing.Best(() =>
+        {
+            adam.ZeroGrad();
+            x.ZeroGrad();
+            ledger.ResetPeaks();
+            using (TensorScope.Begin())
+            {
+                head.Loss(x, targets).Backward();
+            }
+            adam.Step();
+            for (int c = 0; c < Categories.Length; c++)
+            {
+                peaks[c] = ledger.Peak(Categories[c]) - before[c];
+            }
+        }, repetitions);
+        var bytes = new long[Categories.Length];
+        for (int c = 0; c < Categories.Length; c++)
+        {
+            bytes[c] = c < 3 ? ledger.Current(Categories[c]) - before[c] : peaks[c];
+        }
+        bytes[1] -= x.Grad is null ? 0 : x.Grad.Bytes; // the input's gradient belongs to the encoder
+        adam.ZeroGrad();
+        x.ZeroGrad();
+        Console.WriteLine($"L={labels} {variant}: {wall:F3} s");
+        return (wall, bytes);
+    }
+
+    private static Module Build(string variant, int labels)
+    {
+        switch (variant)
+        {
+            case "fanin_fp32_u16": return new FixedFanInLinear(D, labels, K, DType.Float32, seed: 1);
+            case "fanin_bf16_u16": return new FixedFanInLinear(D, labels, K, DType.BFloat16, seed: 1);
+            case "dense": return new DenseLinear(D, labels, seed: 1);
+            default:
+                using (var topology = new FixedFanInLinear(D, labels, K, DType.Float32, seed: 1))
+                {
+                    var mask = new float[(long)labels * D];
+                    var weight = new float[mask.LongLength];
+                    var idx = topology.IndicesToHost();
+                    var values = topology.Values.Data.ToFloatArray();
+                    for (long p = 0; p < idx.LongLength; p++)
+                    {
+                        long at = p / K * D + idx[p];
+                        mask[at] = 1f;
+                        weight[at] = values[p];
+                    }
+                    return new MaskedLinear(D, labels, mask, weight);
+                }
+        }
+    }
+
+    /// <summary>Best time of one SET update (prune round(0.3·k) per row) of a bf16 layer carrying Adam's two
+    /// moments and the values' gradient.</summary>
+    private static double SetUpdate(int labels, int repetitions)
+    {
+        using var layer = new FixedFanInLinear(D, labels, K, DType.BFloat16, seed: 2);
+        var shape = layer.Values.Shape;
+        using var m = Tensor.CreateUntracked(shape, DType.Float32, Device.Cpu, MemoryCategory.OptimizerState);
+        using var v = Tensor.CreateUntracked(shape, DType.Float32, Device.Cpu, MemoryCategory.OptimizerState);
+        using var g = Tensor.CreateUntracked(shape, DType.Float32, Device.Cpu, MemoryCategory.Gradients);
+        var set = new SetAlgorithm(seed: 3);
+        int prune = (int)Math.Round(0.3 * K);
+        long step = 0;
+        var (wall, _) = Timing.Best(() => set.Update(layer, prune, ++step, [m, v, g]), repetitions);
+        Console.WriteLine($"L={labels} SET update: {wall:F3} s");
+        return wall;
+    }
+}
