@@ -9,6 +9,7 @@ public static class Program
     private static readonly Dictionary<string, Action<BenchReport, bool>> Suites = new()
     {
         ["gemm"] = GemmSuite.Run,
+        ["ops"] = OpsSuite.Run,
     };
 
     public static int Main(string[] args)
