@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Xmc.Engine.Backends.Cpu;
 
 namespace Xmc.Engine.Backends;
@@ -36,6 +37,14 @@ public sealed unsafe partial class CpuBackend
         int n = (int)job->Cols;
         var g = new ReadOnlySpan<float>(job->Gamma, n);
         var b = new ReadOnlySpan<float>(job->Beta, n);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (long r = start; r < end; r++)
+            {
+                (job->Mean[r], job->Rstd[r]) = LayerNormRow512.Forward(job->X + r * n, job->Gamma, job->Beta, job->Y + r * n, n, job->Eps);
+            }
+            return;
+        }
         for (long r = start; r < end; r++)
         {
             var xr = new ReadOnlySpan<float>(job->X + r * n, n);
@@ -111,6 +120,16 @@ public sealed unsafe partial class CpuBackend
         var dBeta = new Span<float>(scratch + 2L * n, n);
         dGamma.Clear();
         dBeta.Clear();
+        if (Vector512.IsHardwareAccelerated)
+        {
+            float* partGamma = job->WantGamma ? scratch + n : null, partBeta = job->WantBeta ? scratch + 2L * n : null;
+            for (long r = start; r < end; r++)
+            {
+                LayerNormRow512.Backward(job->X + r * n, job->Dy + r * n, job->Gamma, job->Dx == null ? null : job->Dx + r * n,
+                    partGamma, partBeta, n, job->Mean[r], job->Rstd[r]);
+            }
+            return;
+        }
         for (long r = start; r < end; r++)
         {
             var xr = new ReadOnlySpan<float>(job->X + r * n, n);
