@@ -20,9 +20,10 @@ public static unsafe class OpsSuite
     private static readonly (int Rows, int Cols)[] FullShapes =
         [(4096, 768), (32768, 768), (4096, 3072), (16384, 3072), (49152, 128), (8192, 512), (128, 768)];
 
-    // --quick: the same row lengths with fewer rows, and the in-L2 contrast
+    // --quick: the same row lengths with fewer rows, one shape beyond a server's L3 share (48 MiB an operand), and
+    // the in-L2 contrast
     private static readonly (int Rows, int Cols)[] QuickShapes =
-        [(4096, 768), (1024, 3072), (16384, 128), (4096, 512), (128, 768)];
+        [(4096, 768), (16384, 768), (1024, 3072), (16384, 128), (4096, 512), (128, 768)];
 
     private enum Kernel
     {
