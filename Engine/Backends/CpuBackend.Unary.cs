@@ -23,10 +23,7 @@ public sealed unsafe partial class CpuBackend
     public void Unary(UnaryOp op, nint x, nint y, long n)
     {
         checked { _ = (int)n; }
-        if (op is < UnaryOp.Relu or > UnaryOp.GeluTanh)
-        {
-            throw new ArgumentOutOfRangeException(nameof(op));
-        }
+        CheckUnaryOp(op);
         // the GELUs compute in double: a part needs fewer elements to pay for a thread
         long work = op is UnaryOp.GeluErf or UnaryOp.GeluTanh ? 16 : 2;
         var job = new UnaryJob { X = (float*)x, Y = (float*)y, Op = op };
@@ -36,10 +33,7 @@ public sealed unsafe partial class CpuBackend
     public void UnaryBackward(UnaryOp op, nint x, nint gy, nint gx, long n)
     {
         checked { _ = (int)n; }
-        if (op is < UnaryOp.Relu or > UnaryOp.GeluTanh)
-        {
-            throw new ArgumentOutOfRangeException(nameof(op));
-        }
+        CheckUnaryOp(op);
         long work = op is UnaryOp.Relu ? 3 : 16;
         var job = new UnaryJob { X = (float*)x, Gy = (float*)gy, Y = (float*)gx, Op = op };
         CpuRanges.Run(CpuRanges.Parts(Threads, n, work), n, &UnaryBackwardRange, &job);
@@ -48,30 +42,38 @@ public sealed unsafe partial class CpuBackend
     private static void UnaryRange(void* state, long start, long end, int part)
     {
         var job = (UnaryJob*)state;
-        int len = (int)(end - start);
-        float* px = job->X + start, py = job->Y + start;
-        var xs = new ReadOnlySpan<float>(px, len);
-        var ys = new Span<float>(py, len);
-        switch (job->Op)
-        {
-            case UnaryOp.Relu: TensorPrimitives.Max(xs, 0f, ys); break;
-            case UnaryOp.Tanh: TensorPrimitives.Tanh(xs, ys); break;
-            case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(xs, ys); break;
-            default: GeluForward(job->Op == UnaryOp.GeluErf, px, py, len); break;
-        }
+        ApplyUnary(job->Op, job->X + start, job->Y + start, (int)(end - start));
     }
 
     private static void UnaryBackwardRange(void* state, long start, long end, int part)
     {
         var job = (UnaryJob*)state;
-        int len = (int)(end - start);
-        float* px = job->X + start, pg = job->Gy + start, po = job->Y + start;
-        switch (job->Op)
+        ApplyUnaryBackward(job->Op, job->X + start, job->Gy + start, job->Y + start, (int)(end - start));
+    }
+
+    /// <summary>y = f(x) over n floats; y may be x.</summary>
+    private static void ApplyUnary(UnaryOp op, float* x, float* y, int n)
+    {
+        var xs = new ReadOnlySpan<float>(x, n);
+        var ys = new Span<float>(y, n);
+        switch (op)
         {
-            case UnaryOp.Relu: ReluBackward(px, pg, po, len); break;
+            case UnaryOp.Relu: TensorPrimitives.Max(xs, 0f, ys); break;
+            case UnaryOp.Tanh: TensorPrimitives.Tanh(xs, ys); break;
+            case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(xs, ys); break;
+            default: GeluForward(op == UnaryOp.GeluErf, x, y, n); break;
+        }
+    }
+
+    /// <summary>gx = gy·f′(x) over n floats; gx may be x or gy.</summary>
+    private static void ApplyUnaryBackward(UnaryOp op, float* x, float* gy, float* gx, int n)
+    {
+        switch (op)
+        {
+            case UnaryOp.Relu: ReluBackward(x, gy, gx, n); break;
             case UnaryOp.Tanh:
-            case UnaryOp.Sigmoid: TanhSigmoidBackward(job->Op == UnaryOp.Tanh, px, pg, po, len); break;
-            default: GeluBackward(job->Op == UnaryOp.GeluErf, px, pg, po, len); break;
+            case UnaryOp.Sigmoid: TanhSigmoidBackward(op == UnaryOp.Tanh, x, gy, gx, n); break;
+            default: GeluBackward(op == UnaryOp.GeluErf, x, gy, gx, n); break;
         }
     }
 

@@ -150,7 +150,7 @@ public unsafe class CpuRowKernelTests
     }
 
     /// <summary>erfc by its Taylor series for erf (|x| ≤ 3) or its asymptotic continued fraction, in double.</summary>
-    private static double Erfc(double x)
+    internal static double Erfc(double x)
     {
         if (Math.Abs(x) > 3)
         {
