@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Xmc.Engine.Backends.Cpu;
 
 namespace Xmc.Engine.Backends;
@@ -27,6 +28,15 @@ public sealed unsafe partial class CpuBackend
     {
         var job = (SoftmaxJob*)state;
         int c = (int)job->Cols;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (long r = start; r < end; r++)
+            {
+                SoftmaxRow512.Forward(job->X + r * c, job->Mask == null ? null : job->Mask + r / job->RowsPerMaskRow * c,
+                    job->Y + r * c, c, job->Log);
+            }
+            return;
+        }
         // exp chunk for log-softmax's Σ exp: small enough for the stack, long enough to amortise the call
         Span<float> chunk = stackalloc float[512];
         for (long r = start; r < end; r++)

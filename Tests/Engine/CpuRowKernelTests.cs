@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Xmc.Engine;
 using Xmc.Engine.Backends;
 using Xmc.Engine.Backends.Cpu;
@@ -54,6 +55,30 @@ public unsafe class CpuRowKernelTests
                 AssertClose(wantDx, dx[k], 1e-4, 1e-4, $"dx[{i},{c}]");
             }
         }
+    }
+
+    // Tolerance: 4 float ulps (5e-7 relative) on [−87, 0]; exactly 0 below float's normal range; NaN propagates.
+    [Fact]
+    public void Softmax_exp_is_accurate_over_the_range_softmax_uses()
+    {
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            Assert.Skip("no AVX-512 here: the generic softmax path does not use this exp");
+        }
+        var r = new System.Random(3);
+        var x = RandomData.Floats(r, 4096, -87f, 0f).Concat([0f, -1e-30f, -0.34657359f, -87f]).ToArray();
+        foreach (var chunk in x.Chunk(16).Where(c => c.Length == 16))
+        {
+            var e = SoftmaxRow512.Exp(Vector512.Create(chunk));
+            for (int lane = 0; lane < 16; lane++)
+            {
+                AssertClose(Math.Exp(chunk[lane]), e.GetElement(lane), 0, 5e-7, $"exp({chunk[lane]})");
+            }
+        }
+        var special = SoftmaxRow512.Exp(Vector512.Create(-88f, -1e9f, float.NegativeInfinity, float.NaN,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+        Assert.Equal([0f, 0f, 0f], [special.GetElement(0), special.GetElement(1), special.GetElement(2)]);
+        Assert.True(float.IsNaN(special.GetElement(3)));
     }
 
     // Tolerance: float against a double reference, 1e-4 absolute + 1e-4 relative; dγ and dβ sum over thousands of
