@@ -24,13 +24,12 @@ internal static unsafe class SoftmaxRow512
         int i = 0;
         for (; i + 16 <= n; i += 16)
         {
-            vmax = Vector512.Max(vmax, Input(x, mask, i));
+            vmax = Vector512.MaxNative(vmax, Input(x, mask, i));
         }
-        float max = float.NegativeInfinity;
-        for (int lane = 0; lane < 16; lane++)
-        {
-            max = MathF.Max(max, vmax.GetElement(lane));
-        }
+        // halve down to four lanes in registers: short rows (attention scores) pay this once per 8 vectors
+        var half = Vector256.MaxNative(vmax.GetLower(), vmax.GetUpper());
+        var quarter = Vector128.MaxNative(half.GetLower(), half.GetUpper());
+        float max = MathF.Max(MathF.Max(quarter.GetElement(0), quarter.GetElement(1)), MathF.Max(quarter.GetElement(2), quarter.GetElement(3)));
         for (; i < n; i++)
         {
             max = MathF.Max(max, x[i] + (mask == null ? 0f : mask[i]));
