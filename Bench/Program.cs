@@ -10,6 +10,7 @@ public static class Program
     {
         ["gemm"] = GemmSuite.Run,
         ["classifier"] = ClassifierSuite.Run,
+        ["ops"] = OpsSuite.Run,
     };
 
     public static int Main(string[] args)

@@ -1,80 +1,161 @@
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using Xmc.Engine.Backends.Cpu;
+
 namespace Xmc.Engine.Backends;
 
 public sealed unsafe partial class CpuBackend
 {
+    private struct NormJob
+    {
+        public float* X, Gamma, Beta, Y, Mean, Rstd, Dy, Dx, Scratch;
+        public long Cols;
+        public float Eps;
+        public bool WantGamma, WantBeta;
+    }
+
+    // Per calling thread, grown on demand and kept: the backward's per-part x̂ row and dγ/dβ partial sums, so
+    // that a training step allocates nothing here after its first call.
+    [ThreadStatic] private static float* t_normScratch;
+    [ThreadStatic] private static long t_normScratchFloats;
+
     public void LayerNorm(nint x, nint gamma, nint beta, nint y, nint mean, nint rstd, long rows, long cols, float eps)
     {
-        float* pg = (float*)gamma, pb = (float*)beta;
-        for (long r = 0; r < rows; r++)
+        checked { _ = (int)cols; }
+        var job = new NormJob
         {
-            float* xr = (float*)x + r * cols, yr = (float*)y + r * cols;
-            // two passes in double: exact enough for rows of large-magnitude activations
-            double sum = 0;
-            for (long c = 0; c < cols; c++)
+            X = (float*)x, Gamma = (float*)gamma, Beta = (float*)beta, Y = (float*)y, Mean = (float*)mean,
+            Rstd = (float*)rstd, Cols = cols, Eps = eps,
+        };
+        CpuRanges.Run(CpuRanges.Parts(Threads, rows, 2 * cols), rows, &LayerNormRows, &job);
+    }
+
+    private static void LayerNormRows(void* state, long start, long end, int part)
+    {
+        var job = (NormJob*)state;
+        int n = (int)job->Cols;
+        var g = new ReadOnlySpan<float>(job->Gamma, n);
+        var b = new ReadOnlySpan<float>(job->Beta, n);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (long r = start; r < end; r++)
             {
-                sum += xr[c];
+                (job->Mean[r], job->Rstd[r]) = LayerNormRow512.Forward(job->X + r * n, job->Gamma, job->Beta, job->Y + r * n, n, job->Eps);
             }
-            double mu = sum / cols;
-            double sq = 0;
-            for (long c = 0; c < cols; c++)
-            {
-                double d = xr[c] - mu;
-                sq += d * d;
-            }
-            float rs = (float)(1.0 / Math.Sqrt(sq / cols + eps));
-            float m = (float)mu;
-            for (long c = 0; c < cols; c++)
-            {
-                yr[c] = pg[c] * ((xr[c] - m) * rs) + pb[c];
-            }
-            ((float*)mean)[r] = m;
-            ((float*)rstd)[r] = rs;
+            return;
+        }
+        for (long r = start; r < end; r++)
+        {
+            var xr = new ReadOnlySpan<float>(job->X + r * n, n);
+            var yr = new Span<float>(job->Y + r * n, n);
+            // corrected two-pass: centre on a first float mean m₀, then Σd and Σd² of d = x − m₀ give the mean
+            // (m₀ + Σd/n) and the variance (Σd²/n − (Σd/n)²) without the cancellation of a one-pass Σx², and
+            // with the first mean's rounding error removed, for rows of large-magnitude activations
+            float m0 = n == 0 ? 0f : TensorPrimitives.Sum(xr) / n;
+            TensorPrimitives.Subtract(xr, m0, yr);
+            double s1 = TensorPrimitives.Sum<float>(yr), s2 = TensorPrimitives.SumOfSquares<float>(yr);
+            double shift = s1 / n;
+            double variance = Math.Max(0, s2 / n - shift * shift);
+            float rs = (float)(1.0 / Math.Sqrt(variance + job->Eps));
+            // y = γ ⊙ ((d − shift)·rstd) + β, with (d − shift)·rstd as d·rstd − shift·rstd
+            CpuVector.Affine(job->Y + r * n, rs, (float)(-shift * rs), job->Y + r * n, n);
+            TensorPrimitives.FusedMultiplyAdd(yr, g, b, yr);
+            job->Mean[r] = (float)(m0 + shift);
+            job->Rstd[r] = rs;
         }
     }
 
     public void LayerNormBackward(nint x, nint gamma, nint mean, nint rstd, nint dy, nint dx, nint dgamma, nint dbeta,
         long rows, long cols)
     {
-        float* pg = (float*)gamma, dg = (float*)dgamma, db = (float*)dbeta;
-        if (dgamma != 0)
+        int n = checked((int)cols);
+        int parts = CpuRanges.Parts(Threads, rows, 3 * cols);
+        // per part: x̂ row, dγ partial, dβ partial
+        long floats = 3L * parts * n;
+        if (t_normScratchFloats < floats)
         {
-            Zero(dgamma, cols * sizeof(float));
+            NativeMemory.AlignedFree(t_normScratch);
+            t_normScratch = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
+            t_normScratchFloats = floats;
         }
-        if (dbeta != 0)
+        var job = new NormJob
         {
-            Zero(dbeta, cols * sizeof(float));
+            X = (float*)x, Gamma = (float*)gamma, Mean = (float*)mean, Rstd = (float*)rstd, Dy = (float*)dy,
+            Dx = (float*)dx, Scratch = t_normScratch, Cols = cols, WantGamma = dgamma != 0, WantBeta = dbeta != 0,
+        };
+        if (rows == 0)
+        {
+            parts = 0;
         }
-        for (long r = 0; r < rows; r++)
+        else
         {
-            float* xr = (float*)x + r * cols, gr = (float*)dy + r * cols;
-            float m = ((float*)mean)[r], rs = ((float*)rstd)[r];
-            double sumH = 0, sumHx = 0;
-            for (long c = 0; c < cols; c++)
-            {
-                float xhat = (xr[c] - m) * rs;
-                float h = pg[c] * gr[c];
-                sumH += h;
-                sumHx += h * xhat;
-                if (dg != null)
-                {
-                    dg[c] += gr[c] * xhat;
-                }
-                if (db != null)
-                {
-                    db[c] += gr[c];
-                }
-            }
-            if (dx == 0)
+            CpuRanges.Run(parts, rows, &LayerNormBackwardRows, &job);
+        }
+        // fold the parts' partial sums; a part that got no rows left zeros
+        for (int which = 0; which < 2; which++)
+        {
+            nint target = which == 0 ? dgamma : dbeta;
+            if (target == 0)
             {
                 continue;
             }
-            float meanH = (float)(sumH / cols), meanHx = (float)(sumHx / cols);
-            float* dr = (float*)dx + r * cols;
-            for (long c = 0; c < cols; c++)
+            var sum = new Span<float>((void*)target, n);
+            sum.Clear();
+            for (int p = 0; p < parts; p++)
             {
-                float xhat = (xr[c] - m) * rs;
-                dr[c] = rs * (pg[c] * gr[c] - meanH - xhat * meanHx);
+                TensorPrimitives.Add(sum, new ReadOnlySpan<float>(t_normScratch + (3L * p + 1 + which) * n, n), sum);
             }
+        }
+    }
+
+    private static void LayerNormBackwardRows(void* state, long start, long end, int part)
+    {
+        var job = (NormJob*)state;
+        int n = (int)job->Cols;
+        var g = new ReadOnlySpan<float>(job->Gamma, n);
+        float* scratch = job->Scratch + 3L * part * n;
+        var xhat = new Span<float>(scratch, n);
+        var dGamma = new Span<float>(scratch + n, n);
+        var dBeta = new Span<float>(scratch + 2L * n, n);
+        dGamma.Clear();
+        dBeta.Clear();
+        if (Vector512.IsHardwareAccelerated)
+        {
+            float* partGamma = job->WantGamma ? scratch + n : null, partBeta = job->WantBeta ? scratch + 2L * n : null;
+            for (long r = start; r < end; r++)
+            {
+                LayerNormRow512.Backward(job->X + r * n, job->Dy + r * n, job->Gamma, job->Dx == null ? null : job->Dx + r * n,
+                    partGamma, partBeta, n, job->Mean[r], job->Rstd[r]);
+            }
+            return;
+        }
+        for (long r = start; r < end; r++)
+        {
+            var xr = new ReadOnlySpan<float>(job->X + r * n, n);
+            var gr = new ReadOnlySpan<float>(job->Dy + r * n, n);
+            float m = job->Mean[r], rs = job->Rstd[r];
+            // x̂ = (x − μ)·rstd, subtracting first: x·rstd − μ·rstd would cancel on rows far from zero
+            TensorPrimitives.Subtract(xr, m, xhat);
+            TensorPrimitives.Multiply(xhat, rs, xhat);
+            if (job->WantGamma)
+            {
+                TensorPrimitives.FusedMultiplyAdd(gr, xhat, dGamma, dGamma);
+            }
+            if (job->WantBeta)
+            {
+                TensorPrimitives.Add(dBeta, gr, dBeta);
+            }
+            if (job->Dx == null)
+            {
+                continue;
+            }
+            // dx = rstd·(h − mean(h) − x̂·mean(h ⊙ x̂)) with h = γ ⊙ dy, built in the dx row
+            var dr = new Span<float>(job->Dx + r * n, n);
+            TensorPrimitives.Multiply(g, gr, dr);
+            float meanH = TensorPrimitives.Sum<float>(dr) / n, meanHx = TensorPrimitives.Dot(dr, xhat) / n;
+            TensorPrimitives.MultiplyAdd(xhat, -meanHx, dr, dr);
+            CpuVector.Affine(job->Dx + r * n, rs, -meanH * rs, job->Dx + r * n, n);
         }
     }
 }

@@ -1,59 +1,103 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using Xmc.Engine.Backends.Cpu;
 
 namespace Xmc.Engine.Backends;
 
 public sealed unsafe partial class CpuBackend
 {
+    private struct SoftmaxJob
+    {
+        public float* X, Mask, Y, G;
+        public long Cols, RowsPerMaskRow;
+        public bool Log;
+    }
+
     public void Softmax(nint x, nint mask, nint y, long rows, long cols, long rowsPerMaskRow, bool log)
     {
-        int c = checked((int)cols);
-        if (c == 0)
+        if (cols == 0)
         {
             return;
         }
-        for (long r = 0; r < rows; r++)
+        checked { _ = (int)cols; }
+        var job = new SoftmaxJob { X = (float*)x, Mask = (float*)mask, Y = (float*)y, Cols = cols, RowsPerMaskRow = rowsPerMaskRow, Log = log };
+        CpuRanges.Run(CpuRanges.Parts(Threads, rows, 2 * cols), rows, &SoftmaxRows, &job);
+    }
+
+    private static void SoftmaxRows(void* state, long start, long end, int part)
+    {
+        var job = (SoftmaxJob*)state;
+        int c = (int)job->Cols;
+        if (Vector512.IsHardwareAccelerated)
         {
-            var xr = new ReadOnlySpan<float>((float*)x + r * cols, c);
-            var yr = new Span<float>((float*)y + r * cols, c);
-            if (mask != 0)
+            for (long r = start; r < end; r++)
             {
-                TensorPrimitives.Add(xr, new ReadOnlySpan<float>((float*)mask + r / rowsPerMaskRow * cols, c), yr);
+                SoftmaxRow512.Forward(job->X + r * c, job->Mask == null ? null : job->Mask + r / job->RowsPerMaskRow * c,
+                    job->Y + r * c, c, job->Log);
+            }
+            return;
+        }
+        // exp chunk for log-softmax's Σ exp: small enough for the stack, long enough to amortise the call
+        Span<float> chunk = stackalloc float[512];
+        for (long r = start; r < end; r++)
+        {
+            var xr = new ReadOnlySpan<float>(job->X + r * c, c);
+            var yr = new Span<float>(job->Y + r * c, c);
+            float max;
+            if (job->Mask != null)
+            {
+                TensorPrimitives.Add(xr, new ReadOnlySpan<float>(job->Mask + r / job->RowsPerMaskRow * c, c), yr);
+                max = TensorPrimitives.Max(yr);
+                TensorPrimitives.Subtract(yr, max, yr);
             }
             else
             {
-                xr.CopyTo(yr);
+                max = TensorPrimitives.Max(xr);
+                TensorPrimitives.Subtract(xr, max, yr);
             }
-            float max = TensorPrimitives.Max(yr);
-            TensorPrimitives.Subtract(yr, max, yr);
-            if (log)
+            if (job->Log)
             {
-                // log softmax = (x − max) − log Σ exp(x − max)
+                // log softmax = (x − max) − log Σ exp(x − max); y keeps x − max while the sum is taken in chunks
                 double sum = 0;
-                foreach (float v in yr)
+                for (int i = 0; i < c; i += chunk.Length)
                 {
-                    sum += Math.Exp(v);
+                    var piece = chunk[..Math.Min(chunk.Length, c - i)];
+                    TensorPrimitives.Exp(yr.Slice(i, piece.Length), piece);
+                    sum += TensorPrimitives.Sum<float>(piece);
                 }
                 TensorPrimitives.Subtract(yr, (float)Math.Log(sum), yr);
             }
             else
             {
                 TensorPrimitives.Exp(yr, yr);
-                TensorPrimitives.Multiply(yr, 1f / TensorPrimitives.Sum(yr), yr);
+                TensorPrimitives.Multiply(yr, 1f / TensorPrimitives.Sum<float>(yr), yr);
             }
         }
     }
 
     public void SoftmaxBackward(nint y, nint g, nint dx, long rows, long cols, bool log)
     {
-        int c = checked((int)cols);
-        for (long r = 0; r < rows; r++)
+        if (cols == 0)
         {
-            var yr = new ReadOnlySpan<float>((float*)y + r * cols, c);
-            var gr = new ReadOnlySpan<float>((float*)g + r * cols, c);
-            var dr = new Span<float>((float*)dx + r * cols, c);
-            if (log)
+            return;
+        }
+        checked { _ = (int)cols; }
+        var job = new SoftmaxJob { Y = (float*)y, G = (float*)g, X = (float*)dx, Cols = cols, Log = log };
+        CpuRanges.Run(CpuRanges.Parts(Threads, rows, 3 * cols), rows, &SoftmaxBackwardRows, &job);
+    }
+
+    private static void SoftmaxBackwardRows(void* state, long start, long end, int part)
+    {
+        var job = (SoftmaxJob*)state;
+        int c = (int)job->Cols;
+        for (long r = start; r < end; r++)
+        {
+            var yr = new ReadOnlySpan<float>(job->Y + r * c, c);
+            var gr = new ReadOnlySpan<float>(job->G + r * c, c);
+            var dr = new Span<float>(job->X + r * c, c);
+            if (job->Log)
             {
-                float sum = TensorPrimitives.Sum(gr);
+                float sum = TensorPrimitives.Sum<float>(gr);
                 TensorPrimitives.Exp(yr, dr);
                 TensorPrimitives.MultiplyAdd(dr, -sum, gr, dr);
             }

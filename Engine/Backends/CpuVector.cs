@@ -26,6 +26,32 @@ internal static unsafe class CpuVector
         }
     }
 
+    /// <summary>y[0..n) = a·x[0..n) + b (x and y may be the same).</summary>
+    public static void Affine(float* x, float a, float b, float* y, int n)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> va = Vector512.Create(a), vb = Vector512.Create(b);
+            for (; i + 16 <= n; i += 16)
+            {
+                Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Load(x + i), va, vb), y + i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> va = Vector256.Create(a), vb = Vector256.Create(b);
+            for (; i + 8 <= n; i += 8)
+            {
+                Vector256.Store(Vector256.MultiplyAddEstimate(Vector256.Load(x + i), va, vb), y + i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            y[i] = MathF.FusedMultiplyAdd(x[i], a, b);
+        }
+    }
+
     /// <summary>Σ a[i]·b[i] over n floats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Dot(float* a, float* b, int n)

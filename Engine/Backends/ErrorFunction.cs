@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Xmc.Engine.Backends;
 
 /// <summary>The error function and its complement to float accuracy (about 1e-7), for the exact GELU.
@@ -32,6 +34,38 @@ internal static class ErrorFunction
         double r = t * Math.Exp(-z * z + poly);
         return x >= 0 ? r : 2.0 - r;
     }
+
+    /// <summary><see cref="Erfc(double)"/> on eight lanes: the same fit, the same accuracy.</summary>
+    public static Vector512<double> Erfc(Vector512<double> x)
+    {
+        var z = Vector512.Abs(x);
+        var t = Vector512<double>.One / (Vector512<double>.One + Vector512.Create(0.5) * z);
+        var poly = Vector512.Create(0.17087277);
+        foreach (double c in Coefficients)
+        {
+            poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(c));
+        }
+        var r = t * Vector512.Exp(poly - z * z);
+        return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, Vector512<double>.Zero), r, Vector512.Create(2.0) - r);
+    }
+
+    /// <summary><see cref="Erfc(double)"/> on four lanes: the same fit, the same accuracy.</summary>
+    public static Vector256<double> Erfc(Vector256<double> x)
+    {
+        var z = Vector256.Abs(x);
+        var t = Vector256<double>.One / (Vector256<double>.One + Vector256.Create(0.5) * z);
+        var poly = Vector256.Create(0.17087277);
+        foreach (double c in Coefficients)
+        {
+            poly = Vector256.FusedMultiplyAdd(poly, t, Vector256.Create(c));
+        }
+        var r = t * Vector256.Exp(poly - z * z);
+        return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256<double>.Zero), r, Vector256.Create(2.0) - r);
+    }
+
+    // the fit's coefficients below the leading 0.17087277, highest power first (Horner order)
+    private static ReadOnlySpan<double> Coefficients =>
+        [-0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223];
 
     private const double TwoOverSqrtPi = 1.1283791670955126;
 }

@@ -4,7 +4,6 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Xmc.Training.Data;
-using Xmc.Models.IO;
 
 namespace Xmc.Tests.Training;
 

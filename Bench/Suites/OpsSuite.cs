@@ -1,0 +1,226 @@
+using System.Runtime.InteropServices;
+using Xmc.Bench.Baselines;
+using Xmc.Bench.Harness;
+using Xmc.Bench.TorchPeer;
+using Xmc.Engine;
+using Xmc.Engine.Backends;
+
+namespace Xmc.Bench.Suites;
+
+/// <summary>Suite <c>ops</c>: the CPU backend's row and element-wise kernels (softmax, LayerNorm, GELU, forward and
+/// backward; bf16 ↔ fp32 conversion) at encoder sizes, as GB/s of the bytes each call must read and write, against
+/// the memory-copy bandwidth measured in the same run and against libtorch on the same shapes.</summary>
+public static unsafe class OpsSuite
+{
+    private const string SuiteName = "ops";
+
+    // Any L2 of a current core is at most a few MiB: a working set above this streams from L3 or DRAM.
+    private const long BeyondL2Bytes = 4L << 20;
+
+    private static readonly (int Rows, int Cols)[] FullShapes =
+        [(4096, 768), (32768, 768), (4096, 3072), (16384, 3072), (49152, 128), (8192, 512), (128, 768)];
+
+    // --quick: the same row lengths with fewer rows, one shape beyond a server's L3 share (48 MiB an operand), and
+    // the in-L2 contrast
+    private static readonly (int Rows, int Cols)[] QuickShapes =
+        [(4096, 768), (16384, 768), (1024, 3072), (16384, 128), (4096, 512), (128, 768)];
+
+    private enum Kernel
+    {
+        SoftmaxForward,
+        SoftmaxBackward,
+        LayerNormForward,
+        LayerNormBackward,
+        GeluForward,
+        GeluBackward,
+        ToBFloat16,
+        FromBFloat16,
+    }
+
+    /// <summary>Bytes a call must move per element: reads plus writes of the [rows, cols] operands.</summary>
+    private static int BytesPerElement(Kernel k) => k switch
+    {
+        Kernel.SoftmaxBackward or Kernel.LayerNormBackward or Kernel.GeluBackward => 12,
+        Kernel.ToBFloat16 or Kernel.FromBFloat16 => 6,
+        _ => 8,
+    };
+
+    private static (TorchRowOps.Op Op, bool Backward) PeerOf(Kernel k) => k switch
+    {
+        Kernel.SoftmaxForward => (TorchRowOps.Op.Softmax, false),
+        Kernel.SoftmaxBackward => (TorchRowOps.Op.Softmax, true),
+        Kernel.LayerNormForward => (TorchRowOps.Op.LayerNorm, false),
+        Kernel.LayerNormBackward => (TorchRowOps.Op.LayerNorm, true),
+        Kernel.GeluForward => (TorchRowOps.Op.Gelu, false),
+        Kernel.GeluBackward => (TorchRowOps.Op.Gelu, true),
+        Kernel.ToBFloat16 => (TorchRowOps.Op.ToBFloat16, false),
+        _ => (TorchRowOps.Op.FromBFloat16, false),
+    };
+
+    private static string Name(Kernel k) => k switch
+    {
+        Kernel.SoftmaxForward => "softmax_fwd",
+        Kernel.SoftmaxBackward => "softmax_bwd",
+        Kernel.LayerNormForward => "layernorm_fwd",
+        Kernel.LayerNormBackward => "layernorm_bwd",
+        Kernel.GeluForward => "gelu_fwd",
+        Kernel.GeluBackward => "gelu_bwd",
+        Kernel.ToBFloat16 => "f32_to_bf16",
+        _ => "bf16_to_f32",
+    };
+
+    public static void Run(BenchReport report, bool quick)
+    {
+        var shapes = quick ? QuickShapes : FullShapes;
+        int repetitions = quick ? 3 : 5;
+        int threads = CpuBackend.Instance.Threads;
+        long copyBytes = quick ? 64L << 20 : 256L << 20;
+        // best of 10: a copy takes milliseconds, and one busy moment must not set the yardstick for the whole run
+        var copyAll = CopyBandwidth.Measure(threads, copyBytes, 10);
+        var copyOne = CopyBandwidth.Measure(1, copyBytes, 10);
+        string copyAllName = $"copy_t{threads}", copyOneName = "copy_t1";
+        report.Add(new BenchRow(SuiteName, copyAllName, "bandwidth", copyAll.Wall, "GB/s", null, null, null, true));
+        report.Add(new BenchRow(SuiteName, copyAllName, "bandwidth_cpu_time", copyAll.Cpu, "GB/s", null, null, null, true));
+        report.Add(new BenchRow(SuiteName, copyOneName, "bandwidth", copyOne.Wall, "GB/s", null, null, null, true));
+        report.Add(new BenchRow(SuiteName, copyOneName, "bandwidth_cpu_time", copyOne.Cpu, "GB/s", null, null, null, true));
+        Console.WriteLine($"baselines: copy {copyAll.Wall:F1} GB/s ({threads} threads), {copyOne.Wall:F1} GB/s (1 thread); "
+            + $"by CPU time {copyAll.Cpu:F1} and {copyOne.Cpu:F1}");
+        Console.WriteLine("engine kernels run on all engine threads; the bf16 conversions (BFloat16.FromSingles/ToSingles) on one, "
+            + "against the 1-thread copy");
+
+        string? peerDown = TorchMatmul.Unavailable;
+        Console.WriteLine(peerDown is null ? $"peer: libtorch {TorchMatmul.Version}" : $"peer unavailable: {peerDown}");
+
+        var table = new List<string[]> { new[] { "case", "MiB moved", "ours GB/s", "of copy", "of copy by CPU time", "libtorch GB/s", "ours/libtorch" } };
+        long maxElements = shapes.Max(s => (long)s.Rows * s.Cols);
+        var buffers = new Buffers(maxElements, shapes.Max(s => s.Cols), shapes.Max(s => s.Rows));
+        try
+        {
+            buffers.WarmUp();
+            foreach (var (rows, cols) in shapes)
+            {
+                long elements = (long)rows * cols;
+                foreach (var kernel in Enum.GetValues<Kernel>())
+                {
+                    bool oneThread = kernel is Kernel.ToBFloat16 or Kernel.FromBFloat16;
+                    int kernelThreads = oneThread ? 1 : threads;
+                    var (copy, copyCpu, copyName) = oneThread ? (copyOne.Wall, copyOne.Cpu, copyOneName) : (copyAll.Wall, copyAll.Cpu, copyAllName);
+                    double bytes = (double)BytesPerElement(kernel) * elements;
+                    // small working sets repeat inside one timing so a measurement is not a handful of microseconds
+                    int inner = (int)Math.Max(1, (8L << 20) / (long)bytes);
+                    string name = $"{Name(kernel)}_{rows}x{cols}";
+                    var (wall, cpu) = Timing.Best(() =>
+                    {
+                        for (int i = 0; i < inner; i++)
+                        {
+                            buffers.Run(kernel, rows, cols);
+                        }
+                    }, repetitions);
+                    double ours = bytes * inner / wall / 1e9, oursCpu = bytes * inner / (cpu / kernelThreads) / 1e9;
+                    report.Add(new BenchRow(SuiteName, name, "bandwidth", ours, "GB/s", copyName, copy, ours / copy, true));
+                    report.Add(new BenchRow(SuiteName, name, "bandwidth_cpu_time", oursCpu, "GB/s", copyName, copyCpu, oursCpu / copyCpu, true));
+                    string torchCell = "-", ratioCell = "-";
+                    if (peerDown is null)
+                    {
+                        var (op, backward) = PeerOf(kernel);
+                        double torch = bytes / TorchRowOps.BestSeconds(op, rows, cols, backward, kernelThreads, repetitions) / 1e9;
+                        report.Add(new BenchRow(SuiteName, name, "bandwidth", ours, "GB/s", "libtorch", torch, ours / torch, true));
+                        report.Add(new BenchRow(SuiteName, name + "_libtorch", "bandwidth", torch, "GB/s", copyName, copy, torch / copy, true));
+                        torchCell = $"{torch:F1}";
+                        ratioCell = $"{ours / torch:F2}x";
+                    }
+                    string moved = $"{bytes / (1 << 20):F1}{(bytes > BeyondL2Bytes ? "" : " (in L2)")}";
+                    table.Add([name, moved, $"{ours:F1}", $"{ours / copy:P0}", $"{oursCpu / copyCpu:P0}", torchCell, ratioCell]);
+                }
+            }
+        }
+        finally
+        {
+            buffers.Dispose();
+        }
+        TablePrinter.Print(table);
+    }
+
+    /// <summary>Native operands sized for the largest shape, filled once, shared by every case.</summary>
+    private sealed class Buffers : IDisposable
+    {
+        private readonly float* _x, _y, _g, _dx, _gamma, _beta, _dGamma, _dBeta, _mean, _rstd;
+        private readonly BFloat16* _half;
+
+        public Buffers(long elements, int maxCols, int maxRows)
+        {
+            _x = Filled(elements, 1, -4f, 4f);
+            _g = Filled(elements, 2, -1f, 1f);
+            _y = Filled(elements, 3, 0f, 0.01f);
+            _dx = Filled(elements, 4, 0f, 0f);
+            _gamma = Filled(maxCols, 5, 0.5f, 2f);
+            _beta = Filled(maxCols, 6, -1f, 1f);
+            _dGamma = Filled(maxCols, 7, 0f, 0f);
+            _dBeta = Filled(maxCols, 8, 0f, 0f);
+            _mean = Filled(maxRows, 9, 0f, 0f);
+            _rstd = Filled(maxRows, 10, 1f, 1f);
+            _half = (BFloat16*)NativeMemory.AlignedAlloc((nuint)(elements * sizeof(BFloat16)), 64);
+            BFloat16.FromSingles(new ReadOnlySpan<float>(_x, checked((int)elements)), new Span<BFloat16>(_half, (int)elements));
+        }
+
+        /// <summary>Runs every kernel often enough, on a small shape, for the JIT to replace its first code (and the
+        /// library's ahead-of-time code, built without AVX-512) with optimised code for this CPU, and waits for the
+        /// background compiles: a training step runs these kernels thousands of times, so the steady state is what
+        /// counts, and a few timed calls would otherwise measure the first-tier code.</summary>
+        public void WarmUp()
+        {
+            for (int round = 0; round < 3; round++)
+            {
+                foreach (var kernel in Enum.GetValues<Kernel>())
+                {
+                    for (int i = 0; i < 60; i++)
+                    {
+                        Run(kernel, 64, 256);
+                    }
+                }
+                Thread.Sleep(300);
+            }
+        }
+
+        public void Run(Kernel kernel, int rows, int cols)
+        {
+            var cpu = CpuBackend.Instance;
+            long n = (long)rows * cols;
+            switch (kernel)
+            {
+                case Kernel.SoftmaxForward: cpu.Softmax((nint)_x, 0, (nint)_y, rows, cols, 1, log: false); break;
+                case Kernel.SoftmaxBackward: cpu.SoftmaxBackward((nint)_y, (nint)_g, (nint)_dx, rows, cols, log: false); break;
+                case Kernel.LayerNormForward:
+                    cpu.LayerNorm((nint)_x, (nint)_gamma, (nint)_beta, (nint)_y, (nint)_mean, (nint)_rstd, rows, cols, 1e-5f);
+                    break;
+                case Kernel.LayerNormBackward:
+                    cpu.LayerNormBackward((nint)_x, (nint)_gamma, (nint)_mean, (nint)_rstd, (nint)_g, (nint)_dx, (nint)_dGamma, (nint)_dBeta, rows, cols);
+                    break;
+                case Kernel.GeluForward: cpu.Unary(UnaryOp.GeluErf, (nint)_x, (nint)_y, n); break;
+                case Kernel.GeluBackward: cpu.UnaryBackward(UnaryOp.GeluErf, (nint)_x, (nint)_g, (nint)_dx, n); break;
+                case Kernel.ToBFloat16: BFloat16.FromSingles(new ReadOnlySpan<float>(_x, (int)n), new Span<BFloat16>(_half, (int)n)); break;
+                default: BFloat16.ToSingles(new ReadOnlySpan<BFloat16>(_half, (int)n), new Span<float>(_y, (int)n)); break;
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var p in new[] { _x, _y, _g, _dx, _gamma, _beta, _dGamma, _dBeta, _mean, _rstd })
+            {
+                NativeMemory.AlignedFree(p);
+            }
+            NativeMemory.AlignedFree(_half);
+        }
+
+        private static float* Filled(long count, int seed, float lo, float hi)
+        {
+            var p = (float*)NativeMemory.AlignedAlloc((nuint)(count * sizeof(float)), 64);
+            var random = new Random(seed);
+            for (long i = 0; i < count; i++)
+            {
+                p[i] = lo + (float)random.NextDouble() * (hi - lo);
+            }
+            return p;
+        }
+    }
+}

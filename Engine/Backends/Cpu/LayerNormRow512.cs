@@ -1,0 +1,117 @@
+using System.Runtime.Intrinsics;
+
+namespace Xmc.Engine.Backends.Cpu;
+
+/// <summary>One LayerNorm row, forward or backward, as fused AVX-512 loops: three reads of the row forward and two
+/// backward, where the generic path's chain of <c>TensorPrimitives</c> calls makes six to nine passes. The caller
+/// checks <see cref="Vector512.IsHardwareAccelerated"/>.</summary>
+internal static unsafe class LayerNormRow512
+{
+    /// <summary>y = γ ⊙ (x − μ)·rstd + β; returns (μ, rstd). Same corrected two-pass scheme as the generic path.</summary>
+    public static (float Mean, float Rstd) Forward(float* x, float* g, float* b, float* y, int n, float eps)
+    {
+        var acc = Vector512<float>.Zero;
+        int i = 0;
+        for (; i + 16 <= n; i += 16)
+        {
+            acc += Vector512.Load(x + i);
+        }
+        float s0 = Vector512.Sum(acc);
+        for (; i < n; i++)
+        {
+            s0 += x[i];
+        }
+        float m0 = s0 / n;
+        var vm0 = Vector512.Create(m0);
+        Vector512<float> s1 = Vector512<float>.Zero, s2 = Vector512<float>.Zero;
+        for (i = 0; i + 16 <= n; i += 16)
+        {
+            var d = Vector512.Load(x + i) - vm0;
+            s1 += d;
+            s2 = Vector512.FusedMultiplyAdd(d, d, s2);
+        }
+        double sum1 = Vector512.Sum(s1), sum2 = Vector512.Sum(s2);
+        for (; i < n; i++)
+        {
+            double d = x[i] - m0;
+            sum1 += d;
+            sum2 += d * d;
+        }
+        double shift = sum1 / n;
+        float rs = (float)(1.0 / Math.Sqrt(Math.Max(0, sum2 / n - shift * shift) + eps));
+        float mean = (float)(m0 + shift);
+        // (x − μ) as (x − m₀) − shift: both terms are small where the row sits far from zero
+        var vm = Vector512.Create(m0);
+        var vShift = Vector512.Create((float)shift);
+        var vrs = Vector512.Create(rs);
+        for (i = 0; i + 16 <= n; i += 16)
+        {
+            var xhat = (Vector512.Load(x + i) - vm - vShift) * vrs;
+            Vector512.Store(Vector512.FusedMultiplyAdd(xhat, Vector512.Load(g + i), Vector512.Load(b + i)), y + i);
+        }
+        for (; i < n; i++)
+        {
+            y[i] = g[i] * ((x[i] - m0 - (float)shift) * rs) + b[i];
+        }
+        return (mean, rs);
+    }
+
+    /// <summary>Accumulates dγ += dy ⊙ x̂ and dβ += dy (each when not null) and, when <paramref name="dx"/> is not
+    /// null, writes dx = rstd·(h − mean(h) − x̂·mean(h ⊙ x̂)) with h = γ ⊙ dy.</summary>
+    public static void Backward(float* x, float* dy, float* g, float* dx, float* dGamma, float* dBeta, int n, float m, float rs)
+    {
+        var vm = Vector512.Create(m);
+        var vrs = Vector512.Create(rs);
+        Vector512<float> sumH = Vector512<float>.Zero, sumHx = Vector512<float>.Zero;
+        int i = 0;
+        for (; i + 16 <= n; i += 16)
+        {
+            var xhat = (Vector512.Load(x + i) - vm) * vrs;
+            var gy = Vector512.Load(dy + i);
+            var h = Vector512.Load(g + i) * gy;
+            sumH += h;
+            sumHx = Vector512.FusedMultiplyAdd(h, xhat, sumHx);
+            if (dGamma != null)
+            {
+                Vector512.Store(Vector512.FusedMultiplyAdd(gy, xhat, Vector512.Load(dGamma + i)), dGamma + i);
+            }
+            if (dBeta != null)
+            {
+                Vector512.Store(Vector512.Load(dBeta + i) + gy, dBeta + i);
+            }
+        }
+        float sH = Vector512.Sum(sumH), sHx = Vector512.Sum(sumHx);
+        for (; i < n; i++)
+        {
+            float xhat = (x[i] - m) * rs, h = g[i] * dy[i];
+            sH += h;
+            sHx += h * xhat;
+            if (dGamma != null)
+            {
+                dGamma[i] += dy[i] * xhat;
+            }
+            if (dBeta != null)
+            {
+                dBeta[i] += dy[i];
+            }
+        }
+        if (dx == null)
+        {
+            return;
+        }
+        float meanH = sH / n, meanHx = sHx / n;
+        var vMeanH = Vector512.Create(meanH);
+        var vMeanHx = Vector512.Create(meanHx);
+        for (i = 0; i + 16 <= n; i += 16)
+        {
+            var xhat = (Vector512.Load(x + i) - vm) * vrs;
+            var h = Vector512.Load(g + i) * Vector512.Load(dy + i);
+            Vector512.Store(vrs * (h - vMeanH - xhat * vMeanHx), dx + i);
+        }
+        for (; i < n; i++)
+        {
+            float xhat = (x[i] - m) * rs;
+            dx[i] = rs * (g[i] * dy[i] - meanH - xhat * meanHx);
+        }
+    }
+}

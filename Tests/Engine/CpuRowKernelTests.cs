@@ -1,0 +1,276 @@
+using System.Runtime.Intrinsics;
+using Xmc.Engine;
+using Xmc.Engine.Backends;
+using Xmc.Engine.Backends.Cpu;
+
+namespace Xmc.Tests.Engine;
+
+/// <summary>The CPU backend's vectorised, multi-threaded row and element-wise kernels against naive double
+/// references, at sizes large enough to be split over threads (the op tests' small shapes stay on one) and at row
+/// lengths that leave every vector width a tail: 1, 17, 33, 130.</summary>
+public unsafe class CpuRowKernelTests
+{
+    private static readonly CpuBackend Cpu = CpuBackend.Instance;
+
+    /// <summary>Rows enough for at least two parts of <see cref="CpuRanges"/> at this row length.</summary>
+    private static int ManyRows(int cols) => (int)(2 * CpuRanges.MinWorkPerPart / cols) + 3;
+
+    private static void AssertClose(double expected, float actual, double abs, double rel, string what)
+        => Assert.True(Math.Abs(actual - expected) <= abs + rel * Math.Abs(expected), $"{what}: {actual} vs {expected}");
+
+    // Tolerances as the op tests: 1e-5 absolute on probabilities, 1e-4 on log-probabilities, float against double.
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(17, false)]
+    [InlineData(33, true)]
+    [InlineData(130, true)]
+    [InlineData(130, false)]
+    public void Softmax_and_its_backward_match_naive_rows(int cols, bool log)
+    {
+        int rows = ManyRows(cols);
+        var r = new System.Random(cols);
+        var x = RandomData.Floats(r, rows * cols, -6f, 6f);
+        var mask = RandomData.Floats(r, rows / 4 * cols + cols, -3f, 0f);
+        var g = RandomData.Floats(r, rows * cols);
+        var y = new float[rows * cols];
+        var dx = new float[rows * cols];
+        fixed (float* px = x, pm = mask, py = y, pg = g, pd = dx)
+        {
+            Cpu.Softmax((nint)px, (nint)pm, (nint)py, rows, cols, 4, log);
+            Cpu.SoftmaxBackward((nint)py, (nint)pg, (nint)pd, rows, cols, log);
+        }
+        for (int i = 0; i < rows; i++)
+        {
+            var v = Enumerable.Range(0, cols).Select(c => (double)x[i * cols + c] + mask[i / 4 * cols + c]).ToArray();
+            double max = v.Max(), sum = v.Sum(e => Math.Exp(e - max));
+            var p = v.Select(e => Math.Exp(e - max) / sum).ToArray();
+            double gSum = Enumerable.Range(0, cols).Sum(c => (double)g[i * cols + c]);
+            double gDotP = Enumerable.Range(0, cols).Sum(c => g[i * cols + c] * p[c]);
+            for (int c = 0; c < cols; c++)
+            {
+                int k = i * cols + c;
+                double want = log ? v[c] - max - Math.Log(sum) : p[c];
+                AssertClose(want, y[k], log ? 1e-4 : 1e-5, 0, $"y[{i},{c}]");
+                double wantDx = log ? g[k] - p[c] * gSum : p[c] * (g[k] - gDotP);
+                AssertClose(wantDx, dx[k], 1e-4, 1e-4, $"dx[{i},{c}]");
+            }
+        }
+    }
+
+    // Tolerance: 4 float ulps (5e-7 relative) on [−87, 0]; exactly 0 below float's normal range; NaN propagates.
+    [Fact]
+    public void Softmax_exp_is_accurate_over_the_range_softmax_uses()
+    {
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            Assert.Skip("no AVX-512 here: the generic softmax path does not use this exp");
+        }
+        var r = new System.Random(3);
+        var x = RandomData.Floats(r, 4096, -87f, 0f).Concat([0f, -1e-30f, -0.34657359f, -87f]).ToArray();
+        foreach (var chunk in x.Chunk(16).Where(c => c.Length == 16))
+        {
+            var e = SoftmaxRow512.Exp(Vector512.Create(chunk));
+            for (int lane = 0; lane < 16; lane++)
+            {
+                AssertClose(Math.Exp(chunk[lane]), e.GetElement(lane), 0, 5e-7, $"exp({chunk[lane]})");
+            }
+        }
+        var special = SoftmaxRow512.Exp(Vector512.Create(-88f, -1e9f, float.NegativeInfinity, float.NaN,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+        Assert.Equal([0f, 0f, 0f], [special.GetElement(0), special.GetElement(1), special.GetElement(2)]);
+        Assert.True(float.IsNaN(special.GetElement(3)));
+    }
+
+    // Tolerance: float against a double reference, 1e-4 absolute + 1e-4 relative; dγ and dβ sum over thousands of
+    // rows, whose float partial sums differ from the double ones by about 1e-6 relative per row.
+    [Theory]
+    [InlineData(1)]
+    [InlineData(17)]
+    [InlineData(33)]
+    [InlineData(130)]
+    public void LayerNorm_and_its_backward_match_naive_rows(int cols)
+    {
+        int rows = ManyRows(cols);
+        var r = new System.Random(100 + cols);
+        // an offset far from zero: the variance must not come from a cancelling Σx² − (Σx)²
+        var x = RandomData.Floats(r, rows * cols, 95f, 105f);
+        var gamma = RandomData.Floats(r, cols, 0.5f, 2f);
+        var beta = RandomData.Floats(r, cols);
+        var dy = RandomData.Floats(r, rows * cols);
+        var y = new float[rows * cols];
+        var dx = new float[rows * cols];
+        var mean = new float[rows];
+        var rstd = new float[rows];
+        var dGamma = new float[cols];
+        var dBeta = new float[cols];
+        const float eps = 1e-3f;
+        fixed (float* px = x, pg = gamma, pb = beta, py = y, pm = mean, pr = rstd, pdy = dy, pdx = dx, pdg = dGamma, pdb = dBeta)
+        {
+            Cpu.LayerNorm((nint)px, (nint)pg, (nint)pb, (nint)py, (nint)pm, (nint)pr, rows, cols, eps);
+            Cpu.LayerNormBackward((nint)px, (nint)pg, (nint)pm, (nint)pr, (nint)pdy, (nint)pdx, (nint)pdg, (nint)pdb, rows, cols);
+        }
+        var wantGamma = new double[cols];
+        var wantBeta = new double[cols];
+        for (int i = 0; i < rows; i++)
+        {
+            var row = Enumerable.Range(0, cols).Select(c => (double)x[i * cols + c]).ToArray();
+            double mu = row.Average(), rs = 1 / Math.Sqrt(row.Sum(v => (v - mu) * (v - mu)) / cols + eps);
+            var xhat = row.Select(v => (v - mu) * rs).ToArray();
+            var h = Enumerable.Range(0, cols).Select(c => gamma[c] * (double)dy[i * cols + c]).ToArray();
+            double meanH = h.Average(), meanHx = Enumerable.Range(0, cols).Sum(c => h[c] * xhat[c]) / cols;
+            for (int c = 0; c < cols; c++)
+            {
+                int k = i * cols + c;
+                AssertClose(gamma[c] * xhat[c] + beta[c], y[k], 1e-4, 1e-4, $"y[{i},{c}]");
+                AssertClose(rs * (h[c] - meanH - xhat[c] * meanHx), dx[k], 1e-4, 1e-4, $"dx[{i},{c}]");
+                wantGamma[c] += dy[k] * xhat[c];
+                wantBeta[c] += dy[k];
+            }
+        }
+        for (int c = 0; c < cols; c++)
+        {
+            AssertClose(wantGamma[c], dGamma[c], 1e-2, 1e-4, $"dgamma[{c}]");
+            AssertClose(wantBeta[c], dBeta[c], 1e-2, 1e-4, $"dbeta[{c}]");
+        }
+    }
+
+    // Tolerance: the exact GELU keeps the erfc fit's 1.2e-7 relative error, computed in double and rounded once to
+    // float, so 3e-7 relative (+1e-30 for zeros) holds; the tanh form and the derivatives are checked at 1e-6.
+    [Theory]
+    [InlineData(UnaryOp.GeluErf)]
+    [InlineData(UnaryOp.GeluTanh)]
+    [InlineData(UnaryOp.Relu)]
+    [InlineData(UnaryOp.Tanh)]
+    [InlineData(UnaryOp.Sigmoid)]
+    public void Unary_and_its_backward_match_naive_elements(UnaryOp op)
+    {
+        int n = (int)(2 * CpuRanges.MinWorkPerPart) + 13;
+        var r = new System.Random((int)op);
+        var x = RandomData.Floats(r, n, -9f, 9f);
+        var g = RandomData.Floats(r, n);
+        var y = new float[n];
+        var gx = new float[n];
+        fixed (float* px = x, pg = g, py = y, po = gx)
+        {
+            Cpu.Unary(op, (nint)px, (nint)py, n);
+            Cpu.UnaryBackward(op, (nint)px, (nint)pg, (nint)po, n);
+        }
+        for (int i = 0; i < n; i++)
+        {
+            double v = x[i];
+            double phi = 0.5 * Erfc(-v / Math.Sqrt(2));
+            double u = Math.Sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v), t = Math.Tanh(u);
+            var (want, slope) = op switch
+            {
+                UnaryOp.GeluErf => (v * phi, phi + v * Math.Exp(-v * v / 2) / Math.Sqrt(2 * Math.PI)),
+                UnaryOp.GeluTanh => (0.5 * v * (1 + t), 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * Math.Sqrt(2 / Math.PI) * (1 + 3 * 0.044715 * v * v)),
+                UnaryOp.Relu => (Math.Max(v, 0), v > 0 ? 1.0 : 0.0),
+                UnaryOp.Tanh => (Math.Tanh(v), 1 - Math.Tanh(v) * Math.Tanh(v)),
+                _ => (1 / (1 + Math.Exp(-v)), Math.Exp(-v) / ((1 + Math.Exp(-v)) * (1 + Math.Exp(-v)))),
+            };
+            double rel = op == UnaryOp.GeluErf ? 3e-7 : 1e-6;
+            AssertClose(want, y[i], op == UnaryOp.GeluErf ? 1e-30 : 1e-7, rel, $"{op}({v})");
+            AssertClose(g[i] * slope, gx[i], 1e-7, 1e-6, $"{op}'({v})");
+        }
+    }
+
+    /// <summary>erfc by its Taylor series for erf (|x| ≤ 3) or its asymptotic continued fraction, in double.</summary>
+    internal static double Erfc(double x)
+    {
+        if (Math.Abs(x) > 3)
+        {
+            // Lentz-free continued fraction erfc(z) = e^(−z²)/√π · 1/(z + 1/2/(z + 1/(z + 3/2/(z + …)))) for z > 0
+            double z = Math.Abs(x), f = z;
+            for (int k = 60; k >= 1; k--)
+            {
+                f = z + k / 2.0 / f;
+            }
+            double tail = Math.Exp(-z * z) / Math.Sqrt(Math.PI) / f;
+            return x > 0 ? tail : 2 - tail;
+        }
+        double term = x, sum = x;
+        for (int k = 1; k < 200 && Math.Abs(term) > 1e-18; k++)
+        {
+            term *= -x * x / k;
+            sum += term / (2 * k + 1);
+        }
+        return 1 - 2 / Math.Sqrt(Math.PI) * sum;
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(33)]
+    [InlineData(130)]
+    public void Scatter_add_over_threads_sums_repeated_ids(int dim)
+    {
+        int n = ManyRows(dim), vocab = 37;
+        var r = new System.Random(dim);
+        var ids = RandomData.Ints(r, n, vocab);
+        var gy = RandomData.Floats(r, n * dim);
+        var gw = new float[vocab * dim];
+        var want = new double[vocab * dim];
+        for (int i = 0; i < n; i++)
+        {
+            for (int c = 0; c < dim; c++)
+            {
+                want[ids[i] * dim + c] += gy[i * dim + c];
+            }
+        }
+        fixed (float* pg = gy, pw = gw)
+        fixed (int* pi = ids)
+        {
+            Cpu.EmbeddingScatterAdd((nint)pg, (nint)pi, (nint)pw, n, dim);
+        }
+        for (int k = 0; k < want.Length; k++)
+        {
+            AssertClose(want[k], gw[k], 1e-3, 1e-5, $"gW[{k / dim},{k % dim}]");
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(17)]
+    [InlineData(130)]
+    public void Csr_products_over_threads_match_the_dense_products(int dim)
+    {
+        int rows = ManyRows(dim) / 4 + 1, features = 50;
+        var r = new System.Random(dim);
+        var rowPtr = new int[rows + 1];
+        var cols = new List<int>();
+        for (int b = 0; b < rows; b++)
+        {
+            cols.AddRange(RandomData.Ints(r, r.Next(9), features));
+            rowPtr[b + 1] = cols.Count;
+        }
+        var colIdx = cols.ToArray();
+        var values = RandomData.Floats(r, colIdx.Length);
+        var w = RandomData.Floats(r, features * dim);
+        var gy = RandomData.Floats(r, rows * dim);
+        var y = new float[rows * dim];
+        var gw = new float[features * dim];
+        fixed (int* prp = rowPtr, pci = colIdx)
+        fixed (float* pv = values, pw = w, py = y, pgy = gy, pgw = gw)
+        {
+            Cpu.CsrMatMul((nint)prp, (nint)pci, (nint)pv, rows, (nint)pw, dim, (nint)py);
+            Cpu.CsrMatMulTransposeAccumulate((nint)prp, (nint)pci, (nint)pv, rows, (nint)pgy, dim, (nint)pgw);
+        }
+        var wantGw = new double[features * dim];
+        for (int b = 0; b < rows; b++)
+        {
+            for (int c = 0; c < dim; c++)
+            {
+                double s = 0;
+                for (int p = rowPtr[b]; p < rowPtr[b + 1]; p++)
+                {
+                    s += values[p] * w[colIdx[p] * dim + c];
+                    wantGw[colIdx[p] * dim + c] += values[p] * gy[b * dim + c];
+                }
+                AssertClose(s, y[b * dim + c], 1e-5, 1e-5, $"y[{b},{c}]");
+            }
+        }
+        for (int k = 0; k < wantGw.Length; k++)
+        {
+            AssertClose(wantGw[k], gw[k], 1e-3, 1e-5, $"gW[{k / dim},{k % dim}]");
+        }
+    }
+}
