@@ -1,3 +1,4 @@
+using Xmc.Models.IO;
 using System.Buffers.Binary;
 using FsCheck;
 using FsCheck.Fluent;
