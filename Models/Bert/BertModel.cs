@@ -7,15 +7,17 @@ namespace Xmc.Models.Bert;
 /// <see cref="Train"/>.</summary>
 public sealed class BertModel : Module
 {
-    private readonly DropoutContext _dropout = new();
+    private readonly DropoutContext _dropout;
 
     /// <summary>Builds the encoder with BERT's initialisation (N(0, initializer_range²) weights and embeddings,
-    /// zero biases, unit LayerNorm scales), every draw from one Philox stream of <paramref name="seed"/>.</summary>
-    public BertModel(BertConfig config, ulong seed = 0, bool addPooler = true, Device? device = null)
+    /// zero biases, unit LayerNorm scales), every draw from one Philox stream of <paramref name="seed"/>.
+    /// Layers stacked on the encoder may share its <paramref name="dropout"/> context (a new one when null).</summary>
+    public BertModel(BertConfig config, ulong seed = 0, bool addPooler = true, Device? device = null, DropoutContext? dropout = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;
+        _dropout = dropout ?? new DropoutContext();
         var init = new PhiloxStream(seed);
         Embeddings = Register("embeddings", new BertEmbeddings(config, init, _dropout, device));
         Encoder = Register("encoder", new BertEncoder(config, init, _dropout, device));
@@ -33,6 +35,9 @@ public sealed class BertModel : Module
 
     /// <summary>The optional pooler.</summary>
     public BertPooler? Pooler { get; }
+
+    /// <summary>The training mode and dropout stream of every layer of this encoder.</summary>
+    public DropoutContext Dropout => _dropout;
 
     /// <summary>Whether dropout is active.</summary>
     public bool Training => _dropout.Training;
