@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Xmc.Engine.Backends;
 using Xmc.Engine.Cuda;
+using Xmc.Engine.Cuda.Native;
 using Xmc.Engine.Memory;
 
 namespace Xmc.Tests.Cuda;
@@ -35,6 +36,11 @@ internal sealed unsafe class Parity : IDisposable
 
     private static (CudaBackend?, string) OpenShared()
     {
+        // Kernels compile at first use, so a GPU without NVRTC cannot run the suite either.
+        if (!CudaLibraries.TryLoad(CudaLibrary.Nvrtc, out _, out var searched))
+        {
+            return (null, "no NVRTC for the parity suite's kernels; searched: " + string.Join("; ", searched));
+        }
         try
         {
             return (CudaBackend.Open(0), "");
