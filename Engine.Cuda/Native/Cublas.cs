@@ -43,6 +43,7 @@ public enum CudaDataType
 public enum CublasComputeType
 {
     Float32 = 68,
+    Float32FastBFloat16 = 75,
     Float32FastTf32 = 77,
 }
 

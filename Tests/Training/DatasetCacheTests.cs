@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using Xmc.Models.IO;
 using Xmc.Training.Data;
 
 namespace Xmc.Tests.Training;

@@ -1,0 +1,22 @@
+namespace Xmc.Engine.Cuda;
+
+public sealed partial class CudaBackend
+{
+    public void Softmax(nint x, nint mask, nint y, long rows, long cols, long rowsPerMaskRow, bool log)
+    {
+        if (cols <= 0)
+        {
+            return;
+        }
+        LaunchRows("softmax.cu", "softmax_f32", rows, x, mask, y, rows, cols, Math.Max(rowsPerMaskRow, 1), log ? 1 : 0);
+    }
+
+    public void SoftmaxBackward(nint y, nint g, nint dx, long rows, long cols, bool log)
+    {
+        if (cols <= 0)
+        {
+            return;
+        }
+        LaunchRows("softmax.cu", "softmax_backward_f32", rows, y, g, dx, rows, cols, log ? 1 : 0);
+    }
+}

@@ -1,0 +1,64 @@
+// Element-wise activations and their backwards over n floats, computed in float32 with the device's own
+// expf/tanhf/erfcf (the CPU computes in double, so results agree to a few float ulps, not bit for bit).
+// Self-contained CUDA C for NVRTC. y may be x (in place); gx may be gy.
+
+#define XMC_SQRT_HALF 0.70710678118654752f
+#define XMC_INV_SQRT_TWO_PI 0.39894228040143268f
+#define XMC_SQRT_TWO_OVER_PI 0.79788456080286536f
+#define XMC_GELU_CUBIC 0.044715f
+
+enum UnaryKind { UNARY_RELU = 0, UNARY_TANH = 1, UNARY_SIGMOID = 2, UNARY_GELU_ERF = 3, UNARY_GELU_TANH = 4 };
+
+__device__ float sigmoid_of(float v)
+{
+    // Two branches keep exp from overflowing for large |v|.
+    if (v >= 0.0f) return 1.0f / (1.0f + expf(-v));
+    const float e = expf(v);
+    return e / (1.0f + e);
+}
+
+__device__ float unary_forward(int op, float v)
+{
+    switch (op)
+    {
+        case UNARY_RELU: return v > 0.0f ? v : 0.0f;
+        case UNARY_TANH: return tanhf(v);
+        case UNARY_SIGMOID: return sigmoid_of(v);
+        case UNARY_GELU_ERF: return v * 0.5f * erfcf(-v * XMC_SQRT_HALF);
+        default: return 0.5f * v * (1.0f + tanhf(XMC_SQRT_TWO_OVER_PI * (v + XMC_GELU_CUBIC * v * v * v)));
+    }
+}
+
+__device__ float unary_derivative(int op, float v)
+{
+    switch (op)
+    {
+        case UNARY_RELU: return v > 0.0f ? 1.0f : 0.0f;
+        case UNARY_TANH: { const float t = tanhf(v); return 1.0f - t * t; }
+        case UNARY_SIGMOID: { const float s = sigmoid_of(v); return s * (1.0f - s); }
+        case UNARY_GELU_ERF: return 0.5f * erfcf(-v * XMC_SQRT_HALF) + v * XMC_INV_SQRT_TWO_PI * expf(-0.5f * v * v);
+        default:
+        {
+            const float t = tanhf(XMC_SQRT_TWO_OVER_PI * (v + XMC_GELU_CUBIC * v * v * v));
+            return 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * XMC_SQRT_TWO_OVER_PI * (1.0f + 3.0f * XMC_GELU_CUBIC * v * v);
+        }
+    }
+}
+
+extern "C" __global__ void unary_f32(int op, const float* x, float* y, long long n)
+{
+    const long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride)
+    {
+        y[i] = unary_forward(op, x[i]);
+    }
+}
+
+extern "C" __global__ void unary_backward_f32(int op, const float* x, const float* gy, float* gx, long long n)
+{
+    const long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride)
+    {
+        gx[i] = gy[i] * unary_derivative(op, x[i]);
+    }
+}

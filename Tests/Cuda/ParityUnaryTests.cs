@@ -1,0 +1,29 @@
+using Xmc.Engine.Backends;
+
+namespace Xmc.Tests.Cuda;
+
+/// <summary>Activations and their backwards. The CPU computes in double, the GPU in float32 with its own
+/// tanhf/expf/erfcf (a few ulps): tolerance 1e-6 absolute plus 1e-5 relative.</summary>
+public class ParityUnaryTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4099)]
+    public void Activations_and_backwards_match_the_cpu(int n)
+    {
+        using var p = Parity.OpenOrSkip();
+        var data = Parity.Floats(n, 1, -6f, 6f);
+        data[0] = 0f;
+        var x = p.Upload(data);
+        var gy = p.Upload(Parity.Floats(n, 2));
+        var y = p.Zeros(n * 4L);
+        var gx = p.Zeros(n * 4L);
+        foreach (var op in Enum.GetValues<UnaryOp>())
+        {
+            p.Both((be, at) => be.Unary(op, at(x), at(y), n));
+            p.AssertClose(y, n, 1e-6, 1e-5, $"{op}");
+            p.Both((be, at) => be.UnaryBackward(op, at(x), at(gy), at(gx), n));
+            p.AssertClose(gx, n, 1e-6, 1e-5, $"{op} backward");
+        }
+    }
+}
