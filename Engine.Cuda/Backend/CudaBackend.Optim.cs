@@ -3,14 +3,14 @@ namespace Xmc.Engine.Cuda;
 public sealed partial class CudaBackend
 {
     public void SgdUpdate(nint param, DType paramType, nint grad, nint velocity, long n, float lr, float momentum,
-        float weightDecay, bool nesterov, ulong roundingSeed)
+        float weightDecay, bool nesterov, ulong roundingSeed, ulong roundingOffset)
     {
         var bf16 = ParamIsBFloat16(nameof(SgdUpdate), paramType);
-        LaunchLinear("optim.cu", "sgd_update", n, param, bf16, grad, velocity, n, lr, momentum, weightDecay, nesterov ? 1 : 0, (long)roundingSeed);
+        LaunchLinear("optim.cu", "sgd_update", n, param, bf16, grad, velocity, n, lr, momentum, weightDecay, nesterov ? 1 : 0, (long)roundingSeed, (long)roundingOffset);
     }
 
     public void AdamUpdate(nint param, DType paramType, nint grad, nint m, nint v, long n, float lr, float beta1, float beta2,
-        float eps, float weightDecay, bool decoupledWeightDecay, long step, ulong roundingSeed)
+        float eps, float weightDecay, bool decoupledWeightDecay, long step, ulong roundingSeed, ulong roundingOffset)
     {
         var bf16 = ParamIsBFloat16(nameof(AdamUpdate), paramType);
         // The same float32 expressions as the CPU, so the kernel gets bit-identical factors.
@@ -18,7 +18,7 @@ public sealed partial class CudaBackend
         float shrink = decoupledWeightDecay ? 1f - lr * weightDecay : 1f;
         float l2 = decoupledWeightDecay ? 0f : weightDecay;
         LaunchLinear("optim.cu", "adam_update", n, param, bf16, grad, m, v, n, lr,
-            beta1, 1f - beta1, beta2, 1f - beta2, eps, l2, shrink, c1, c2, (long)roundingSeed);
+            beta1, 1f - beta1, beta2, 1f - beta2, eps, l2, shrink, c1, c2, (long)roundingSeed, (long)roundingOffset);
     }
 
     public void ZeroAt(nint dst, nint positions, long count) =>

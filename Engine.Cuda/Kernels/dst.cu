@@ -1,22 +1,52 @@
 // SET prune-and-regrow on the fixed fan-in layout (values [L, k] float32 or bfloat16 words, indices [L, k]
 // uint16 or int32, each row sorted by input), reproducing CpuBackend.Dst exactly: drop the `prune` smallest
-// |value| (ties: lower slot first), draw as many distinct unused inputs with SplitMix64 counters
-// ((offset + row) << 24) + draw (rejection, then a scan from a random start), re-sort the row by input and
+// |value| (ties: lower slot first), draw as many distinct unused inputs from the row's Philox4x32-10 draw (row l reads the prune + 1 blocks from
+// offset + l (prune + 1); word t < 4 prune + 3 proposes floor(w d / 2^32), rejected when used; then word
+// 4 prune + 3 picks the start of a scan), re-sort the row by input and
 // move every float32 slot-state row along. One thread per row (plain: insertion sorts of k keys); the rows of
 // one launch are labels rowStart .. rowStart + rows - 1, each with 28 k bytes of workspace. Self-contained CUDA C.
 
-__device__ unsigned long long splitmix_bits(unsigned long long seed, unsigned long long counter)
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u
+#define PHILOX_W1 0xBB67AE85u
+
+struct Words { unsigned int w[4]; };
+
+__device__ Words philox_block(unsigned long long seed, unsigned long long block)
 {
-    unsigned long long z = seed * 0x9E3779B97F4A7C15ull + counter * 0xD1B54A32D192ED03ull + 0x632BE59BD9B4E019ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    unsigned int c0 = (unsigned int)block, c1 = (unsigned int)(block >> 32), c2 = 0u, c3 = 0u;
+    unsigned int k0 = (unsigned int)seed, k1 = (unsigned int)(seed >> 32);
+    for (int round = 0; round < 10; round++)
+    {
+        const unsigned int hi0 = __umulhi(PHILOX_M0, c0), lo0 = PHILOX_M0 * c0;
+        const unsigned int hi1 = __umulhi(PHILOX_M1, c2), lo1 = PHILOX_M1 * c2;
+        const unsigned int n0 = hi1 ^ c1 ^ k0, n2 = hi0 ^ c3 ^ k1;
+        c0 = n0;
+        c1 = lo1;
+        c2 = n2;
+        c3 = lo0;
+        k0 += PHILOX_W0;
+        k1 += PHILOX_W1;
+    }
+    Words out;
+    out.w[0] = c0;
+    out.w[1] = c1;
+    out.w[2] = c2;
+    out.w[3] = c3;
+    return out;
 }
 
-// Uniform in [0, n): multiply-shift of the top 32 bits, as SplitMixCounter.Below.
-__device__ int splitmix_below(unsigned long long seed, unsigned long long counter, unsigned int n)
+// Word t of the draw starting at block `offset`.
+__device__ unsigned int philox_word(unsigned long long seed, unsigned long long offset, int t)
 {
-    return (int)(((splitmix_bits(seed, counter) >> 32) * (unsigned long long)n) >> 32);
+    return philox_block(seed, offset + (unsigned long long)(t >> 2)).w[t & 3];
+}
+
+// Uniform in [0, n) by multiply-shift of a 32-bit word, as CpuBackend.DrawUnused.
+__device__ int word_below(unsigned int word, unsigned int n)
+{
+    return (int)(((unsigned long long)word * (unsigned long long)n) >> 32);
 }
 
 __device__ float value_at(const float* v, long long i) { return v[i]; }
@@ -89,19 +119,24 @@ __device__ void set_rows(TV* values, TI* indices, long long rowStart, long long 
         }
         sort_keys(keys, k);
 
-        const unsigned long long base = (offset + (unsigned long long)l) << 24;
+        const unsigned long long rowOffset = offset + (unsigned long long)l * (unsigned long long)(prune + 1);
+        const int budget = 4 * prune + 3;
         int n = 0;
-        unsigned long long draw = 0;
-        for (; n < prune && draw < (unsigned long long)(32 * (k + prune)); draw++)
+        Words words;
+        for (int t = 0; n < prune && t < budget; t++)
         {
-            const int c = splitmix_below(seed, base + draw, (unsigned int)d);
+            if ((t & 3) == 0) words = philox_block(seed, rowOffset + (unsigned long long)(t >> 2));
+            const int c = word_below(words.w[t & 3], (unsigned int)d);
             if (!is_used(indices + row, k, fresh, n, c)) fresh[n++] = c;
         }
-        const int start = splitmix_below(seed, base + draw, (unsigned int)d);
-        for (int step = 0; n < prune && step < d; step++)
+        if (n < prune)
         {
-            const int c = (start + step) % d;
-            if (!is_used(indices + row, k, fresh, n, c)) fresh[n++] = c;
+            const int start = word_below(philox_word(seed, rowOffset, budget), (unsigned int)d);
+            for (int step = 0; n < prune && step < d; step++)
+            {
+                const int c = start + step < d ? start + step : start + step - d;
+                if (!is_used(indices + row, k, fresh, n, c)) fresh[n++] = c;
+            }
         }
 
         int e = 0;

@@ -2,15 +2,38 @@
 // bfloat16 (raw 16-bit words), gradients and state float32. Every product and sum goes through an _rn
 // intrinsic in the host's order, so no FMA contraction changes a rounding: the float32 results match the CPU
 // bit for bit, and so do the bfloat16 ones, whose stochastic rounding adds the top 16 bits of
-// SplitMix64(roundingSeed, element index) below the kept mantissa (Engine/Random/SplitMixCounter.cs).
+// word i of the Philox4x32-10 draw (roundingSeed, roundingOffset) below the kept mantissa (IBackend.Optim).
 // Self-contained CUDA C for NVRTC.
 
-__device__ unsigned long long splitmix_bits(unsigned long long seed, unsigned long long counter)
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u
+#define PHILOX_W1 0xBB67AE85u
+
+struct Words { unsigned int w[4]; };
+
+__device__ Words philox_block(unsigned long long seed, unsigned long long block)
 {
-    unsigned long long z = seed * 0x9E3779B97F4A7C15ull + counter * 0xD1B54A32D192ED03ull + 0x632BE59BD9B4E019ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    unsigned int c0 = (unsigned int)block, c1 = (unsigned int)(block >> 32), c2 = 0u, c3 = 0u;
+    unsigned int k0 = (unsigned int)seed, k1 = (unsigned int)(seed >> 32);
+    for (int round = 0; round < 10; round++)
+    {
+        const unsigned int hi0 = __umulhi(PHILOX_M0, c0), lo0 = PHILOX_M0 * c0;
+        const unsigned int hi1 = __umulhi(PHILOX_M1, c2), lo1 = PHILOX_M1 * c2;
+        const unsigned int n0 = hi1 ^ c1 ^ k0, n2 = hi0 ^ c3 ^ k1;
+        c0 = n0;
+        c1 = lo1;
+        c2 = n2;
+        c3 = lo0;
+        k0 += PHILOX_W0;
+        k1 += PHILOX_W1;
+    }
+    Words out;
+    out.w[0] = c0;
+    out.w[1] = c1;
+    out.w[2] = c2;
+    out.w[3] = c3;
+    return out;
 }
 
 // Round to nearest even (NaN stays a quiet NaN), as the host's BFloat16.FromSingle.
@@ -28,7 +51,8 @@ __device__ float load_param(const void* param, int isBf16, long long i)
     return __uint_as_float(((unsigned int)((const unsigned short*)param)[i]) << 16);
 }
 
-__device__ void store_param(void* param, int isBf16, long long i, float value, unsigned long long roundingSeed)
+__device__ void store_param(void* param, int isBf16, long long i, float value, unsigned long long roundingSeed,
+    unsigned long long roundingOffset)
 {
     if (!isBf16)
     {
@@ -41,14 +65,14 @@ __device__ void store_param(void* param, int isBf16, long long i, float value, u
         ((unsigned short*)param)[i] = bf16_round_nearest(value);
         return;
     }
-    const unsigned int noise = (unsigned int)(splitmix_bits(roundingSeed, (unsigned long long)i) >> 48);
+    const unsigned int noise = philox_block(roundingSeed, roundingOffset + (unsigned long long)(i >> 2)).w[i & 3] >> 16;
     unsigned int rounded = bits + noise;
     if ((rounded & 0x7f800000u) == 0x7f800000u) rounded = bits; // never round a finite value up to infinity
     ((unsigned short*)param)[i] = (unsigned short)(rounded >> 16);
 }
 
 extern "C" __global__ void sgd_update(void* param, int isBf16, const float* grad, float* velocity, long long n, float lr,
-    float momentum, float weightDecay, int nesterov, unsigned long long roundingSeed)
+    float momentum, float weightDecay, int nesterov, unsigned long long roundingSeed, unsigned long long roundingOffset)
 {
     const long long stride = (long long)gridDim.x * blockDim.x;
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride)
@@ -62,7 +86,7 @@ extern "C" __global__ void sgd_update(void* param, int isBf16, const float* grad
             velocity[i] = u;
             step = nesterov ? __fadd_rn(g, __fmul_rn(momentum, u)) : u;
         }
-        store_param(param, isBf16, i, __fsub_rn(p, __fmul_rn(lr, step)), roundingSeed);
+        store_param(param, isBf16, i, __fsub_rn(p, __fmul_rn(lr, step)), roundingSeed, roundingOffset);
     }
 }
 
@@ -70,7 +94,7 @@ extern "C" __global__ void sgd_update(void* param, int isBf16, const float* grad
 // decoupled, else 0) are computed on the host exactly as the CPU computes them.
 extern "C" __global__ void adam_update(void* param, int isBf16, const float* grad, float* m, float* v, long long n, float lr,
     float beta1, float oneMinusBeta1, float beta2, float oneMinusBeta2, float eps, float l2, float shrink, float c1, float c2,
-    unsigned long long roundingSeed)
+    unsigned long long roundingSeed, unsigned long long roundingOffset)
 {
     const long long stride = (long long)gridDim.x * blockDim.x;
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride)
@@ -82,7 +106,7 @@ extern "C" __global__ void adam_update(void* param, int isBf16, const float* gra
         m[i] = mi;
         v[i] = vi;
         const float update = __fdiv_rn(__fmul_rn(lr, __fmul_rn(mi, c1)), __fadd_rn(__fsqrt_rn(__fmul_rn(vi, c2)), eps));
-        store_param(param, isBf16, i, __fsub_rn(__fmul_rn(p, shrink), update), roundingSeed);
+        store_param(param, isBf16, i, __fsub_rn(__fmul_rn(p, shrink), update), roundingSeed, roundingOffset);
     }
 }
 

@@ -62,3 +62,27 @@ extern "C" __global__ void unary_backward_f32(int op, const float* x, const floa
         gx[i] = gy[i] * unary_derivative(op, x[i]);
     }
 }
+
+// y[r, c] = f(x[r, c] + bias[c]) over a [rows, cols] matrix (the linear layer's epilogue). The sum is rounded
+// (_rn) before f, as the CPU rounds it.
+extern "C" __global__ void bias_activation_f32(int op, const float* x, const float* bias, float* y, long long rows, long long cols)
+{
+    const long long n = rows * cols;
+    const long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride)
+    {
+        y[i] = unary_forward(op, __fadd_rn(x[i], bias[i % cols]));
+    }
+}
+
+// gx[r, c] = gy[r, c] f'(x[r, c] + bias[c]); the bias gradient is the column sum of gx (reduce_rows_f32).
+extern "C" __global__ void bias_activation_backward_f32(int op, const float* x, const float* bias, const float* gy, float* gx,
+    long long rows, long long cols)
+{
+    const long long n = rows * cols;
+    const long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride)
+    {
+        gx[i] = gy[i] * unary_derivative(op, __fadd_rn(x[i], bias[i % cols]));
+    }
+}

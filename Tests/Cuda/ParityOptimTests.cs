@@ -24,9 +24,9 @@ public class ParityOptimTests
             for (int step = 1; step <= 3; step++)
             {
                 int s = step;
-                p.Both((be, at) => be.SgdUpdate(at(param), type, at(grad), at(velocity), n, 0.1f, 0f, 0.01f, false, 7UL + (ulong)s));
-                p.Both((be, at) => be.SgdUpdate(at(param), type, at(grad), at(velocity), n, 0.1f, 0.9f, 0f, s % 2 == 0, 11UL + (ulong)s));
-                p.Both((be, at) => be.AdamUpdate(at(param), type, at(grad), at(m), at(v), n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, s % 2 == 1, s, 13UL + (ulong)s));
+                p.Both((be, at) => be.SgdUpdate(at(param), type, at(grad), at(velocity), n, 0.1f, 0f, 0.01f, false, 7UL + (ulong)s, 3UL * (ulong)s));
+                p.Both((be, at) => be.SgdUpdate(at(param), type, at(grad), at(velocity), n, 0.1f, 0.9f, 0f, s % 2 == 0, 11UL + (ulong)s, 5UL * (ulong)s));
+                p.Both((be, at) => be.AdamUpdate(at(param), type, at(grad), at(m), at(v), n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, s % 2 == 1, s, 13UL + (ulong)s, 1000UL + (ulong)s));
             }
             foreach (var (buffer, what) in new[] { (param, "parameters"), (velocity, "velocity"), (m, "m"), (v, "v") })
             {

@@ -3,7 +3,6 @@ using System.Buffers.Binary;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Xmc.Models.IO;
 using Xmc.Training.Data;
 
 namespace Xmc.Tests.Training;
