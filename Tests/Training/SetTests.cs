@@ -65,6 +65,88 @@ public class SetTests
         return true;
     }
 
+    /// <summary>The backend kernel against a plain re-statement of its contract (IBackend.SetPruneRegrow): which
+    /// connections drop (smallest |value|, lower slot first on ties — the values here repeat on purpose), which
+    /// Philox word proposes which input, the scan for nearly full rows, and where values and states go. Both
+    /// input-width regimes (bitmap up to 2²⁰ inputs, search beyond) and both value and index types.</summary>
+    [Property(MaxTest = 40)]
+    public bool Kernel_follows_the_documented_draw_rule_exactly(PositiveInt seedP, bool bf16, bool wide)
+    {
+        var r = new System.Random(seedP.Get);
+        int k = 1 + r.Next(40), prune = r.Next(k + 1), labels = 1 + r.Next(12);
+        // narrow layers are often nearly full, so that the proposal budget runs out and the scan takes over
+        int d = wide ? 1_048_577 + r.Next(1000) : k + prune + (r.Next(2) == 0 ? r.Next(3) : r.Next(60));
+        ulong seed = (ulong)r.NextInt64(), offset = (ulong)r.Next(1000);
+        var valueType = bf16 ? DType.BFloat16 : DType.Float32;
+        var indexType = d <= 65_536 && r.Next(2) == 0 ? DType.UInt16 : DType.Int32;
+        var rows = new int[labels][];
+        var values = new float[labels * k];
+        for (int l = 0; l < labels; l++)
+        {
+            var distinct = new HashSet<int>();
+            while (distinct.Count < k)
+            {
+                distinct.Add(r.Next(d));
+            }
+            rows[l] = distinct.Order().ToArray();
+            for (int j = 0; j < k; j++)
+            {
+                values[l * k + j] = (r.Next(4) - 2) * 0.5f; // few distinct magnitudes: ties everywhere
+            }
+        }
+        var state = Rand(r, labels * k, 1f, 2f);
+        using var scope = TensorScope.Begin();
+        var v = bf16
+            ? Tensor.FromArray(values.Select(BFloat16.FromSingle).ToArray(), new Shape(labels, k))
+            : Tensor.FromArray(values, new Shape(labels, k));
+        var flat = rows.SelectMany(x => x).ToArray();
+        var ix = indexType == DType.UInt16
+            ? Tensor.FromArray(flat.Select(x => (ushort)x).ToArray(), new Shape(labels, k))
+            : Tensor.FromArray(flat, new Shape(labels, k));
+        var st = Tensor.FromArray(state, new Shape(labels, k));
+        v.Backend.SetPruneRegrow(v.Address, valueType, ix.Address, indexType, labels, k, d, prune, 0.75f, seed, offset, [st.Address]);
+        var gotIdx = indexType == DType.UInt16 ? ix.ToArray<ushort>().Select(x => (int)x).ToArray() : ix.ToArray<int>();
+        var gotVal = v.ToFloatArray();
+        var gotState = st.ToArray<float>();
+        for (int l = 0; l < labels; l++)
+        {
+            int[] row = rows[l];
+            var dropped = Enumerable.Range(0, k).OrderBy(j => Math.Abs(values[l * k + j])).ThenBy(j => j).Take(prune).ToHashSet();
+            ulong rowOffset = offset + (ulong)l * (ulong)(prune + 1);
+            var fresh = new List<int>();
+            int budget = 4 * prune + 3;
+            for (int t = 0; t < budget && fresh.Count < prune; t++)
+            {
+                int x = (int)(((ulong)Philox.Word(seed, rowOffset, t) * (ulong)d) >> 32);
+                if (!row.Contains(x) && !fresh.Contains(x))
+                {
+                    fresh.Add(x);
+                }
+            }
+            int start = (int)(((ulong)Philox.Word(seed, rowOffset, budget) * (ulong)d) >> 32);
+            for (int step = 0; fresh.Count < prune; step++)
+            {
+                int x = (start + step) % d;
+                if (!row.Contains(x) && !fresh.Contains(x))
+                {
+                    fresh.Add(x);
+                }
+            }
+            // the expected row: (input, value, state) of survivors and fresh inputs, by input
+            var expected = Enumerable.Range(0, k).Where(j => !dropped.Contains(j))
+                .Select(j => (Input: row[j], Value: values[l * k + j], State: state[l * k + j]))
+                .Concat(fresh.Select(x => (Input: x, Value: 0.75f, State: 0f)))
+                .OrderBy(e => e.Input).ToArray();
+            for (int j = 0; j < k; j++)
+            {
+                Assert.Equal(expected[j].Input, gotIdx[l * k + j]);
+                Assert.Equal(expected[j].Value, gotVal[l * k + j]); // ±0.5, ±1, 0 and 0.75 are exact in bf16
+                Assert.Equal(expected[j].State, gotState[l * k + j]);
+            }
+        }
+        return true;
+    }
+
     [Fact]
     public void Same_seed_gives_the_same_topology_and_another_seed_another()
     {
