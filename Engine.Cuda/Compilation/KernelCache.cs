@@ -40,7 +40,12 @@ public sealed class KernelCache
     {
         var header = $"xmc-kernel-cache-v1\nnvrtc {nvrtcVersion}\narch {architecture.Number}\nkind {kind}\n" +
                      $"options {string.Join('\u001f', options)}\nsource {source.Name}\n\0";
-        var bytes = Encoding.UTF8.GetBytes(header + source.Code);
+        var text = new StringBuilder(header).Append(source.Code);
+        foreach (var included in source.Headers)
+        {
+            text.Append($"\0header {included.Name}\n").Append(included.Code);
+        }
+        var bytes = Encoding.UTF8.GetBytes(text.ToString());
         return Convert.ToHexStringLower(SHA256.HashData(bytes));
     }
 

@@ -82,7 +82,7 @@ public sealed class KernelCompiler
 
     private unsafe (byte[] Image, string Log) RunNvrtc(KernelSource source, IReadOnlyList<string> options, KernelImageKind kind, ComputeCapability architecture)
     {
-        Nvrtc.nvrtcCreateProgram(out nint program, source.Code, source.Name, 0, null, null).Check();
+        var program = CreateProgram(source);
         var optionPointers = new nint[options.Count];
         try
         {
@@ -112,6 +112,35 @@ public sealed class KernelCompiler
                 Marshal.FreeCoTaskMem(p);
             }
             Nvrtc.nvrtcDestroyProgram(ref program).Check();
+        }
+    }
+
+    /// <summary>An NVRTC program for <paramref name="source"/> with its embedded headers given by name.</summary>
+    private static unsafe nint CreateProgram(KernelSource source)
+    {
+        var headers = source.Headers;
+        var strings = new nint[2 * headers.Count];
+        try
+        {
+            for (int i = 0; i < headers.Count; i++)
+            {
+                strings[i] = Marshal.StringToCoTaskMemUTF8(headers[i].Code);
+                strings[headers.Count + i] = Marshal.StringToCoTaskMemUTF8(headers[i].Name);
+            }
+            fixed (nint* all = strings)
+            {
+                var codes = headers.Count == 0 ? null : (byte**)all;
+                var names = headers.Count == 0 ? null : (byte**)(all + headers.Count);
+                Nvrtc.nvrtcCreateProgram(out nint program, source.Code, source.Name, headers.Count, codes, names).Check();
+                return program;
+            }
+        }
+        finally
+        {
+            foreach (var p in strings)
+            {
+                Marshal.FreeCoTaskMem(p);
+            }
         }
     }
 

@@ -1,11 +1,17 @@
 using System.Reflection;
+using System.Text.RegularExpressions;
 
 namespace Xmc.Engine.Cuda.Compilation;
 
-/// <summary>One CUDA C file: its name (used by NVRTC in error messages, <c>binary.cu(12): error ...</c>) and code.</summary>
-public sealed record KernelSource(string Name, string Code)
+/// <summary>One CUDA C file: its name (used by NVRTC in error messages, <c>binary.cu(12): error ...</c>), code,
+/// and the embedded headers (<c>Engine.Cuda/Kernels/*.cuh</c>) it includes with <c>#include "name.cuh"</c>,
+/// which NVRTC receives by name (kernels stay free of CUDA's own headers).</summary>
+public sealed partial record KernelSource(string Name, string Code, IReadOnlyList<KernelSource> Headers)
 {
     private const string ResourcePrefix = "Xmc.Engine.Cuda.Kernels.";
+
+    /// <summary>A file that includes no embedded header.</summary>
+    public KernelSource(string name, string code) : this(name, code, []) { }
 
     /// <summary>Every kernel file embedded in this assembly (<c>Engine.Cuda/Kernels/*.cu</c>), by name.</summary>
     public static IReadOnlyList<KernelSource> Embedded { get; } = LoadEmbedded();
@@ -18,12 +24,31 @@ public sealed record KernelSource(string Name, string Code)
     private static List<KernelSource> LoadEmbedded()
     {
         var assembly = typeof(KernelSource).Assembly;
-        return assembly.GetManifestResourceNames()
-            .Where(r => r.StartsWith(ResourcePrefix, StringComparison.Ordinal) && r.EndsWith(".cu", StringComparison.Ordinal))
+        var resources = assembly.GetManifestResourceNames()
+            .Where(r => r.StartsWith(ResourcePrefix, StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
-            .Select(r => new KernelSource(r[ResourcePrefix.Length..], ReadResource(assembly, r)))
+            .ToList();
+        var headers = resources.Where(r => r.EndsWith(".cuh", StringComparison.Ordinal))
+            .ToDictionary(r => r[ResourcePrefix.Length..], r => new KernelSource(r[ResourcePrefix.Length..], ReadResource(assembly, r)));
+        return resources.Where(r => r.EndsWith(".cu", StringComparison.Ordinal))
+            .Select(r =>
+            {
+                string name = r[ResourcePrefix.Length..], code = ReadResource(assembly, r);
+                return new KernelSource(name, code, IncludedHeaders(name, code, headers));
+            })
             .ToList();
     }
+
+    private static List<KernelSource> IncludedHeaders(string file, string code, Dictionary<string, KernelSource> headers) =>
+        IncludeLine().Matches(code)
+            .Select(m => m.Groups[1].Value)
+            .Select(h => headers.TryGetValue(h, out var header)
+                ? header
+                : throw new InvalidOperationException($"{file} includes \"{h}\", which is not an embedded header; there are: {string.Join(", ", headers.Keys)}"))
+            .ToList();
+
+    [GeneratedRegex(@"^\s*#\s*include\s+""([^""]+)""", RegexOptions.Multiline)]
+    private static partial Regex IncludeLine();
 
     private static string ReadResource(Assembly assembly, string resource)
     {

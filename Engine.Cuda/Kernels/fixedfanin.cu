@@ -3,17 +3,11 @@
 // zT/deltaT [labels, batch]. Plain kernels: one thread per output element, a warp per value gradient, atomics
 // for the scatter back to the input. Self-contained CUDA C for NVRTC.
 
-#define XMC_WARP 32
+#include "warp.cuh"
 #define TILE 32
 
 __device__ float value_at(const float* v, long long i) { return v[i]; }
 __device__ float value_at(const unsigned short* v, long long i) { return __uint_as_float(((unsigned int)v[i]) << 16); }
-
-__device__ float warp_sum(float v)
-{
-    for (int offset = XMC_WARP / 2; offset > 0; offset /= 2) v += __shfl_down_sync(0xffffffffu, v, offset);
-    return v;
-}
 
 // dst [cols, rows] = src [rows, cols] transposed, through a 32 x 33 shared tile; block (32, 8), grid-stride over tiles.
 extern "C" __global__ void transpose_2d_f32(const float* src, float* dst, long long rows, long long cols)

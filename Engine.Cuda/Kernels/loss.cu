@@ -3,37 +3,7 @@
 // waits. Row kernels: one block per row (grid-stride), blockDim.x a multiple of 32 up to 1024; fixed-order
 // reductions. Targets of the softmax loss are checked on the host before launch. Self-contained CUDA C.
 
-#define XMC_WARP 32
-#define XMC_NEG_INF (-__int_as_float(0x7f800000))
-
-__device__ float warp_sum(float v)
-{
-    for (int offset = XMC_WARP / 2; offset > 0; offset /= 2) v += __shfl_down_sync(0xffffffffu, v, offset);
-    return v;
-}
-
-__device__ float warp_max(float v)
-{
-    for (int offset = XMC_WARP / 2; offset > 0; offset /= 2) v = fmaxf(v, __shfl_down_sync(0xffffffffu, v, offset));
-    return v;
-}
-
-__device__ float block_reduce(float v, bool isMax, float* partial)
-{
-    const int lane = threadIdx.x % XMC_WARP, warp = threadIdx.x / XMC_WARP, warps = blockDim.x / XMC_WARP;
-    v = isMax ? warp_max(v) : warp_sum(v);
-    __syncthreads();
-    if (lane == 0) partial[warp] = v;
-    __syncthreads();
-    if (warp == 0)
-    {
-        float w = lane < warps ? partial[lane] : (isMax ? XMC_NEG_INF : 0.0f);
-        w = isMax ? warp_max(w) : warp_sum(w);
-        if (lane == 0) partial[0] = w;
-    }
-    __syncthreads();
-    return partial[0];
-}
+#include "warp.cuh"
 
 __device__ float sigmoid_of(float v)
 {

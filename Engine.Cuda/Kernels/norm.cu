@@ -2,33 +2,8 @@
 // (grid-stride), blockDim.x a multiple of 32 up to 1024. Column sums (dgamma, dbeta): one thread per column
 // walking the rows in order. All reductions in a fixed order. Self-contained CUDA C for NVRTC.
 
-#define XMC_WARP 32
+#include "warp.cuh"
 
-__device__ float warp_sum(float v)
-{
-    for (int offset = XMC_WARP / 2; offset > 0; offset /= 2) v += __shfl_down_sync(0xffffffffu, v, offset);
-    return v;
-}
-
-// The block's sum of v, returned to every thread; partial must hold 32 floats.
-__device__ float block_sum(float v, float* partial)
-{
-    const int lane = threadIdx.x % XMC_WARP, warp = threadIdx.x / XMC_WARP, warps = blockDim.x / XMC_WARP;
-    v = warp_sum(v);
-    __syncthreads();
-    if (lane == 0) partial[warp] = v;
-    __syncthreads();
-    if (warp == 0)
-    {
-        float w = lane < warps ? partial[lane] : 0.0f;
-        w = warp_sum(w);
-        if (lane == 0) partial[0] = w;
-    }
-    __syncthreads();
-    return partial[0];
-}
-
-// Two passes (mean, then squared deviations), as on the CPU, so large-magnitude rows keep their precision.
 extern "C" __global__ void layer_norm_f32(const float* x, const float* gamma, const float* beta, float* y, float* mean,
     float* rstd, long long rows, long long cols, float eps)
 {
@@ -39,14 +14,14 @@ extern "C" __global__ void layer_norm_f32(const float* x, const float* gamma, co
         float* yr = y + r * cols;
         float s = 0.0f;
         for (long long c = threadIdx.x; c < cols; c += blockDim.x) s += xr[c];
-        const float mu = block_sum(s, partial) / (float)cols;
+        const float mu = block_reduce(s, false, partial) / (float)cols;
         float sq = 0.0f;
         for (long long c = threadIdx.x; c < cols; c += blockDim.x)
         {
             const float d = xr[c] - mu;
             sq += d * d;
         }
-        const float rs = 1.0f / sqrtf(block_sum(sq, partial) / (float)cols + eps);
+        const float rs = 1.0f / sqrtf(block_reduce(sq, false, partial) / (float)cols + eps);
         for (long long c = threadIdx.x; c < cols; c += blockDim.x) yr[c] = gamma[c] * ((xr[c] - mu) * rs) + beta[c];
         if (threadIdx.x == 0)
         {
@@ -74,8 +49,8 @@ extern "C" __global__ void layer_norm_backward_input_f32(const float* x, const f
             sumH += h;
             sumHx += h * ((xr[c] - m) * rs);
         }
-        const float meanH = block_sum(sumH, partial) / (float)cols;
-        const float meanHx = block_sum(sumHx, partial) / (float)cols;
+        const float meanH = block_reduce(sumH, false, partial) / (float)cols;
+        const float meanHx = block_reduce(sumHx, false, partial) / (float)cols;
         for (long long c = threadIdx.x; c < cols; c += blockDim.x)
         {
             const float xhat = (xr[c] - m) * rs;

@@ -1,16 +1,7 @@
 // Sums of a row-major [rows, cols] matrix, times scale. Self-contained CUDA C for NVRTC.
 // Both kernels sum in a fixed order (no atomics), so results are bit-identical from run to run.
 
-#define XMC_WARP 32
-
-__device__ float warp_sum(float v)
-{
-    for (int offset = XMC_WARP / 2; offset > 0; offset /= 2)
-    {
-        v += __shfl_down_sync(0xffffffffu, v, offset);
-    }
-    return v;
-}
+#include "warp.cuh"
 
 // y[r] = scale * sum_c x[r,c]. One block per row (grid-stride over rows); blockDim.x a multiple of 32, <= 1024.
 extern "C" __global__ void reduce_cols_f32(const float* x, float* y, long long rows, long long cols, float scale)

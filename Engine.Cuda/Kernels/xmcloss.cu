@@ -4,13 +4,7 @@
 // bce_label_major_positive_loss (reads z of the positives before they are overwritten), bce_label_major_dense,
 // bce_label_major_positive_grad and bce_label_major_finish. Self-contained CUDA C for NVRTC.
 
-#define XMC_WARP 32
-
-__device__ float warp_sum(float v)
-{
-    for (int offset = XMC_WARP / 2; offset > 0; offset /= 2) v += __shfl_down_sync(0xffffffffu, v, offset);
-    return v;
-}
+#include "warp.cuh"
 
 // The first position of row b's positives at or after labelStart.
 __device__ int first_in_chunk(const int* offsets, const int* positives, int b, long long labelStart)

@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Xmc.Engine.Backends.Cpu;
 
@@ -75,8 +74,7 @@ public sealed unsafe partial class CpuBackend
         long floats = 3L * parts * n;
         if (t_normScratchFloats < floats)
         {
-            NativeMemory.AlignedFree(t_normScratch);
-            t_normScratch = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
+            t_normScratch = KernelScratch.Regrow(t_normScratch, t_normScratchFloats, floats);
             t_normScratchFloats = floats;
         }
         var job = new NormJob

@@ -13,6 +13,7 @@ public sealed class MemoryLedger
     private readonly long[] _count = new long[Categories.Length];
     private long _total;
     private long _totalPeak;
+    private long _kernelScratch;
     private readonly Lock _lock = new();
 
     /// <summary>Creates a ledger for <paramref name="device"/>.</summary>
@@ -96,6 +97,13 @@ public sealed class MemoryLedger
         }
     }
 
+    /// <summary>Bytes the backend's kernels hold per thread between calls (packing and partial-sum buffers):
+    /// not tensors, so outside the categories and <see cref="TotalCurrent"/>, but listed by
+    /// <see cref="FormatTable"/> so that every byte the engine holds shows somewhere.</summary>
+    public long KernelScratch => Interlocked.Read(ref _kernelScratch);
+
+    internal void OnKernelScratch(long deltaBytes) => Interlocked.Add(ref _kernelScratch, deltaBytes);
+
     /// <summary>Sets every peak to the current value (start of a new measured phase).</summary>
     public void ResetPeaks()
     {
@@ -121,6 +129,10 @@ public sealed class MemoryLedger
                     $"{cat,-16} {FormatBytes(_current[c]),12} {FormatBytes(_peak[c]),12} {_count[c],8}");
             }
             sb.AppendLine(CultureInfo.InvariantCulture, $"{"total",-16} {FormatBytes(_total),12} {FormatBytes(_totalPeak),12}");
+        }
+        if (KernelScratch != 0)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"{"kernel scratch",-16} {FormatBytes(KernelScratch),12}   (per-thread kernel buffers, not in the total)");
         }
         return sb.ToString();
     }

@@ -22,6 +22,12 @@ public class KernelCacheTests
         Assert.NotEqual(baseKey, Key(Source, new(8, 0), KernelImageKind.Cubin, "12.4"));
         var moreOptions = KernelCompiler.Options(new(8, 0), KernelImageKind.Cubin).Append("-lineinfo").ToList();
         Assert.NotEqual(baseKey, KernelCache.Key(Source, moreOptions, new(8, 0), KernelImageKind.Cubin, "11.8"));
+        // an included header is part of what was compiled
+        var header = new KernelSource("h.cuh", "#define H 1\n");
+        var withHeader = Source with { Headers = [header] };
+        Assert.NotEqual(baseKey, Key(withHeader, new(8, 0), KernelImageKind.Cubin, "11.8"));
+        Assert.NotEqual(Key(withHeader, new(8, 0), KernelImageKind.Cubin, "11.8"),
+            Key(Source with { Headers = [header with { Code = "#define H 2\n" }] }, new(8, 0), KernelImageKind.Cubin, "11.8"));
     }
 
     [Fact]

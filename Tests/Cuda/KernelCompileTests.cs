@@ -56,8 +56,17 @@ public partial class KernelCompileTests
         foreach (var source in KernelSource.Embedded)
         {
             Assert.True(DeclaredKernels(source).Count > 0, $"{source.Name} declares no extern \"C\" __global__ kernel");
-            Assert.DoesNotContain("#include", source.Code);
+            // only our own embedded headers, never CUDA's (NVRTC has none at run time)
+            Assert.DoesNotContain("#include <", source.Code);
+            int includes = source.Code.Split('\n').Count(line => line.TrimStart().StartsWith("#include", StringComparison.Ordinal));
+            Assert.Equal(includes, source.Headers.Count);
+            foreach (var header in source.Headers)
+            {
+                Assert.EndsWith(".cuh", header.Name);
+                Assert.DoesNotContain("#include", header.Code);
+            }
         }
+        Assert.Contains(KernelSource.Embedded, s => s.Headers.Any(h => h.Name == "philox.cuh"));
     }
 
     [Theory]

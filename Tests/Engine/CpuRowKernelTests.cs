@@ -69,13 +69,13 @@ public unsafe class CpuRowKernelTests
         var x = RandomData.Floats(r, 4096, -87f, 0f).Concat([0f, -1e-30f, -0.34657359f, -87f]).ToArray();
         foreach (var chunk in x.Chunk(16).Where(c => c.Length == 16))
         {
-            var e = SoftmaxRow512.Exp(Vector512.Create(chunk));
+            var e = Exp512.NonPositive(Vector512.Create(chunk));
             for (int lane = 0; lane < 16; lane++)
             {
                 AssertClose(Math.Exp(chunk[lane]), e.GetElement(lane), 0, 5e-7, $"exp({chunk[lane]})");
             }
         }
-        var special = SoftmaxRow512.Exp(Vector512.Create(-88f, -1e9f, float.NegativeInfinity, float.NaN,
+        var special = Exp512.NonPositive(Vector512.Create(-88f, -1e9f, float.NegativeInfinity, float.NaN,
             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
         Assert.Equal([0f, 0f, 0f], [special.GetElement(0), special.GetElement(1), special.GetElement(2)]);
         Assert.True(float.IsNaN(special.GetElement(3)));
@@ -168,7 +168,9 @@ public unsafe class CpuRowKernelTests
                 UnaryOp.Tanh => (Math.Tanh(v), 1 - Math.Tanh(v) * Math.Tanh(v)),
                 _ => (1 / (1 + Math.Exp(-v)), Math.Exp(-v) / ((1 + Math.Exp(-v)) * (1 + Math.Exp(-v)))),
             };
-            double rel = op == UnaryOp.GeluErf ? 3e-7 : 1e-6;
+            // the exact GELU's far tail keeps its relative accuracy (no absolute floor): float32 lanes round the
+            // exponent −x²/2 of erfc once, half an ulp of x²/2: ≈ 1e-6 relative at |x| = 8
+            double rel = op == UnaryOp.GeluErf ? 1e-6 + 2e-8 * v * v : 1e-6;
             AssertClose(want, y[i], op == UnaryOp.GeluErf ? 1e-30 : 1e-7, rel, $"{op}({v})");
             AssertClose(g[i] * slope, gx[i], 1e-7, 1e-6, $"{op}'({v})");
         }

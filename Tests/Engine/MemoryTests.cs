@@ -100,6 +100,33 @@ public class LedgerTests
     }
 
     [Fact]
+    public void Kernel_packing_buffers_show_on_the_ledgers_kernel_scratch_line()
+    {
+        var ledger = CpuBackend.Instance.CpuAllocator.Ledger;
+        // a fresh thread has no packing buffers yet; its first GEMM allocates them
+        long before = 0, during = 0;
+        string table = "";
+        var thread = new Thread(() =>
+        {
+            using var a = Tensor.Full(new Shape(64, 64), 1f);
+            using var b = Tensor.Full(new Shape(64, 64), 2f);
+            before = ledger.KernelScratch;
+            using (Autograd.NoGrad())
+            {
+                Ops.MatMul(a, b).Dispose();
+            }
+            during = ledger.KernelScratch;
+            table = ledger.FormatTable();
+        });
+        thread.Start();
+        thread.Join();
+        // other tests' threads may grow or free their own buffers meanwhile, so only the floor is certain: a GEMM
+        // that has just run holds at least one edge tile (256 floats) on a live thread
+        Assert.True(during >= 256 * sizeof(float), $"kernel scratch {before} → {during} bytes after a GEMM");
+        Assert.Contains("kernel scratch", table);
+    }
+
+    [Fact]
     public void Out_of_memory_carries_the_ledger_table()
     {
         var allocator = new CpuAllocator(limitBytes: 1000);

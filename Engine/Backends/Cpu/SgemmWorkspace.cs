@@ -1,17 +1,15 @@
-using System.Runtime.InteropServices;
-
 namespace Xmc.Engine.Backends.Cpu;
 
 /// <summary>One thread's packing buffers (packed A block, packed B panel, one edge tile of C), in 64-byte-aligned
 /// native memory. Allocated on a thread's first GEMM and grown only when a larger blocking asks for it, so the hot
-/// path never allocates; freed by the finalizer after the thread has gone. Kernel scratch, not tensor memory:
-/// it is not reported to the memory ledger.</summary>
+/// path never allocates; freed by the finalizer after the thread has gone. Kernel scratch, not tensor memory: the
+/// ledger shows it on its kernel-scratch line (<see cref="KernelScratch"/>).</summary>
 internal sealed unsafe class SgemmWorkspace
 {
     [ThreadStatic]
     private static SgemmWorkspace? _current;
 
-    private nuint _aFloats, _bFloats;
+    private nuint _aFloats, _bFloats, _tileFloats;
 
     private SgemmWorkspace()
     {
@@ -19,9 +17,9 @@ internal sealed unsafe class SgemmWorkspace
 
     ~SgemmWorkspace()
     {
-        NativeMemory.AlignedFree(A);
-        NativeMemory.AlignedFree(B);
-        NativeMemory.AlignedFree(Tile);
+        KernelScratch.Release(A, (long)_aFloats);
+        KernelScratch.Release(B, (long)_bFloats);
+        KernelScratch.Release(Tile, (long)_tileFloats);
     }
 
     /// <summary>Packed A block (MC×KC).</summary>
@@ -46,24 +44,19 @@ internal sealed unsafe class SgemmWorkspace
     {
         if (aFloats > _aFloats)
         {
-            A = Grow(A, aFloats);
+            A = KernelScratch.Regrow(A, (long)_aFloats, (long)aFloats);
             _aFloats = aFloats;
         }
         if (bFloats > _bFloats)
         {
-            B = Grow(B, bFloats);
+            B = KernelScratch.Regrow(B, (long)_bFloats, (long)bFloats);
             _bFloats = bFloats;
         }
         if (Tile == null)
         {
             // the largest kernel tile there is (8×32) fits in 256 floats
-            Tile = Grow(null, Math.Max(tileFloats, 256));
+            _tileFloats = Math.Max(tileFloats, 256);
+            Tile = KernelScratch.Regrow(null, 0, (long)_tileFloats);
         }
-    }
-
-    private static float* Grow(float* old, nuint floats)
-    {
-        NativeMemory.AlignedFree(old);
-        return (float*)NativeMemory.AlignedAlloc(floats * sizeof(float), 64);
     }
 }

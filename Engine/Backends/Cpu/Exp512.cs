@@ -1,0 +1,35 @@
+using System.Runtime.Intrinsics;
+
+namespace Xmc.Engine.Backends.Cpu;
+
+/// <summary>e^x on sixteen float lanes for the row kernels (softmax, GELU), in float32 throughout where .NET's
+/// <c>Vector512.Exp</c> widens to double.</summary>
+internal static class Exp512
+{
+    // e^x = 2^k·e^r with k = round(x·log₂e) and r = x − k·ln 2 split in two constants (Cody–Waite) so that r is exact
+    // to float precision; |r| ≤ ln 2 / 2 where the degree-7 Taylor polynomial's truncation error is 5e-9 relative.
+    private const float Log2E = 1.44269504f;
+    private const float Ln2Hi = 0.693359375f;
+    private const float Ln2Lo = -2.12194440e-4f;
+
+    // below this e^x is under float's smallest normal; the kernel returns 0 there rather than build a denormal
+    private const float ExpFloor = -87.3f;
+
+    /// <summary>e^x for x ≤ 0 (0 below <see cref="ExpFloor"/>; NaN stays NaN), within about 2 ulp.</summary>
+    public static Vector512<float> NonPositive(Vector512<float> x)
+    {
+        var k = Vector512.Round(x * Vector512.Create(Log2E));
+        var r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-Ln2Hi), x);
+        r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-Ln2Lo), r);
+        var p = Vector512.Create(1f / 5040f);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 720f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 120f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 24f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 6f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.5f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+        var scale = ((Vector512.ConvertToInt32(k) + Vector512.Create(127)) << 23).AsSingle();
+        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(ExpFloor)), Vector512<float>.Zero, p * scale);
+    }
+}
