@@ -91,7 +91,9 @@ print(":".join(sorted(found)))
 EOF
 )"
 if [[ -n "$wheel_dirs" ]]; then
+    # also on the loader's path, so that the libraries these load (libcublasLt, libnvrtc-builtins) resolve there too
     export XMC_CUDA_LIB_DIR="${XMC_CUDA_LIB_DIR:+$XMC_CUDA_LIB_DIR:}$wheel_dirs"
+    export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$wheel_dirs"
 fi
 say "XMC_CUDA_LIB_DIR=${XMC_CUDA_LIB_DIR:-<not set>}"
 for lib in libcuda.so.1 libnvrtc.so libcublas.so; do

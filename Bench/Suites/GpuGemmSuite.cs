@@ -92,6 +92,7 @@ public static class GpuGemmSuite
             b.Release();
             c.Release();
         }
+        gpu.CudaAllocator.EmptyCache(); // the peer's torch gets the memory our cache would hold
 
         var peer = TorchGpuPeer.RunAndDescribe(TorchGpuPeer.GemmRequest(ours.Select(o => new GemmPeerCase(o.Name, o.Case.Batch,
             o.Case.M, o.Case.K, o.Case.N, o.Case.TransA, o.Case.TransB, o.Math, o.Calls)), repetitions), repoRoot);
