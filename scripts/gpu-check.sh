@@ -9,7 +9,9 @@
 #   scripts/gpu-check.sh [path/to/gpu-bundle.tar.xz]    (default: gpu-bundle.tar.xz at the repository root;
 #                                                        or run the copy inside an unpacked bundle)
 #
-# Output folder: $OUT if set, else ./gpu-check-<UTC time>. Steps: $GPU_CHECK_STEPS, any of "tests bench train"
+# Results: in ./gpu-check-<UTC time>; or, where $OUT is set (the device tool, which brings back at most 8 files
+# from it), as three files in $OUT: summary.md, gpu-check.log and gpu-check-results.tar.xz (every log, the bench
+# rows, the training runs without their checkpoints). Steps: $GPU_CHECK_STEPS, any of "tests bench train"
 # (default all three; split them over several calls when one call's time is short). Each step has a time limit.
 # Exit status: 0 when every step passed; 1 when a step failed (every step still runs; the last line counts them);
 # 2 no bundle; 3 no GPU; 4 the bundle does not run here. A test class or suite that skips for want of a GPU or a
@@ -17,11 +19,30 @@
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-out="${OUT:-$PWD/gpu-check-$(date -u +%Y%m%d-%H%M%S)}"
+work="$(mktemp -d "${TMPDIR:-/tmp}/xmc-gpu-check.XXXXXX")"
+if [[ -n "${OUT:-}" ]]; then
+    mkdir -p "$OUT"
+    deliver="$(cd "$OUT" && pwd)"
+    out="$work/gpu-check"
+else
+    deliver=""
+    out="$PWD/gpu-check-$(date -u +%Y%m%d-%H%M%S)"
+fi
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 log="$out/gpu-check.log"
 : > "$log"
+# On any exit: hand the results to $OUT as three files, then remove the unpacked bundle and the kernel cache.
+finish() {
+    if [[ -n "$deliver" ]]; then
+        cp "$log" "$deliver/" 2>/dev/null
+        [[ -f "$out/summary.md" ]] && cp "$out/summary.md" "$deliver/"
+        (cd "$(dirname "$out")" && XZ_OPT=-6 tar -cJf "$deliver/gpu-check-results.tar.xz" \
+            --exclude='*.safetensors' --exclude='checkpoint-*' "$(basename "$out")")
+    fi
+    rm -rf "$work"
+}
+trap finish EXIT
 say() { echo "$*" | tee -a "$log"; }
 fail_now() { # exit status, message
     say "gpu-check: $2"
@@ -36,8 +57,6 @@ if [[ -x "$here/Xmc.Tests" ]]; then
 else
     archive="${1:-$here/../gpu-bundle.tar.xz}"
     [[ -f "$archive" ]] || fail_now 2 "no bundle: $archive not found (make it with scripts/gpu-bundle.sh)"
-    work="$(mktemp -d "${TMPDIR:-/tmp}/xmc-gpu-check.XXXXXX")"
-    trap 'rm -rf "$work"' EXIT
     if ! tar -C "$work" -xJf "$archive" 2>>"$log"; then
         # no xz on this machine: Python's tarfile reads .tar.xz itself (and keeps the executable bits)
         say "tar -xJf failed; unpacking with Python's tarfile"
@@ -106,7 +125,7 @@ for lib in libcuda.so.1 libnvrtc.so libcublas.so; do
     done
     say "  $lib: ${found:-not in ldconfig or XMC_CUDA_LIB_DIR (the engine searches further and names every place on failure)}"
 done
-export XMC_KERNEL_CACHE="${work:-$out}/kernel-cache"
+export XMC_KERNEL_CACHE="$work/kernel-cache"
 export XMC_TORCH_GPU_PEER="$bundle/torch_gpu_peer.py" XMC_PYTHON="$python"
 
 failed=0
@@ -180,5 +199,5 @@ fi
         fi
     done
 } > "$out/summary.md"
-say "gpu-check done: $failed failed step(s); everything is in $out (summary.md for docs/gpu-results.md)"
+say "gpu-check done: $failed failed step(s); results in ${deliver:-$out} (summary.md for docs/gpu-results.md)"
 [[ $failed -eq 0 ]]
