@@ -192,7 +192,7 @@ fi
         echo
         if [[ "$name" == xmc-* ]]; then
             echo '```'
-            tail -n 8 "$f"
+            grep -vE '^step [0-9]+/' "$f" | tail -n 20 # without the progress lines
             echo '```'
         else
             grep -E '^\| |^target|^allocator|^peer|^baseline|^math|^skipped|Total: [0-9]+|\[FAIL\]|\[SKIP\]' "$f"
