@@ -29,6 +29,7 @@ public sealed class Trainer : IDisposable
     private readonly TrainConfig _config;
     private readonly TextWriter _out;
     private readonly Device _device;
+    private readonly IBackend _backend;
     private readonly ProgressReporter _progress;
     private readonly MetricsLog _log;
     private readonly Optimizer _optimizer;
@@ -43,14 +44,7 @@ public sealed class Trainer : IDisposable
         _config = config;
         _out = output;
         _device = Device.Parse(config.Run.Device);
-        if (_device.Kind != DeviceKind.Cpu)
-        {
-            throw new ConfigException($"config field run.device: '{config.Run.Device}': the bag-of-words trainer runs on the CPU in this build (the CUDA backend does not implement the op library yet); use cpu");
-        }
-        if (config.Run.DeviceMemoryLimit is string limit)
-        {
-            CpuBackend.Instance.CpuAllocator.LimitBytes = ByteSize.Parse(limit);
-        }
+        _backend = TrainingDevice.Open(_device, config.Run.DeviceMemoryLimit is string limit ? ByteSize.Parse(limit) : null);
         Data = data ?? TrainingData.Load(config.Data);
         Model = new BowXmcModel(config.Model, Data.Train.NumFeatures, Data.Train.NumLabels, (ulong)config.Run.Seed, _device);
         InitialiseHeadBias(Model, Data.Train);
@@ -79,6 +73,9 @@ public sealed class Trainer : IDisposable
     /// <summary>The data of the run.</summary>
     public TrainingData Data { get; }
 
+    /// <summary>The backend of the run's device (its allocator holds the ledger the run reports).</summary>
+    public IBackend Backend => _backend;
+
     /// <summary>The model being trained.</summary>
     public BowXmcModel Model { get; }
 
@@ -97,7 +94,8 @@ public sealed class Trainer : IDisposable
     public TrainResult Run(long? stopAfterSteps = null, CancellationToken cancel = default)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var ledger = CpuBackend.Instance.Allocator.Ledger;
+        var ledger = _backend.Allocator.Ledger;
+        _progress.Message($"device: {(_device.Kind == DeviceKind.Cpu ? "cpu" : _backend.ToString())}");
         _progress.Message($"data: {Data.Description}");
         _progress.Message($"model: bow {Data.Train.NumFeatures}→{_config.Model.Hidden}{(_config.Model.Intermediate > 0 ? $"→{_config.Model.Intermediate}" : "")}→{_config.Model.Head}" +
             $"{(_config.Model.Head == "dense" ? "" : $" (fan-in {_config.Model.FanIn})")} over {Data.Train.NumLabels} labels, {Model.Parameters().Sum(p => p.Shape.Numel):N0} parameters; " +

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Serialization;
 
 namespace Xmc.Bench.Harness;
 
@@ -9,16 +10,20 @@ namespace Xmc.Bench.Harness;
 /// <param name="MemoryBytes">Physical memory.</param>
 /// <param name="GitCommit">HEAD of the repository the run was started from, or "unknown".</param>
 /// <param name="Runtime">.NET runtime description.</param>
-public sealed record MachineInfo(string Date, string Machine, int Cores, long MemoryBytes, string GitCommit, string Runtime)
+/// <param name="Gpu">The GPU a gpu-* suite measured (name, compute capability, memory); absent for CPU suites.</param>
+public sealed record MachineInfo(string Date, string Machine, int Cores, long MemoryBytes, string GitCommit, string Runtime,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Gpu = null)
 {
-    /// <summary>Reads the machine description (Linux /proc where present, portable fallbacks elsewhere).</summary>
-    public static MachineInfo Detect(string repoRoot) => new(
+    /// <summary>Reads the machine description (Linux /proc where present, portable fallbacks elsewhere), with
+    /// <paramref name="gpu"/> as the GPU line of a GPU suite.</summary>
+    public static MachineInfo Detect(string repoRoot, string? gpu = null) => new(
         DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"),
         CpuModel(),
         Environment.ProcessorCount,
         MemTotal(),
         ReadGitCommit(repoRoot),
-        System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription);
+        System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
+        gpu);
 
     private static string CpuModel()
     {
@@ -52,7 +57,16 @@ public sealed record MachineInfo(string Date, string Machine, int Cores, long Me
         return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
     }
 
+    /// <summary>HEAD of the repository; outside one (the GPU bundle), the commit scripts/gpu-bundle.sh wrote to the
+    /// COMMIT file next to the executable; else "unknown".</summary>
     private static string ReadGitCommit(string repoRoot)
+    {
+        string fromGit = GitHead(repoRoot);
+        string bundled = Path.Combine(AppContext.BaseDirectory, "COMMIT");
+        return fromGit == "unknown" && File.Exists(bundled) ? File.ReadAllText(bundled).Trim() : fromGit;
+    }
+
+    private static string GitHead(string repoRoot)
     {
         try
         {

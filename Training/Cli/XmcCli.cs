@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Xmc.Engine;
 using Xmc.Engine.Backends;
+using Xmc.Engine.Cuda;
 using Xmc.Engine.Memory;
 using Xmc.Models.IO;
 using Xmc.Training.Checkpoints;
@@ -15,7 +16,7 @@ namespace Xmc.Training.Cli;
 /// <summary>The <c>xmc</c> command line: train, eval, predict, profile, data, demo.</summary>
 public static class XmcCli
 {
-    /// <summary>Exit code for unusable input: config, data file, checkpoint.</summary>
+    /// <summary>Exit code for unusable input: config, data file, checkpoint, or a device that cannot be used.</summary>
     public const int BadInput = 2;
 
     /// <summary>Exit code for a loss that is not finite.</summary>
@@ -40,7 +41,7 @@ public static class XmcCli
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is ConfigException or XmcDataException or CheckpointException or SafetensorsFormatException)
+        catch (Exception e) when (e is ConfigException or XmcDataException or CheckpointException or SafetensorsFormatException or CudaUnavailableException)
         {
             stderr.WriteLine($"xmc: {e.Message}");
             return BadInput;
@@ -244,10 +245,11 @@ public static class XmcCli
         cmd.SetAction(r =>
         {
             var cfg = LoadConfig(r, config, set, ["run.output=" + Path.Combine(Path.GetTempPath(), $"xmc-profile-{Environment.ProcessId}"), "run.evalEvery=0"]);
-            var ledger = CpuBackend.Instance.Allocator.Ledger;
             var data = TrainingData.Load(cfg.Data);
-            ledger.ResetPeaks();
             using var trainer = new Trainer(cfg, TextWriter.Null, data: data, interactive: false);
+            // Peaks from here on: the model and optimizer state are already live, so they stay in the peaks.
+            var ledger = trainer.Backend.Allocator.Ledger;
+            ledger.ResetPeaks();
             var plan = MemoryPlan.For(trainer.Model, cfg, data);
             trainer.Run(stopAfterSteps: Math.Clamp(r.GetValue(steps), 1, trainer.TotalSteps));
             stdout.WriteLine($"{"category",-16} {"planned",12} {"measured peak",14}");
