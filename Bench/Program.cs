@@ -11,6 +11,8 @@ public static class Program
         ["gemm"] = GemmSuite.Run,
         ["classifier"] = ClassifierSuite.Run,
         ["ops"] = OpsSuite.Run,
+        ["encoder-step"] = EncoderStepSuite.Run,
+        ["encoder-parity"] = EncoderParitySuite.Run,
     };
 
     public static int Main(string[] args)

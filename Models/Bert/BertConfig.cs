@@ -45,6 +45,11 @@ public sealed record BertConfig
     /// (tanh approximation).</summary>
     public string HiddenAct { get; init; } = "gelu";
 
+    /// <summary>Each layer and each of its halves (attention, feed-forward) frees its temporaries when it ends,
+    /// keeping only what the backward reads (see <see cref="GraphSegment"/>); gradients are bit-identical. Implied
+    /// by the other two memory options. A memory option of this encoder, not a field of <c>config.json</c>.</summary>
+    public bool FreeLayerTemporaries { get; init; }
+
     /// <summary>Activation recomputation: each layer keeps only its input for the backward and re-runs its
     /// forward (same dropout masks) when the backward reaches it. A memory option of this encoder, not a field of
     /// <c>config.json</c>.</summary>
@@ -52,7 +57,7 @@ public sealed record BertConfig
 
     /// <summary>The type in which the layers store the activations that feed weight gradients and the GELU
     /// input for the backward: <see cref="DType.Float32"/> (default) or <see cref="DType.BFloat16"/> (half the
-    /// bytes; see docs/encoder.md for which tensors and the gradient error). A memory option of this encoder,
+    /// bytes; see docs/memory.md for which tensors and the gradient error). A memory option of this encoder,
     /// not a field of <c>config.json</c>.</summary>
     public DType ActivationStorage { get; init; } = DType.Float32;
 

@@ -5,7 +5,7 @@ namespace Xmc.Models.Bert;
 /// <summary>One post-LN transformer layer (<c>encoder.layer.{i}</c>): attention, then the feed-forward
 /// network <c>intermediate.dense</c> → GELU → <c>output.dense</c> with residual and LayerNorm. The memory options
 /// of <see cref="BertConfig"/> apply here: with <see cref="BertConfig.RecomputeLayers"/> the layer is one
-/// <see cref="RecomputedSegment"/> segment; with either option the layer and each of its halves run as a
+/// <see cref="RecomputedSegment"/> segment; with any of the options the layer and each of its halves run as a
 /// <see cref="GraphSegment"/>, so their temporaries are freed as soon as they end.</summary>
 public sealed class BertLayer : Module
 {
@@ -21,7 +21,7 @@ public sealed class BertLayer : Module
         _config = config;
         _dropout = dropout;
         _exactGelu = config.HiddenAct == "gelu";
-        _segmented = config.RecomputeLayers || config.ActivationStorage == DType.BFloat16;
+        _segmented = config.FreeLayerTemporaries || config.RecomputeLayers || config.ActivationStorage == DType.BFloat16;
         Attention = Register("attention", new BertAttention(config, init, dropout, device));
         Intermediate = Register("intermediate", new BertFeedForwardIn(config, init, device));
         Output = Register("output", new BertAddNorm(config, config.IntermediateSize, init, dropout, device));
