@@ -73,8 +73,12 @@ public sealed class BertLayer : Module
         Tensor inner;
         if (_config.ActivationStorage == DType.BFloat16)
         {
-            using var stored = CompactActivations.Store(a);
-            inner = CompactActivations.Gelu(CompactActivations.Linear(Intermediate.Dense, a, stored), _exactGelu);
+            // its own segment: the fp32 pre-activation (4·d wide) is freed as soon as its bf16 copy is made
+            inner = GraphSegment.Run(() =>
+            {
+                using var stored = CompactActivations.Store(a);
+                return CompactActivations.Gelu(CompactActivations.Linear(Intermediate.Dense, a, stored), _exactGelu);
+            }, a);
         }
         else
         {

@@ -28,7 +28,13 @@ internal static class CompactActivations
         Tensor y;
         using (Autograd.NoGrad())
         {
-            y = layer.Forward(x);
+            // Linear.Forward's arithmetic, with the product before the bias freed at once: nothing saves it
+            y = Ops.MatMul(x, w, transB: true);
+            if (b is not null)
+            {
+                using var product = y;
+                y = Ops.Add(product, b);
+            }
         }
         int rows = checked((int)x.Shape.Rows), inFeatures = layer.InFeatures, outFeatures = layer.OutFeatures;
         Autograd.Record(y, "linear_bf16_saved", inputs, [stored, w], (g, node) =>
