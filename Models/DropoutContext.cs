@@ -54,6 +54,12 @@ public sealed class DropoutContext
         }
     }
 
+    /// <summary>dropout(<paramref name="a"/>)·<paramref name="b"/> for batched operands when training (one fused op
+    /// that keeps a, not its dropped-out copy, for the backward: <see cref="Ops.DropoutMatMul"/>), else a·b. Draws
+    /// the same mask from the stream as <see cref="Apply"/> on a would.</summary>
+    public Tensor MatMulDropped(Tensor a, Tensor b, float p)
+        => Training && p > 0f ? Ops.DropoutMatMul(a, b, p, Stream!.Seed, Stream.Reserve(a.Numel)) : Ops.MatMul(a, b);
+
     /// <summary>Inverted dropout with probability <paramref name="p"/> when training, else <paramref name="x"/> itself.</summary>
     public Tensor Apply(Tensor x, float p)
         => Training && p > 0f ? Ops.Dropout(x, p, Stream!, training: true) : x;

@@ -16,7 +16,8 @@ public static class GraphSegment
         using var scope = TensorScope.Begin();
         var output = body();
         KeepSaved(scope, output, boundary);
-        return scope.Escape(output);
+        // a body that hands back a tensor it did not make (its input) leaves that tensor with its owner
+        return ReferenceEquals(output.Scope, scope) ? scope.Escape(output) : output;
     }
 
     private static void KeepSaved(TensorScope scope, Tensor output, Tensor[] boundary)

@@ -38,9 +38,9 @@ public static class RecomputedSegment
         using (var scope = TensorScope.Begin())
         {
             output = forward(input, context);
-            if (ReferenceEquals(output, input) || context.Contains(output))
+            if (!ReferenceEquals(output.Scope, scope))
             {
-                throw new InvalidOperationException($"recomputed segment '{name}': the segment returned one of its inputs; it must make a new tensor");
+                throw new InvalidOperationException($"recomputed segment '{name}': the segment returned a tensor it did not make (one of its inputs?); it must make a new one");
             }
             scope.Escape(output);
         }

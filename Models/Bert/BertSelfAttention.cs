@@ -49,7 +49,7 @@ public sealed class BertSelfAttention : Module
         var k = Ops.SplitHeads(key, heads);
         var v = Ops.SplitHeads(value, heads);
         var probs = Ops.Softmax(Ops.MatMul(q, k, transB: true), additiveMask);
-        probs = _dropout.Apply(probs, _config.AttentionProbsDropoutProb);
-        return Ops.MergeHeads(Ops.MatMul(probs, v));
+        // the softmax keeps probs for its backward; the fused op keeps no second, dropped-out [B, H, T, T] copy
+        return Ops.MergeHeads(_dropout.MatMulDropped(probs, v, _config.AttentionProbsDropoutProb));
     }
 }

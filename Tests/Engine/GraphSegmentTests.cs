@@ -32,4 +32,18 @@ public class GraphSegmentTests
         Assert.Equal(7, plain.Kept);
         Assert.Equal(4, segmented.Kept);
     }
+
+    [Fact]
+    public void A_body_returning_its_input_leaves_it_with_its_owner()
+    {
+        using var outer = TensorScope.Begin();
+        var x = Tensor.FromArray(new[] { 1f, 2f });
+        Tensor y;
+        using (TensorScope.Begin())
+        {
+            y = GraphSegment.Run(() => x, x);
+        }
+        Assert.Same(x, y);
+        Assert.False(x.IsDisposed);
+    }
 }
