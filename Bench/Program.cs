@@ -13,6 +13,8 @@ public static class Program
         ["gemm"] = GemmSuite.Run,
         ["classifier"] = ClassifierSuite.Run,
         ["ops"] = OpsSuite.Run,
+        ["encoder-step"] = EncoderStepSuite.Run,
+        ["encoder-parity"] = EncoderParitySuite.Run,
     };
 
     /// <summary>Suites on CUDA device 0; without a usable GPU they print "skipped: reason" and write nothing.</summary>

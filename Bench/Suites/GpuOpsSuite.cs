@@ -159,7 +159,7 @@ public static class GpuOpsSuite
             _mean = Uniform(maxRows, 9, 0f, 0f);
             _rstd = Uniform(maxRows, 10, 1f, 1f);
             _half = gpu.Allocator.Allocate(elements * 2, MemoryCategory.Workspace);
-            gpu.ToBFloat16(_x.Address, _half.Address, elements);
+            gpu.ConvertToBFloat16(_x.Address, _half.Address, elements);
         }
 
         public void Run(Kernel kernel, int rows, int cols)
@@ -179,8 +179,8 @@ public static class GpuOpsSuite
                 case Kernel.GeluForward: _gpu.Unary(UnaryOp.GeluErf, _x.Address, _y.Address, n); break;
                 case Kernel.GeluBackward: _gpu.UnaryBackward(UnaryOp.GeluErf, _x.Address, _g.Address, _dx.Address, n); break;
                 case Kernel.Add: _gpu.Binary(BinaryOp.Add, _x.Address, _g.Address, _y.Address, rows, cols, Broadcast.None); break;
-                case Kernel.ToBFloat16: _gpu.ToBFloat16(_x.Address, _half.Address, n); break;
-                default: _gpu.FromBFloat16(_half.Address, _y.Address, n); break;
+                case Kernel.ToBFloat16: _gpu.ConvertToBFloat16(_x.Address, _half.Address, n); break;
+                default: _gpu.ConvertToFloat32(_half.Address, _y.Address, n); break;
             }
         }
 

@@ -3,7 +3,7 @@ using Xmc.Engine.Memory;
 namespace Xmc.Engine;
 
 /// <summary>The dynamic tape: recording switch, op recording, and reverse-mode back-propagation.</summary>
-public static class Autograd
+public static partial class Autograd
 {
     [ThreadStatic]
     private static int _noGradDepth;

@@ -43,6 +43,9 @@ public sealed class Node
         return _saved[i];
     }
 
+    /// <summary>Number of saved tensors (segments that free their temporaries keep exactly these).</summary>
+    internal int SavedCount => _saved.Length;
+
     /// <summary>Whether input <paramref name="i"/> wants a gradient.</summary>
     public bool NeedsGrad(int i) => Inputs[i].RequiresGrad;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Xmc.Engine;
 
 namespace Xmc.Models.Bert;
 
@@ -44,6 +45,22 @@ public sealed record BertConfig
     /// (tanh approximation).</summary>
     public string HiddenAct { get; init; } = "gelu";
 
+    /// <summary>Each layer and each of its halves (attention, feed-forward) frees its temporaries when it ends,
+    /// keeping only what the backward reads (see <see cref="GraphSegment"/>); gradients are bit-identical. Implied
+    /// by the other two memory options. A memory option of this encoder, not a field of <c>config.json</c>.</summary>
+    public bool FreeLayerTemporaries { get; init; }
+
+    /// <summary>Activation recomputation: each layer keeps only its input for the backward and re-runs its
+    /// forward (same dropout masks) when the backward reaches it. A memory option of this encoder, not a field of
+    /// <c>config.json</c>.</summary>
+    public bool RecomputeLayers { get; init; }
+
+    /// <summary>The type in which the layers store the activations that feed weight gradients and the GELU
+    /// input for the backward: <see cref="DType.Float32"/> (default) or <see cref="DType.BFloat16"/> (half the
+    /// bytes; see docs/memory.md for which tensors and the gradient error). A memory option of this encoder,
+    /// not a field of <c>config.json</c>.</summary>
+    public DType ActivationStorage { get; init; } = DType.Float32;
+
     /// <summary>Width of one attention head.</summary>
     public int HeadSize => HiddenSize / NumAttentionHeads;
 
@@ -80,6 +97,10 @@ public sealed record BertConfig
             {
                 throw new FormatException($"{source}: {field} must be in [0, 1), got {p}");
             }
+        }
+        if (ActivationStorage is not (DType.Float32 or DType.BFloat16))
+        {
+            throw new FormatException($"{source}: activation storage must be Float32 or BFloat16, got {ActivationStorage}");
         }
         if (HiddenAct is not ("gelu" or "gelu_new" or "gelu_pytorch_tanh"))
         {

@@ -34,11 +34,22 @@ public sealed class BertSelfAttention : Module
     {
         int heads = _config.NumAttentionHeads;
         // Scaling q rather than the scores costs T·d instead of T·T multiplies per head; same result.
-        var q = Ops.SplitHeads(Ops.MulScalar(Query.Forward(x), 1f / MathF.Sqrt(_config.HeadSize)), heads);
-        var k = Ops.SplitHeads(Key.Forward(x), heads);
-        var v = Ops.SplitHeads(Value.Forward(x), heads);
+        Tensor query, key, value;
+        if (_config.ActivationStorage == DType.BFloat16)
+        {
+            // one bf16 copy of x serves the weight gradients of all three projections
+            using var stored = CompactActivations.Store(x);
+            (query, key, value) = (CompactActivations.Linear(Query, x, stored), CompactActivations.Linear(Key, x, stored), CompactActivations.Linear(Value, x, stored));
+        }
+        else
+        {
+            (query, key, value) = (Query.Forward(x), Key.Forward(x), Value.Forward(x));
+        }
+        var q = Ops.SplitHeads(Ops.MulScalar(query, 1f / MathF.Sqrt(_config.HeadSize)), heads);
+        var k = Ops.SplitHeads(key, heads);
+        var v = Ops.SplitHeads(value, heads);
         var probs = Ops.Softmax(Ops.MatMul(q, k, transB: true), additiveMask);
-        probs = _dropout.Apply(probs, _config.AttentionProbsDropoutProb);
-        return Ops.MergeHeads(Ops.MatMul(probs, v));
+        // the softmax keeps probs for its backward; the fused op keeps no second, dropped-out [B, H, T, T] copy
+        return Ops.MergeHeads(_dropout.MatMulDropped(probs, v, _config.AttentionProbsDropoutProb));
     }
 }

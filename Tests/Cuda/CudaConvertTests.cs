@@ -27,8 +27,8 @@ public class CudaConvertTests
         try
         {
             gpu.CopyFromHost(dx.Address, MemoryMarshal.AsBytes(x.AsSpan()));
-            gpu.ToBFloat16(dx.Address, half.Address, n);
-            gpu.FromBFloat16(half.Address, back.Address, n);
+            gpu.ConvertToBFloat16(dx.Address, half.Address, n);
+            gpu.ConvertToFloat32(half.Address, back.Address, n);
             var bits = new ushort[n];
             var widened = new float[n];
             gpu.CopyToHost(half.Address, MemoryMarshal.AsBytes(bits.AsSpan()));
