@@ -135,7 +135,10 @@ public sealed class Trainer : IDisposable
                     if (_auxWeight is not null)
                     {
                         row["aux_weight"] = _auxWeight.At(step - 1);
-                        row["aux_loss"] = auxLoss;
+                        if (!double.IsNaN(auxLoss))
+                        {
+                            row["aux_loss"] = auxLoss;
+                        }
                     }
                     _log.Write("train", step, row);
                 }
@@ -200,7 +203,13 @@ public sealed class Trainer : IDisposable
         int clusters = config.Model.AuxClusters;
         if (resumeFrom is not null)
         {
-            return new LabelClusters(Checkpoint.ReadExtraInt32(resumeFrom, AuxClustersExtra), clusters);
+            var stored = Checkpoint.ReadExtraInt32(resumeFrom, AuxClustersExtra);
+            if (stored.Length != data.Train.NumLabels || stored.Any(c => (uint)c >= (uint)clusters))
+            {
+                throw new CheckpointException($"{resumeFrom}: its label-cluster assignment (extra.{AuxClustersExtra}) covers {stored.Length} labels in " +
+                    $"{(stored.Length == 0 ? 0 : stored.Max() + 1)} clusters; this run has {data.Train.NumLabels} labels and model.auxClusters={clusters}");
+            }
+            return new LabelClusters(stored, clusters);
         }
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var result = LabelClusters.Build(data.Train, data.TrainValues, clusters, (ulong)config.Run.Seed + 11,

@@ -32,11 +32,19 @@ public sealed class LabelClusters
     public int[] ClusterOf { get; }
 
     /// <summary>Clusters the labels of a training set: label vectors from <see cref="LabelRepresentations"/> over the
-    /// tf-idf <paramref name="values"/>, then <see cref="BalancedLabelClustering"/> with <paramref name="seed"/>.</summary>
+    /// tf-idf <paramref name="values"/> of its features, then <see cref="BalancedLabelClustering"/> with <paramref name="seed"/>.</summary>
     public static LabelClusters Build(XmcDataset train, float[] values, int clusters, ulong seed, Action<string>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(train);
-        var vectors = LabelRepresentations.Build(train.Features, values, train.Labels);
+        return Build(train.Features, values, train.Labels, clusters, seed, progress);
+    }
+
+    /// <summary>Clusters the labels of <paramref name="labels"/> (points × labels) by the sums of their points' sparse
+    /// input vectors (<paramref name="points"/> with <paramref name="values"/>: tf-idf rows, or e.g. token counts of a
+    /// text encoder's inputs).</summary>
+    public static LabelClusters Build(CsrMatrix points, float[] values, CsrMatrix labels, int clusters, ulong seed, Action<string>? progress = null)
+    {
+        var vectors = LabelRepresentations.Build(points, values, labels);
         return new LabelClusters(BalancedLabelClustering.Cluster(vectors, clusters, seed, progress), clusters);
     }
 
