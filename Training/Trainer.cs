@@ -34,6 +34,7 @@ public sealed class Trainer : IDisposable
     private readonly MetricsLog _log;
     private readonly Optimizer _optimizer;
     private readonly DstController? _dst;
+    private readonly AuxWeightSchedule? _auxWeight;
     private readonly long _stepsPerEpoch;
     private readonly long _totalSteps;
     private TrainingProgress _at = new(0, 0, 0);
@@ -46,10 +47,20 @@ public sealed class Trainer : IDisposable
         _device = Device.Parse(config.Run.Device);
         _backend = TrainingDevice.Open(_device, config.Run.DeviceMemoryLimit is string limit ? ByteSize.Parse(limit) : null);
         Data = data ?? TrainingData.Load(config.Data);
+        if (config.Model.AuxClusters > Data.Train.NumLabels)
+        {
+            throw new ConfigException($"config field model.auxClusters: {config.Model.AuxClusters} clusters for {Data.Train.NumLabels} labels; must be ≤ the number of labels");
+        }
         Model = new BowXmcModel(config.Model, Data.Train.NumFeatures, Data.Train.NumLabels, (ulong)config.Run.Seed, _device);
         InitialiseHeadBias(Model, Data.Train);
         _stepsPerEpoch = (Data.Train.NumPoints + config.Optim.BatchSize - 1) / config.Optim.BatchSize;
         _totalSteps = _stepsPerEpoch * config.Optim.Epochs;
+        if (Model.Aux is { } aux)
+        {
+            aux.Attach(ClusterLabels(config, Data, resumeFrom, output));
+            aux.InitialiseBias(Data.Train.Labels);
+            _auxWeight = new AuxWeightSchedule(config.Model.AuxWeight, config.Model.AuxUntil, _totalSteps);
+        }
         _optimizer = BuildOptimizer(config.Optim, Model, _totalSteps, (ulong)config.Run.Seed);
         if (Model.Head is FixedFanInLinear sparse && config.Dst.Algorithm == "set")
         {
@@ -99,7 +110,8 @@ public sealed class Trainer : IDisposable
         _progress.Message($"data: {Data.Description}");
         _progress.Message($"model: bow {Data.Train.NumFeatures}→{_config.Model.Hidden}{(_config.Model.Intermediate > 0 ? $"→{_config.Model.Intermediate}" : "")}→{_config.Model.Head}" +
             $"{(_config.Model.Head == "dense" ? "" : $" (fan-in {_config.Model.FanIn})")} over {Data.Train.NumLabels} labels, {Model.Parameters().Sum(p => p.Shape.Numel):N0} parameters; " +
-            $"{_totalSteps} steps ({_config.Optim.Epochs} epochs × {_stepsPerEpoch}), dst {(_dst is null ? "none" : "set")}");
+            $"{_totalSteps} steps ({_config.Optim.Epochs} epochs × {_stepsPerEpoch}), dst {(_dst is null ? "none" : "set")}" +
+            (_auxWeight is null ? "" : $", aux objective over {_config.Model.AuxClusters} label clusters until step {_auxWeight.EndStep}"));
         double lastLoss = double.NaN;
         MetricReport? test = null;
         int batchSize = _config.Optim.BatchSize;
@@ -111,13 +123,22 @@ public sealed class Trainer : IDisposable
             for (int b = firstBatch; b < _stepsPerEpoch; b++)
             {
                 var rows = order.AsSpan(b * batchSize, Math.Min(batchSize, order.Length - b * batchSize));
-                lastLoss = TrainStep(rows, step);
+                (lastLoss, double auxLoss) = TrainStep(rows, step);
                 step++;
                 _dst?.AfterStep(step);
                 _progress.Report(step, lastLoss, ledger.TotalCurrent);
                 if (step % 50 == 0 || step == _totalSteps)
                 {
-                    _log.Write("train", step, new Dictionary<string, double> { ["loss"] = lastLoss, ["lr_head"] = _optimizer.CurrentLearningRate(1), ["epoch"] = epoch });
+                    var row = new Dictionary<string, double> { ["loss"] = lastLoss, ["lr_head"] = _optimizer.CurrentLearningRate(1), ["epoch"] = epoch };
+                    if (_auxWeight is not null)
+                    {
+                        row["aux_weight"] = _auxWeight.At(step - 1);
+                        if (!double.IsNaN(auxLoss))
+                        {
+                            row["aux_loss"] = auxLoss;
+                        }
+                    }
+                    _log.Write("train", step, row);
                 }
                 bool epochEnd = b == _stepsPerEpoch - 1;
                 var progressAfter = epochEnd ? new TrainingProgress(step, epoch + 1, 0) : new TrainingProgress(step, epoch, b + 1);
@@ -157,22 +178,67 @@ public sealed class Trainer : IDisposable
 
     private void SaveCheckpoint(TrainingProgress progress)
     {
-        using var idf = Tensor.FromArray(Data.TfIdf.Idf, new Shape(Data.TfIdf.Idf.Length), Device.Cpu, Xmc.Engine.Memory.MemoryCategory.Data);
-        Checkpoint.Save(RunFolder, Model, _optimizer, progress, ConfigLoader.ToJson(_config),
-            new Dictionary<string, Tensor> { ["idf"] = idf },
+        using var scope = TensorScope.Begin();
+        var extras = new Dictionary<string, Tensor>
+        {
+            ["idf"] = Tensor.FromArray(Data.TfIdf.Idf, new Shape(Data.TfIdf.Idf.Length), Device.Cpu, Xmc.Engine.Memory.MemoryCategory.Data),
+        };
+        if (Model.Aux?.Assignment is { } clusters)
+        {
+            extras[AuxClustersExtra] = Tensor.FromArray(clusters.ClusterOf, new Shape(clusters.NumLabels), Device.Cpu, Xmc.Engine.Memory.MemoryCategory.Data);
+        }
+        Checkpoint.Save(RunFolder, Model, _optimizer, progress, ConfigLoader.ToJson(_config), extras,
             (Data.Train.NumFeatures, Data.Train.NumLabels, Data.Train.NumPoints, _config.Run.Seed), _config.Run.KeepCheckpoints);
     }
 
-    private double TrainStep(ReadOnlySpan<int> rows, long step)
+    /// <summary>Name of the checkpoint's extra tensor holding the label → cluster assignment.</summary>
+    public const string AuxClustersExtra = "aux_clusters";
+
+    /// <summary>The label clusters of the auxiliary objective: read from the checkpoint when resuming (so a resumed
+    /// run uses the very assignment it started with, without re-clustering), else clustered from the training data.</summary>
+    private static LabelClusters ClusterLabels(TrainConfig config, TrainingData data, string? resumeFrom, TextWriter output)
+    {
+        int clusters = config.Model.AuxClusters;
+        if (resumeFrom is not null)
+        {
+            var stored = Checkpoint.ReadExtraInt32(resumeFrom, AuxClustersExtra);
+            if (stored.Length != data.Train.NumLabels || stored.Any(c => (uint)c >= (uint)clusters))
+            {
+                throw new CheckpointException($"{resumeFrom}: its label-cluster assignment (extra.{AuxClustersExtra}) covers {stored.Length} labels in " +
+                    $"{(stored.Length == 0 ? 0 : stored.Max() + 1)} clusters; this run has {data.Train.NumLabels} labels and model.auxClusters={clusters}");
+            }
+            return new LabelClusters(stored, clusters);
+        }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = LabelClusters.Build(data.Train, data.TrainValues, clusters, (ulong)config.Run.Seed + 11,
+            data.Train.NumLabels >= 100_000 ? line => output.WriteLine(line) : null);
+        var sizes = result.Sizes();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"aux objective: {data.Train.NumLabels} labels in {clusters} balanced clusters of {sizes.Min()}–{sizes.Max()} labels ({clock.Elapsed.TotalSeconds:F1} s); λ {config.Model.AuxWeight} → 0 by {config.Model.AuxUntil:P0} of training"));
+        return result;
+    }
+
+    /// <summary>One optimizer step; returns the main loss and the auxiliary loss before weighting (NaN when the
+    /// auxiliary objective is off or its weight has reached 0).</summary>
+    private (double Loss, double AuxLoss) TrainStep(ReadOnlySpan<int> rows, long step)
     {
         using var scope = TensorScope.Begin();
         var (x, y) = TrainingData.Batch(Data.Train, Data.TrainValues, rows, _device);
         using (x)
         using (y)
         {
-            var h = Model.Encode(x);
+            var e = Model.Embed(x);
+            var h = Model.Project(e);
             var loss = Model.Head.Loss(h, y, _config.Model.LabelChunk > 0 ? new LabelChunking(_config.Model.LabelChunk) : null);
-            double value = loss.Item();
+            double mainValue = loss.Item(), value = mainValue, auxValue = double.NaN;
+            float auxWeight = _auxWeight?.At(step) ?? 0f;
+            if (Model.Aux?.Loss(e, y, auxWeight) is { } aux)
+            {
+                double weighted = aux.Item();
+                auxValue = weighted / auxWeight;
+                value += weighted;
+                loss = Ops.Add(loss, aux);
+            }
             if (!double.IsFinite(value))
             {
                 throw new NonFiniteLossException(
@@ -182,7 +248,7 @@ public sealed class Trainer : IDisposable
             loss.Backward();
             _optimizer.Step();
             Model.ZeroGrad();
-            return value;
+            return (mainValue, auxValue);
         }
     }
 

@@ -28,7 +28,7 @@ internal sealed partial class CheckpointJsonContext : JsonSerializerContext
 
 /// <summary>A checkpoint is a pair in the run folder: <c>checkpoint-STEP.safetensors</c> with <c>model.NAME</c> for
 /// every parameter, <c>optim.NAME.SLOT</c> for every optimizer slot and <c>extra.NAME</c> tensors (the tf-idf
-/// weights), and <c>checkpoint-STEP.json</c> with the rest (<see cref="CheckpointInfo"/>). Both are written
+/// weights, and the label → cluster assignment when the auxiliary objective is on), and <c>checkpoint-STEP.json</c> with the rest (<see cref="CheckpointInfo"/>). Both are written
 /// atomically, the JSON last, so a checkpoint exists only once it is complete; loading checks the SHA-256.</summary>
 public static class Checkpoint
 {
@@ -166,7 +166,12 @@ public static class Checkpoint
     }
 
     /// <summary>Reads an extra float tensor saved with the checkpoint (the tf-idf weights).</summary>
-    public static float[] ReadExtra(string path, string name)
+    public static float[] ReadExtra(string path, string name) => ReadExtra<float>(path, name, DType.Float32);
+
+    /// <summary>Reads an extra Int32 tensor saved with the checkpoint (the label → cluster assignment).</summary>
+    public static int[] ReadExtraInt32(string path, string name) => ReadExtra<int>(path, name, DType.Int32);
+
+    private static T[] ReadExtra<T>(string path, string name, DType dtype) where T : unmanaged
     {
         var info = ReadInfo(path);
         using var file = OpenTensors(path, info);
@@ -174,8 +179,8 @@ public static class Checkpoint
         {
             throw new CheckpointException($"{file.Path}: tensor 'extra.{name}' is missing");
         }
-        using var t = file.Load("extra." + name, DType.Float32, Device.Cpu, MemoryCategory.Data);
-        return t.ToArray<float>();
+        using var t = file.Load("extra." + name, dtype, Device.Cpu, MemoryCategory.Data);
+        return t.ToArray<T>();
     }
 
     private static SafetensorsFile OpenTensors(string path, CheckpointInfo info)

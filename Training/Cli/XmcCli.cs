@@ -87,9 +87,12 @@ public static class XmcCli
         var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint or a run folder's newest one (its stored config, then overrides)" };
         var predictions = new Option<bool>("--save-predictions") { Description = "write the test split's top-5 predictions to predictions.jsonl in the run folder" };
         var print = new Option<bool>("--print-config") { Description = "print the effective config as JSON and exit" };
-        var cmd = new Command("train", "Train a model (bag-of-words encoder → [intermediate] → sparse fixed fan-in head with SET).")
+        var auxClusters = new Option<int?>("--aux-clusters") { Description = "clusters of the auxiliary label-cluster objective (model.auxClusters; default 0 = off)" };
+        var auxWeight = new Option<double?>("--aux-weight") { Description = "initial weight λ₀ of the auxiliary loss (model.auxWeight; default 1)" };
+        var auxUntil = new Option<double?>("--aux-until") { Description = "fraction of training by which the auxiliary weight decays linearly to 0 (model.auxUntil; default 0.5)" };
+        var cmd = new Command("train", "Train a model (bag-of-words encoder → [intermediate] → sparse fixed fan-in head with SET [+ auxiliary label-cluster head]).")
         {
-            config, set, data, test, output, epochs, device, limit, resume, predictions, print,
+            config, set, data, test, output, epochs, device, limit, resume, predictions, print, auxClusters, auxWeight, auxUntil,
         };
         cmd.SetAction(r =>
         {
@@ -107,6 +110,9 @@ public static class XmcCli
             Flag("optim.epochs", r.GetValue(epochs)?.ToString(CultureInfo.InvariantCulture));
             Flag("run.device", r.GetValue(device) ?? Environment.GetEnvironmentVariable("XMC_DEVICE"));
             Flag("run.deviceMemoryLimit", r.GetValue(limit));
+            Flag("model.auxClusters", r.GetValue(auxClusters)?.ToString(CultureInfo.InvariantCulture));
+            Flag("model.auxWeight", r.GetValue(auxWeight)?.ToString("R", CultureInfo.InvariantCulture));
+            Flag("model.auxUntil", r.GetValue(auxUntil)?.ToString("R", CultureInfo.InvariantCulture));
             if (r.GetValue(predictions))
             {
                 flags.Add("run.savePredictions=true");

@@ -144,6 +144,11 @@ public static class ConfigLoader
         int width = c.Model.Intermediate > 0 ? c.Model.Intermediate : c.Model.Hidden;
         Require(c.Model.FanIn <= width, "model.fanIn", $"{c.Model.FanIn} inputs per label cannot be chosen from a layer input of width {width}");
         Require(c.Model.LabelChunk >= 0, "model.labelChunk", "must be ≥ 0 (0 = automatic)");
+        Require(c.Model.AuxClusters == 0 || c.Model.AuxClusters >= 2, "model.auxClusters", $"{c.Model.AuxClusters}: must be 0 (off) or ≥ 2 (one cluster carries no information)");
+        Require(c.Model.AuxClusters == 0 || c.Data.Train is not null || c.Model.AuxClusters <= c.Data.SyntheticLabels, "model.auxClusters",
+            $"{c.Model.AuxClusters} clusters for {c.Data.SyntheticLabels} labels (data.syntheticLabels); must be ≤ the number of labels");
+        Require(c.Model.AuxWeight > 0 && double.IsFinite(c.Model.AuxWeight), "model.auxWeight", "must be a positive number (turn the objective off with model.auxClusters=0)");
+        Require(c.Model.AuxUntil is > 0 and <= 1, "model.auxUntil", "must be a fraction of training in (0, 1]");
         Require(c.Optim.Optimizer is "adamw" or "adam" or "sgd", "optim.optimizer", $"'{c.Optim.Optimizer}' is not one of adamw, adam, sgd");
         Require(c.Optim.EncoderLr > 0 && double.IsFinite(c.Optim.EncoderLr), "optim.encoderLr", "must be a positive number");
         Require(c.Optim.HeadLr > 0 && double.IsFinite(c.Optim.HeadLr), "optim.headLr", "must be a positive number");

@@ -70,6 +70,19 @@ public sealed class ModelConfig
 
     /// <summary>Labels per chunk of the fused output loss; 0 = chosen from the memory budget.</summary>
     public int LabelChunk { get; set; }
+
+    /// <summary>Clusters C of the auxiliary label-cluster objective (balanced k-means of the labels' tf-idf
+    /// vectors; a dense head on the encoder output predicts "has a label in cluster c"); 0 = off. Needs
+    /// 2 ≤ C ≤ labels; a few hundred to a few thousand labels per cluster is the usual range.</summary>
+    public int AuxClusters { get; set; }
+
+    /// <summary>Initial weight λ₀ of the auxiliary loss (added to the main loss as λ_t·aux). Default 1 (our choice;
+    /// the reference gives none): both losses use the same convention, mean over the batch of a sum over outputs.</summary>
+    public double AuxWeight { get; set; } = 1.0;
+
+    /// <summary>Fraction of training by which λ_t falls linearly from λ₀ to 0 (then the cluster head is skipped).
+    /// Default 0.5: help the encoder early, leave the second half to the main objective alone.</summary>
+    public double AuxUntil { get; set; } = 0.5;
 }
 
 /// <summary>Optimisation.</summary>

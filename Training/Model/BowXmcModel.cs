@@ -5,7 +5,8 @@ using Xmc.Training.Config;
 namespace Xmc.Training.Model;
 
 /// <summary>The bag-of-words XMC model: tf-idf CSR input → CSR×dense embedding + bias → ReLU →
-/// [intermediate dense layer → ReLU] → output head (fixed fan-in sparse, dense or masked).</summary>
+/// [intermediate dense layer → ReLU] → output head (fixed fan-in sparse, dense or masked), with the optional
+/// auxiliary label-cluster head on the encoder output (before the intermediate layer).</summary>
 public sealed class BowXmcModel : Module
 {
     /// <summary>Builds the model for <paramref name="features"/> inputs and <paramref name="labels"/> labels;
@@ -39,6 +40,10 @@ public sealed class BowXmcModel : Module
             "masked" => Register("head", MaskedFromFanIn(width, labels, config.FanIn, seed + 2, dev)),
             _ => throw new ConfigException($"config field model.head: '{config.Head}' is not one of fanin, dense, masked"),
         };
+        if (config.AuxClusters > 0)
+        {
+            Aux = Register("aux", new LabelClusterObjective(config.Hidden, config.AuxClusters, seed + 3, dev));
+        }
     }
 
     /// <summary>Input width (vocabulary size).</summary>
@@ -59,14 +64,19 @@ public sealed class BowXmcModel : Module
     /// <summary>The output layer.</summary>
     public IOutputHead Head { get; }
 
-    /// <summary>The head's input representation [B, width] for a batch of tf-idf rows.</summary>
-    public Tensor Encode(CsrMatrix x)
-    {
-        var h = Ops.Relu(Ops.Add(Ops.SparseMatMul(x, InputWeight.Data), InputBias.Data));
-        return Intermediate is null ? h : Ops.Relu(Intermediate.Forward(h));
-    }
+    /// <summary>The auxiliary label-cluster objective (model.auxClusters &gt; 0), or null.</summary>
+    public LabelClusterObjective? Aux { get; }
 
-    /// <summary>Parameters of the encoder side (input layer and intermediate layer).</summary>
+    /// <summary>The head's input representation [B, width] for a batch of tf-idf rows.</summary>
+    public Tensor Encode(CsrMatrix x) => Project(Embed(x));
+
+    /// <summary>The encoder output [B, hidden] (what the auxiliary cluster head sees).</summary>
+    public Tensor Embed(CsrMatrix x) => Ops.Relu(Ops.Add(Ops.SparseMatMul(x, InputWeight.Data), InputBias.Data));
+
+    /// <summary>The head's input from the encoder output: through the intermediate layer when there is one.</summary>
+    public Tensor Project(Tensor embedding) => Intermediate is null ? embedding : Ops.Relu(Intermediate.Forward(embedding));
+
+    /// <summary>Parameters of the encoder side (input layer, intermediate layer and the auxiliary cluster head).</summary>
     public IEnumerable<Parameter> EncoderParameters()
         => NamedParameters().Where(p => !p.Name.StartsWith("head.", StringComparison.Ordinal)).Select(p => p.Parameter);
 

@@ -1,0 +1,96 @@
+using Xmc.Engine;
+using Xmc.Models;
+using Xmc.Training.Data;
+using CsrMatrix = Xmc.Training.Data.CsrMatrix;
+
+namespace Xmc.Training.Model;
+
+/// <summary>The auxiliary label-cluster objective: a dense head Linear(width → C) over a representation, trained
+/// with BCE-with-logits on "the point has a label in cluster c" (mean over the batch, sum over clusters — the
+/// main loss's convention), its loss scaled by the caller's weight λ_t. It is a module so that its parameters
+/// (<c>head.weight</c>, <c>head.bias</c>) travel with the model that registers it; the label → cluster
+/// assignment is attached separately (<see cref="Attach"/>), as it comes from the training data.</summary>
+public sealed class LabelClusterObjective : Module
+{
+    /// <summary>Builds the cluster head for a <paramref name="width"/>-wide representation and
+    /// <paramref name="clusters"/> clusters (weights from Philox stream <paramref name="seed"/>).</summary>
+    public LabelClusterObjective(int width, int clusters, ulong seed, Device? device = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(clusters, 2);
+        Head = Register("head", new DenseLinear(width, clusters, seed, device: device));
+    }
+
+    /// <summary>The dense cluster head [C, width] + [C].</summary>
+    public DenseLinear Head { get; }
+
+    /// <summary>Number of clusters C.</summary>
+    public int Clusters => Head.Labels;
+
+    /// <summary>The label → cluster assignment, once attached.</summary>
+    public LabelClusters? Assignment { get; private set; }
+
+    /// <summary>Uses <paramref name="assignment"/> (built for the training labels, or restored from a checkpoint).</summary>
+    public void Attach(LabelClusters assignment)
+    {
+        ArgumentNullException.ThrowIfNull(assignment);
+        if (assignment.Count != Clusters)
+        {
+            throw new ArgumentException($"label-cluster objective: the assignment has {assignment.Count} clusters, the head {Clusters}", nameof(assignment));
+        }
+        Assignment = assignment;
+    }
+
+    /// <summary>Starts each cluster's bias at the log-odds of its frequency in <paramref name="trainLabels"/>
+    /// (as the main head does), so the first steps do not go to pulling C biases to their priors.</summary>
+    public void InitialiseBias(CsrMatrix trainLabels)
+    {
+        var assignment = Assignment ?? throw new InvalidOperationException("label-cluster objective: attach the cluster assignment first");
+        var counts = assignment.PointCounts(trainLabels);
+        double n = trainLabels.Rows;
+        var b = new float[counts.Length];
+        for (int c = 0; c < b.Length; c++)
+        {
+            b[c] = (float)Math.Log((counts[c] + 0.5) / (n - counts[c] + 0.5));
+        }
+        var bias = Head.Bias!.Data;
+        bias.Backend.CopyFromHost(bias.Address, System.Runtime.InteropServices.MemoryMarshal.AsBytes(b.AsSpan()));
+    }
+
+    /// <summary>λ·BCE(Head(<paramref name="representation"/>), cluster targets of <paramref name="positives"/>), a
+    /// scalar recorded by autodiff; null when <paramref name="weight"/> is 0 — then nothing is computed, the head
+    /// gets no gradient and the optimizer skips it.</summary>
+    /// <param name="representation">[B, width] Float32.</param>
+    /// <param name="positives">The batch's positive labels over the full label space.</param>
+    /// <param name="weight">λ_t ≥ 0.</param>
+    public Tensor? Loss(Tensor representation, PositiveLabels positives, float weight)
+    {
+        ArgumentNullException.ThrowIfNull(representation);
+        ArgumentNullException.ThrowIfNull(positives);
+        if (weight == 0)
+        {
+            return null;
+        }
+        var assignment = Assignment ?? throw new InvalidOperationException("label-cluster objective: attach the cluster assignment first");
+        if (positives.NumLabels != assignment.NumLabels)
+        {
+            throw new ArgumentException($"label-cluster objective: the batch's labels index {positives.NumLabels} labels, the cluster assignment covers {assignment.NumLabels}", nameof(positives));
+        }
+        using var targets = ClusterTargets(positives, assignment, representation.Device);
+        return Ops.MulScalar(Head.Loss(representation, targets), weight);
+    }
+
+    /// <summary>The batch's cluster targets: row b lists the clusters of row b's labels, without repeats.</summary>
+    public static PositiveLabels ClusterTargets(PositiveLabels positives, LabelClusters assignment, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(positives);
+        ArgumentNullException.ThrowIfNull(assignment);
+        var offsets = positives.Offsets.ToArray<int>();
+        var labels = positives.Labels.ToArray<int>();
+        var rows = new int[positives.Batch][];
+        for (int b = 0; b < rows.Length; b++)
+        {
+            rows[b] = assignment.Targets(labels.AsSpan(offsets[b], offsets[b + 1] - offsets[b]));
+        }
+        return PositiveLabels.FromLists(rows, assignment.Count, device);
+    }
+}
