@@ -18,7 +18,8 @@ public sealed class NonFiniteLossException(string message) : Exception(message);
 /// <summary>What a finished run reports.</summary>
 public sealed record TrainResult(long Steps, double FinalLoss, MetricReport? Test, MetricReport? Popularity, TimeSpan Elapsed, bool Interrupted = false);
 
-/// <summary>Trains the bag-of-words XMC model: batches of tf-idf rows, the fused chunked loss of the output head,
+/// <summary>Trains an XMC model (bag-of-words or BERT encoder, <see cref="IXmcModel"/>): batches of tf-idf rows or
+/// token ids, the fused chunked loss of the output head,
 /// the optimizer with separate encoder and head learning rates, SET on the fixed fan-in head, evaluation,
 /// metrics as JSON lines and atomic checkpoints that resume exactly.</summary>
 public sealed class Trainer : IDisposable
@@ -35,6 +36,7 @@ public sealed class Trainer : IDisposable
     private readonly DstController? _dst;
     private readonly long _stepsPerEpoch;
     private readonly long _totalSteps;
+    private readonly PreparedModel _prepared;
     private TrainingProgress _at = new(0, 0, 0);
 
     /// <summary>Loads the data, builds model and optimizer; with <paramref name="resumeFrom"/> restores a checkpoint.</summary>
@@ -45,18 +47,21 @@ public sealed class Trainer : IDisposable
         _device = Device.Parse(config.Run.Device);
         if (_device.Kind != DeviceKind.Cpu)
         {
-            throw new ConfigException($"config field run.device: '{config.Run.Device}': the bag-of-words trainer runs on the CPU in this build (the CUDA backend does not implement the op library yet); use cpu");
+            throw new ConfigException($"config field run.device: '{config.Run.Device}': the trainer runs on the CPU in this build (the CUDA backend does not implement the op library yet); use cpu");
         }
         if (config.Run.DeviceMemoryLimit is string limit)
         {
             CpuBackend.Instance.CpuAllocator.LimitBytes = ByteSize.Parse(limit);
         }
+        config.Run.Output ??= Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        RunFolder = config.Run.Output;
         Data = data ?? TrainingData.Load(config.Data);
-        Model = new BowXmcModel(config.Model, Data.Train.NumFeatures, Data.Train.NumLabels, (ulong)config.Run.Seed, _device);
+        _prepared = ModelAssembly.Prepare(config, Data, RunFolder, resumeFrom is not null, _device);
+        Model = _prepared.Model;
         InitialiseHeadBias(Model, Data.Train);
         _stepsPerEpoch = (Data.Train.NumPoints + config.Optim.BatchSize - 1) / config.Optim.BatchSize;
         _totalSteps = _stepsPerEpoch * config.Optim.Epochs;
-        _optimizer = BuildOptimizer(config.Optim, Model, _totalSteps, (ulong)config.Run.Seed);
+        _optimizer = BuildOptimizer(config, Model, _totalSteps, (ulong)config.Run.Seed);
         if (Model.Head is FixedFanInLinear sparse && config.Dst.Algorithm == "set")
         {
             var schedule = new DstSchedule(config.Dst.UpdateEvery, config.Dst.PruneFraction, _totalSteps, config.Dst.StopAt);
@@ -64,12 +69,10 @@ public sealed class Trainer : IDisposable
         }
         if (resumeFrom is not null)
         {
-            _at = Checkpoint.Load(resumeFrom, Model, _optimizer);
+            _at = Checkpoint.Load(resumeFrom, Model.Module, _optimizer);
             (Model.Head as FixedFanInLinear)?.MarkTopologyChanged();
             (Model.Head as FixedFanInLinear)?.Validate();
         }
-        config.Run.Output ??= Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
-        RunFolder = config.Run.Output;
         Directory.CreateDirectory(RunFolder);
         Xmc.Models.IO.AtomicFile.WriteAllText(Path.Combine(RunFolder, "config.json"), ConfigLoader.ToJson(config));
         _log = new MetricsLog(Path.Combine(RunFolder, "metrics.jsonl"));
@@ -80,7 +83,7 @@ public sealed class Trainer : IDisposable
     public TrainingData Data { get; }
 
     /// <summary>The model being trained.</summary>
-    public BowXmcModel Model { get; }
+    public IXmcModel Model { get; }
 
     /// <summary>Steps in the whole run.</summary>
     public long TotalSteps => _totalSteps;
@@ -99,8 +102,11 @@ public sealed class Trainer : IDisposable
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var ledger = CpuBackend.Instance.Allocator.Ledger;
         _progress.Message($"data: {Data.Description}");
-        _progress.Message($"model: bow {Data.Train.NumFeatures}→{_config.Model.Hidden}{(_config.Model.Intermediate > 0 ? $"→{_config.Model.Intermediate}" : "")}→{_config.Model.Head}" +
-            $"{(_config.Model.Head == "dense" ? "" : $" (fan-in {_config.Model.FanIn})")} over {Data.Train.NumLabels} labels, {Model.Parameters().Sum(p => p.Shape.Numel):N0} parameters; " +
+        foreach (var note in _prepared.Notes)
+        {
+            _progress.Message(note);
+        }
+        _progress.Message($"model: {Model.Description}, {Model.Module.Parameters().Sum(p => p.Shape.Numel):N0} parameters; " +
             $"{_totalSteps} steps ({_config.Optim.Epochs} epochs × {_stepsPerEpoch}), dst {(_dst is null ? "none" : "set")}");
         double lastLoss = double.NaN;
         MetricReport? test = null;
@@ -146,10 +152,10 @@ public sealed class Trainer : IDisposable
             popularity = Evaluator.Popularity(Data.Train, Data.Test, Data.InversePropensities, Cutoffs[^1]);
             _progress.Message("popularity baseline: " + Format(popularity));
         }
-        if (_config.Run.SavePredictions && Data.Test is not null && Data.TestValues is not null)
+        if (_config.Run.SavePredictions && _prepared.Test is not null)
         {
             var path = Path.Combine(RunFolder, "predictions.jsonl");
-            Cli.PredictionWriter.Write(path, Evaluator.Predict(Model, Data.Test, Data.TestValues, Cutoffs[^1], _device));
+            Cli.PredictionWriter.Write(path, Evaluator.Predict(Model, _prepared.Test, Cutoffs[^1], _device));
             _progress.Message($"test predictions: {path}");
         }
         _progress.Message($"done: {step} steps in {clock.Elapsed.TotalSeconds:F1} s, final loss {lastLoss:G5}; run folder {RunFolder}");
@@ -159,31 +165,39 @@ public sealed class Trainer : IDisposable
 
     private void SaveCheckpoint(TrainingProgress progress)
     {
-        using var idf = Tensor.FromArray(Data.TfIdf.Idf, new Shape(Data.TfIdf.Idf.Length), Device.Cpu, Xmc.Engine.Memory.MemoryCategory.Data);
-        Checkpoint.Save(RunFolder, Model, _optimizer, progress, ConfigLoader.ToJson(_config),
-            new Dictionary<string, Tensor> { ["idf"] = idf },
-            (Data.Train.NumFeatures, Data.Train.NumLabels, Data.Train.NumPoints, _config.Run.Seed), _config.Run.KeepCheckpoints);
+        var extras = _prepared.Extras.ToDictionary(e => e.Key, e => Tensor.FromArray(e.Value, new Shape(e.Value.Length), Device.Cpu, Xmc.Engine.Memory.MemoryCategory.Data));
+        try
+        {
+            Checkpoint.Save(RunFolder, Model.Module, _optimizer, progress, ConfigLoader.ToJson(_config), extras,
+                (Data.Train.NumFeatures, Data.Train.NumLabels, Data.Train.NumPoints, _config.Run.Seed), _config.Run.KeepCheckpoints);
+        }
+        finally
+        {
+            foreach (var t in extras.Values)
+            {
+                t.Dispose();
+            }
+        }
     }
 
     private double TrainStep(ReadOnlySpan<int> rows, long step)
     {
         using var scope = TensorScope.Begin();
-        var (x, y) = TrainingData.Batch(Data.Train, Data.TrainValues, rows, _device);
-        using (x)
-        using (y)
+        Model.TrainMode((ulong)_config.Run.Seed, step);
+        using (var y = XmcInputs.Labels(Data.Train, rows, _device))
         {
-            var h = Model.Encode(x);
+            var h = Model.Represent(_prepared.Train, rows, _device);
             var loss = Model.Head.Loss(h, y, _config.Model.LabelChunk > 0 ? new LabelChunking(_config.Model.LabelChunk) : null);
             double value = loss.Item();
             if (!double.IsFinite(value))
             {
                 throw new NonFiniteLossException(
-                    $"training loss is {value} at step {step + 1}{NonFiniteGroups()}: lower the learning rates (optim.encoderLr={_config.Optim.EncoderLr}, optim.headLr={_config.Optim.HeadLr}) " +
+                    $"training loss is {value} at step {step + 1}{NonFiniteGroups()}: lower the learning rates (optim.encoderLr={EncoderLearningRate(_config)}, optim.headLr={_config.Optim.HeadLr}) " +
                     $"or check the data for extreme feature values; the last checkpoint ({LastCheckpoint ?? "none written yet"}) is intact");
             }
             loss.Backward();
             _optimizer.Step();
-            Model.ZeroGrad();
+            Model.Module.ZeroGrad();
             return value;
         }
     }
@@ -207,11 +221,11 @@ public sealed class Trainer : IDisposable
 
     private MetricReport? EvaluateAndLog(long step)
     {
-        if (Data.Test is null || Data.TestValues is null)
+        if (Data.Test is null || _prepared.Test is null)
         {
             return null;
         }
-        var report = Evaluator.Evaluate(Model, Data.Test, Data.TestValues, Data.InversePropensities, Cutoffs[^1], _device);
+        var report = Evaluator.Evaluate(Model, Data.Test, _prepared.Test, Data.InversePropensities, Cutoffs[^1], _device);
         _log.Write("eval", step, report.At(Cutoffs));
         _progress.Message($"eval @ step {step}: {Format(report)}");
         return report;
@@ -250,7 +264,7 @@ public sealed class Trainer : IDisposable
     /// With a loss summed over all L labels, a zero bias starts every label at p = ½ and the first hundreds of
     /// steps go to pushing L biases down; the prior start skips that phase (measured: the small synthetic run
     /// reaches the same P@1 in far fewer steps).</summary>
-    private static void InitialiseHeadBias(BowXmcModel model, Xmc.Training.Data.XmcDataset train)
+    private static void InitialiseHeadBias(IXmcModel model, Xmc.Training.Data.XmcDataset train)
     {
         if (model.Head.Bias is not { } bias)
         {
@@ -266,11 +280,17 @@ public sealed class Trainer : IDisposable
         bias.Data.Backend.CopyFromHost(bias.Data.Address, System.Runtime.InteropServices.MemoryMarshal.AsBytes(b.AsSpan()));
     }
 
-    private static Optimizer BuildOptimizer(OptimConfig c, BowXmcModel model, long totalSteps, ulong seed)
+    /// <summary>optim.encoderLr, or the encoder kind's default: 3e-2 for the shallow bag-of-words encoder, 1e-3 for
+    /// BERT (a transformer trained from scratch diverges at the head's rate).</summary>
+    public static double EncoderLearningRate(TrainConfig config)
+        => config.Optim.EncoderLr ?? (config.Model.Encoder == "bert" ? 1e-3 : 3e-2);
+
+    private static Optimizer BuildOptimizer(TrainConfig config, IXmcModel model, long totalSteps, ulong seed)
     {
+        var c = config.Optim;
         ParameterGroup[] groups =
         [
-            new(model.EncoderParameters().ToArray(), (float)c.EncoderLr, (float)c.WeightDecay),
+            new(model.EncoderParameters().ToArray(), (float)EncoderLearningRate(config), (float)c.WeightDecay),
             new(model.HeadParameters().Where(p => p.Trainable).ToArray(), (float)c.HeadLr, (float)c.WeightDecay),
         ];
         var decay = c.Schedule switch { "cosine" => DecayShape.Cosine, "constant" => DecayShape.Constant, _ => DecayShape.Linear };

@@ -77,8 +77,15 @@ public static class XmcCli
     {
         var config = ConfigOption();
         var set = SetOption();
-        var data = new Option<string?>("--data") { Description = "training file (sparse BoW text, or its binary cache); default: built-in synthetic data" };
+        var data = new Option<string?>("--data", "--train") { Description = "training file (sparse BoW text or its binary cache for --encoder bow; raw-text JSONL for bert, with --label-titles); default: built-in synthetic data (with text)" };
         var test = new Option<string?>("--test") { Description = "test file in the same format" };
+        var labelTitles = new Option<string?>("--label-titles") { Description = "label-title JSONL file of a raw-text data set (data.labelTitles)" };
+        var encoder = new Option<string?>("--encoder") { Description = "bow (tf-idf bag of words, default) or bert (transformer over raw text)" };
+        var bertSize = new Option<string?>("--bert-config") { Description = "BERT size: tiny 2×128 (default), mini 4×256, small 4×512, base 12×768; model.bertLayers/bertHidden/bertHeads/bertFfn override single sizes" };
+        var maxSeqLen = new Option<int?>("--max-seq-len") { Description = "tokens per text for bert, [CLS] and [SEP] included (default 64)" };
+        var vocab = new Option<string?>("--vocab") { Description = "WordPiece vocab.txt for bert (default: the --init-from checkpoint's, else built from the training text and saved as vocab.txt in the run folder)" };
+        var initFrom = new Option<string?>("--init-from") { Description = "Hugging Face BERT folder (config.json, model.safetensors, vocab.txt) to start the encoder from" };
+        var intermediate = new Option<int?>("--intermediate") { Description = "width of the intermediate layer between encoder and head (default 0 = none)" };
         var output = new Option<string?>("--out", "--output") { Description = "run folder for config.json, metrics.jsonl, checkpoints and predictions (default runs/<UTC time>)" };
         var epochs = new Option<int?>("--epochs") { Description = "passes over the training data (default 10)" };
         var device = new Option<string?>("--device") { Description = "cpu, cuda or cuda:N (default cpu; XMC_DEVICE also sets it)" };
@@ -86,9 +93,9 @@ public static class XmcCli
         var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint or a run folder's newest one (its stored config, then overrides)" };
         var predictions = new Option<bool>("--save-predictions") { Description = "write the test split's top-5 predictions to predictions.jsonl in the run folder" };
         var print = new Option<bool>("--print-config") { Description = "print the effective config as JSON and exit" };
-        var cmd = new Command("train", "Train a model (bag-of-words encoder → [intermediate] → sparse fixed fan-in head with SET).")
+        var cmd = new Command("train", "Train a model (bag-of-words or BERT encoder → [intermediate] → sparse fixed fan-in head with SET).")
         {
-            config, set, data, test, output, epochs, device, limit, resume, predictions, print,
+            config, set, data, test, labelTitles, encoder, bertSize, maxSeqLen, vocab, initFrom, intermediate, output, epochs, device, limit, resume, predictions, print,
         };
         cmd.SetAction(r =>
         {
@@ -102,6 +109,13 @@ public static class XmcCli
             }
             Flag("data.train", r.GetValue(data));
             Flag("data.test", r.GetValue(test));
+            Flag("data.labelTitles", r.GetValue(labelTitles));
+            Flag("model.encoder", r.GetValue(encoder));
+            Flag("model.bert", r.GetValue(bertSize));
+            Flag("model.maxSeqLen", r.GetValue(maxSeqLen)?.ToString(CultureInfo.InvariantCulture));
+            Flag("model.vocab", r.GetValue(vocab));
+            Flag("model.initFrom", r.GetValue(initFrom));
+            Flag("model.intermediate", r.GetValue(intermediate)?.ToString(CultureInfo.InvariantCulture));
             Flag("run.output", r.GetValue(output));
             Flag("optim.epochs", r.GetValue(epochs)?.ToString(CultureInfo.InvariantCulture));
             Flag("run.device", r.GetValue(device) ?? Environment.GetEnvironmentVariable("XMC_DEVICE"));
@@ -162,6 +176,10 @@ public static class XmcCli
     {
         var info = Checkpoint.ReadInfo(checkpoint);
         var cfg = ConfigLoader.FromJson(info.Config, $"{checkpoint} (stored config)", []);
+        if (cfg.Model.Encoder != "bow")
+        {
+            throw new ConfigException($"{checkpoint}: a model.encoder={cfg.Model.Encoder} run; eval and predict read bag-of-words runs in this build (a bert run's test metrics are in its metrics.jsonl, its predictions from train --save-predictions)");
+        }
         var model = new BowXmcModel(cfg.Model, info.Features, info.Labels, (ulong)cfg.Run.Seed, Device.Cpu);
         Checkpoint.LoadModel(checkpoint, model);
         (model.Head as Xmc.Models.FixedFanInLinear)?.MarkTopologyChanged();
@@ -193,7 +211,7 @@ public static class XmcCli
                 var ds = LoadFor(r.GetValue(data)!, null, model);
                 double[]? inv = r.GetValue(train) is string t ? Metrics.InversePropensity.FromTrainingSet(DatasetLoader.Load(t)) : null;
                 int kk = Math.Clamp(r.GetValue(k), 1, model.Head.Labels);
-                var report = Metrics.XmcMetrics.Evaluate(Evaluator.Predict(model, ds, tfidf.Transform(ds.Features), kk, Device.Cpu).Labels, ds.Labels, kk, inv);
+                var report = Metrics.XmcMetrics.Evaluate(Evaluator.Predict(model, new TfIdfInputs(ds, tfidf), kk, Device.Cpu).Labels, ds.Labels, kk, inv);
                 foreach (var (name, value) in report.At(Enumerable.Range(1, kk).ToArray()))
                 {
                     stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-10} {100 * value:F2}"));
@@ -217,7 +235,7 @@ public static class XmcCli
             using (model)
             {
                 var ds = LoadFor(r.GetValue(input)!, null, model);
-                var predictions = Evaluator.Predict(model, ds, tfidf.Transform(ds.Features), Math.Max(1, r.GetValue(k)), Device.Cpu);
+                var predictions = Evaluator.Predict(model, new TfIdfInputs(ds, tfidf), Math.Max(1, r.GetValue(k)), Device.Cpu);
                 if (r.GetValue(output) is string path)
                 {
                     PredictionWriter.Write(path, predictions);

@@ -1,0 +1,85 @@
+using Xmc.Engine;
+using Xmc.Models;
+using Xmc.Models.Bert;
+using Xmc.Training.Config;
+
+namespace Xmc.Training.Model;
+
+/// <summary>The transformer XMC model as the trainer sees it: token ids → BERT → pooled vector →
+/// [intermediate layer: dense, GELU, dropout] → output head (<see cref="BertXmcModel"/>, whose parameter names are
+/// <c>bert.*</c> with the Hugging Face names, <c>intermediate.dense.*</c> and <c>head.*</c>).</summary>
+public sealed class BertTextModel : IXmcModel
+{
+    /// <summary>Puts the intermediate layer and the head of <paramref name="config"/> on <paramref name="encoder"/>
+    /// (taking ownership of it); every random draw comes from streams of <paramref name="seed"/>.</summary>
+    public BertTextModel(ModelConfig config, BertModel encoder, int labels, ulong seed, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(encoder);
+        int hidden = encoder.Config.HiddenSize;
+        IntermediateLayer? intermediate = null;
+        Module? head = null;
+        try
+        {
+            if (config.Intermediate > 0)
+            {
+                intermediate = new IntermediateLayer(hidden, config.Intermediate, IntermediateActivation.Gelu, (float)config.BertDropout,
+                    encoder.Dropout, new PhiloxStream(seed + 1), encoder.Config.InitializerRange, device);
+            }
+            int width = intermediate?.OutFeatures ?? hidden;
+            if (config.FanIn > width && config.Head != "dense")
+            {
+                throw new ConfigException($"config field model.fanIn: {config.FanIn} inputs per label cannot be chosen from a layer input of width {width}");
+            }
+            head = OutputHeads.Build(config, width, labels, seed + 2, device);
+            var pooling = config.Pooling == "cls" ? SequencePooling.Cls : SequencePooling.MaskedMean;
+            Model = new BertXmcModel(encoder, intermediate, head, pooling);
+        }
+        catch
+        {
+            intermediate?.Dispose();
+            head?.Dispose();
+            encoder.Dispose();
+            throw;
+        }
+        var c = encoder.Config;
+        Description = $"bert {c.NumHiddenLayers} layers × {c.HiddenSize} ({c.NumAttentionHeads} heads, feed-forward {c.IntermediateSize}), vocabulary {c.VocabSize}, " +
+            $"{config.Pooling} pooling{(intermediate is null ? "" : $" → intermediate {config.Intermediate}")} → {config.Head}" +
+            $"{(config.Head == "dense" ? "" : $" (fan-in {config.FanIn})")} over {labels} labels";
+    }
+
+    /// <summary>The wrapped model.</summary>
+    public BertXmcModel Model { get; }
+
+    /// <inheritdoc/>
+    public Module Module => Model;
+
+    /// <inheritdoc/>
+    public IOutputHead Head => Model.Head;
+
+    /// <inheritdoc/>
+    public string Description { get; }
+
+    /// <inheritdoc/>
+    public Tensor Represent(XmcInputs inputs, ReadOnlySpan<int> rows, Device device)
+    {
+        var tokens = inputs as TokenInputs ?? throw new ArgumentException($"the bert model reads token ids, not {inputs.GetType().Name}", nameof(inputs));
+        var (ids, mask) = tokens.Batch(rows, device);
+        return Model.Represent(ids, mask);
+    }
+
+    /// <inheritdoc/>
+    public IEnumerable<Parameter> EncoderParameters() => Model.EncoderParameters();
+
+    /// <inheritdoc/>
+    public IEnumerable<Parameter> HeadParameters() => Model.ClassifierParameters();
+
+    /// <inheritdoc/>
+    public void TrainMode(ulong seed, long step) => Model.Train(new PhiloxStream(seed ^ 0x4452_4F50UL, (ulong)step << 32));
+
+    /// <inheritdoc/>
+    public void EvalMode() => Model.Eval();
+
+    /// <inheritdoc/>
+    public void Dispose() => Model.Dispose();
+}

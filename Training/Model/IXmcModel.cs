@@ -1,0 +1,35 @@
+using Xmc.Engine;
+using Xmc.Models;
+
+namespace Xmc.Training.Model;
+
+/// <summary>What the trainer needs of an XMC model, whatever its encoder: the representation of a batch of
+/// points, the output head on top of it, and the parameter groups that get their own learning rates.</summary>
+public interface IXmcModel : IDisposable
+{
+    /// <summary>The whole model as a module (checkpoints store its named parameters).</summary>
+    Module Module { get; }
+
+    /// <summary>The output layer.</summary>
+    IOutputHead Head { get; }
+
+    /// <summary>One line for the log: the layers and their widths.</summary>
+    string Description { get; }
+
+    /// <summary>The head's input [B, width] for the points <paramref name="rows"/> of <paramref name="inputs"/>,
+    /// recorded for autodiff. Call inside a <see cref="TensorScope"/>: the batch tensors it makes belong to it.</summary>
+    Tensor Represent(XmcInputs inputs, ReadOnlySpan<int> rows, Device device);
+
+    /// <summary>Parameters of the encoder side (everything below the head, intermediate layer included).</summary>
+    IEnumerable<Parameter> EncoderParameters();
+
+    /// <summary>Parameters of the output head.</summary>
+    IEnumerable<Parameter> HeadParameters();
+
+    /// <summary>Turns dropout on for the step <paramref name="step"/> of a run seeded with <paramref name="seed"/>:
+    /// its masks are a function of (seed, step), so a resumed run draws the same ones.</summary>
+    void TrainMode(ulong seed, long step);
+
+    /// <summary>Turns dropout off (evaluation, prediction).</summary>
+    void EvalMode();
+}
