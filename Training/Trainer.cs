@@ -186,7 +186,8 @@ public sealed class Trainer : IDisposable
         Model.TrainMode((ulong)_config.Run.Seed, step);
         using (var y = XmcInputs.Labels(Data.Train, rows, _device))
         {
-            var h = Model.Represent(_prepared.Train, rows, _device);
+            var e = Model.Embed(_prepared.Train, rows, _device);
+            var h = Model.Project(e);
             var loss = Model.Head.Loss(h, y, _config.Model.LabelChunk > 0 ? new LabelChunking(_config.Model.LabelChunk) : null);
             double value = loss.Item();
             if (!double.IsFinite(value))
@@ -280,10 +281,11 @@ public sealed class Trainer : IDisposable
         bias.Data.Backend.CopyFromHost(bias.Data.Address, System.Runtime.InteropServices.MemoryMarshal.AsBytes(b.AsSpan()));
     }
 
-    /// <summary>optim.encoderLr, or the encoder kind's default: 3e-2 for the shallow bag-of-words encoder, 1e-3 for
-    /// BERT (a transformer trained from scratch diverges at the head's rate).</summary>
+    /// <summary>optim.encoderLr, or the encoder kind's default: 3e-2 for the shallow bag-of-words encoder; for BERT
+    /// 4e-3 from scratch (measured on the tiny preset and synthetic text: P@1 70.0 after one epoch against 61.4 at
+    /// 1e-3) and 1e-4 from a pretrained checkpoint (fine-tuning).</summary>
     public static double EncoderLearningRate(TrainConfig config)
-        => config.Optim.EncoderLr ?? (config.Model.Encoder == "bert" ? 1e-3 : 3e-2);
+        => config.Optim.EncoderLr ?? (config.Model.Encoder != "bert" ? 3e-2 : config.Model.InitFrom is null ? 4e-3 : 1e-4);
 
     private static Optimizer BuildOptimizer(TrainConfig config, IXmcModel model, long totalSteps, ulong seed)
     {

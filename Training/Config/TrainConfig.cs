@@ -117,7 +117,7 @@ public sealed class OptimConfig
     /// <summary><c>adamw</c>, <c>adam</c> or <c>sgd</c>.</summary>
     public string Optimizer { get; set; } = "adamw";
 
-    /// <summary>Learning rate of the encoder (and intermediate layer); null = by encoder kind (bow 3e-2, bert 1e-3).</summary>
+    /// <summary>Learning rate of the encoder (and intermediate layer); null = by encoder kind (bow 3e-2; bert 4e-3 from scratch, 1e-4 with model.initFrom).</summary>
     public double? EncoderLr { get; set; }
 
     /// <summary>Learning rate of the output head.</summary>

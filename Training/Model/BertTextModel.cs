@@ -60,13 +60,16 @@ public sealed class BertTextModel : IXmcModel
     /// <inheritdoc/>
     public string Description { get; }
 
-    /// <inheritdoc/>
-    public Tensor Represent(XmcInputs inputs, ReadOnlySpan<int> rows, Device device)
+    /// <summary>The pooled sequence vector [B, hidden].</summary>
+    public Tensor Embed(XmcInputs inputs, ReadOnlySpan<int> rows, Device device)
     {
         var tokens = inputs as TokenInputs ?? throw new ArgumentException($"the bert model reads token ids, not {inputs.GetType().Name}", nameof(inputs));
         var (ids, mask) = tokens.Batch(rows, device);
-        return Model.Represent(ids, mask);
+        return Model.Bert.Encode(ids, mask, Model.Pooling);
     }
+
+    /// <inheritdoc/>
+    public Tensor Project(Tensor embedding) => Model.Intermediate is null ? embedding : Model.Intermediate.Forward(embedding);
 
     /// <inheritdoc/>
     public IEnumerable<Parameter> EncoderParameters() => Model.EncoderParameters();

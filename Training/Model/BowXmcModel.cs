@@ -61,8 +61,8 @@ public sealed class BowXmcModel : Module, IXmcModel
     Module IXmcModel.Module => this;
 
     /// <inheritdoc/>
-    public Tensor Represent(XmcInputs inputs, ReadOnlySpan<int> rows, Device device)
-        => Encode((inputs as TfIdfInputs ?? throw new ArgumentException($"the bag-of-words model reads tf-idf rows, not {inputs.GetType().Name}", nameof(inputs))).Batch(rows, device));
+    public Tensor Embed(XmcInputs inputs, ReadOnlySpan<int> rows, Device device)
+        => Embed((inputs as TfIdfInputs ?? throw new ArgumentException($"the bag-of-words model reads tf-idf rows, not {inputs.GetType().Name}", nameof(inputs))).Batch(rows, device));
 
     /// <summary>No dropout in this model.</summary>
     public void TrainMode(ulong seed, long step)
@@ -75,11 +75,13 @@ public sealed class BowXmcModel : Module, IXmcModel
     }
 
     /// <summary>The head's input representation [B, width] for a batch of tf-idf rows.</summary>
-    public Tensor Encode(CsrMatrix x)
-    {
-        var h = Ops.Relu(Ops.Add(Ops.SparseMatMul(x, InputWeight.Data), InputBias.Data));
-        return Intermediate is null ? h : Ops.Relu(Intermediate.Forward(h));
-    }
+    public Tensor Encode(CsrMatrix x) => Project(Embed(x));
+
+    /// <summary>The encoder output [B, hidden].</summary>
+    public Tensor Embed(CsrMatrix x) => Ops.Relu(Ops.Add(Ops.SparseMatMul(x, InputWeight.Data), InputBias.Data));
+
+    /// <inheritdoc/>
+    public Tensor Project(Tensor embedding) => Intermediate is null ? embedding : Ops.Relu(Intermediate.Forward(embedding));
 
     /// <summary>Parameters of the encoder side (input layer and intermediate layer).</summary>
     public IEnumerable<Parameter> EncoderParameters()

@@ -30,7 +30,7 @@ public static class Evaluator
                 rows[i] = start + i;
             }
             using var scope = TensorScope.Begin();
-            var h = model.Represent(inputs, rows.AsSpan(0, n), device);
+            var h = model.Project(model.Embed(inputs, rows.AsSpan(0, n), device));
             var (scores, labels) = model.Head.TopK(h, k);
             var ids = labels.ToArray<int>();
             var sc = scores.ToArray<float>();

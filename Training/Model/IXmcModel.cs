@@ -16,9 +16,12 @@ public interface IXmcModel : IDisposable
     /// <summary>One line for the log: the layers and their widths.</summary>
     string Description { get; }
 
-    /// <summary>The head's input [B, width] for the points <paramref name="rows"/> of <paramref name="inputs"/>,
+    /// <summary>The encoder output [B, hidden] for the points <paramref name="rows"/> of <paramref name="inputs"/>,
     /// recorded for autodiff. Call inside a <see cref="TensorScope"/>: the batch tensors it makes belong to it.</summary>
-    Tensor Represent(XmcInputs inputs, ReadOnlySpan<int> rows, Device device);
+    Tensor Embed(XmcInputs inputs, ReadOnlySpan<int> rows, Device device);
+
+    /// <summary>The head's input [B, width] from the encoder output: through the intermediate layer when there is one.</summary>
+    Tensor Project(Tensor embedding);
 
     /// <summary>Parameters of the encoder side (everything below the head, intermediate layer included).</summary>
     IEnumerable<Parameter> EncoderParameters();
