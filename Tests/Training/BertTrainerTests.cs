@@ -122,6 +122,15 @@ public class BertTrainerTests
         Assert.Equal(File.ReadAllLines(Path.Combine(hf, "vocab.txt")), File.ReadAllLines(Path.Combine(dir, ModelAssembly.VocabFile)));
         Assert.Equal(test.NumPoints, File.ReadAllLines(Path.Combine(dir, "predictions.jsonl")).Length);
 
+        // eval and predict rebuild the run from its folder; predict gives what training saved for the test split.
+        output = new StringWriter();
+        Assert.Equal(0, XmcCli.Run(["eval", "--checkpoint", dir, "--data", testFile, "--label-titles", labelFile, "--train", trainFile], output, output));
+        Assert.Contains("PSP@5", output.ToString());
+        var predFile = Path.Combine(dir, "pred.jsonl");
+        output = new StringWriter();
+        Assert.Equal(0, XmcCli.Run(["predict", "--checkpoint", dir, "--input", testFile, "--label-titles", labelFile, "--output", predFile], output, output));
+        Assert.Equal(File.ReadAllLines(Path.Combine(dir, "predictions.jsonl")), File.ReadAllLines(predFile));
+
         // Each encoder refuses the other's data.
         var bow = Path.Combine(data, "trn.txt");
         SparseBowWriter.Write(train, bow);

@@ -95,6 +95,7 @@ public static class ModelAssembly
                 encoder.Dispose();
                 throw new ConfigException($"config field model.maxSeqLen: {m.MaxSeqLen} tokens, but the encoder has {encoder.Config.MaxPositionEmbeddings} positions");
             }
+            encoder.Config.Save(Path.Combine(runFolder, TrainedModel.BertConfigFile));
             var model = new BertTextModel(m, encoder, data.Train.NumLabels, (ulong)config.Run.Seed, device);
             return new PreparedModel(model, train, test, new Dictionary<string, float[]>(), notes);
         }

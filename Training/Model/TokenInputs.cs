@@ -51,6 +51,44 @@ public sealed class TokenInputs : XmcInputs
     /// <summary>Mean tokens per point, [CLS] and [SEP] included.</summary>
     public double MeanLength => _ids.Length == 0 ? 0 : _ids.Average(r => (double)r.Length);
 
+    /// <summary>Every point as a bag of its WordPiece tokens ([CLS], [SEP] and [PAD] left out): points × vocabulary,
+    /// value 1 + ln(count) — sparse point vectors for what needs them on a text-only data set (clustering labels
+    /// for the auxiliary objective).</summary>
+    public Data.CsrMatrix BagOfTokens(int vocabularySize, int[] specialIds)
+    {
+        var builder = new CsrMatrixBuilder(withValues: true, _ids.Length);
+        var ids = new List<int>();
+        var values = new List<float>();
+        var sorted = new List<int>();
+        foreach (var row in _ids)
+        {
+            sorted.Clear();
+            foreach (int t in row)
+            {
+                if (Array.IndexOf(specialIds, t) < 0)
+                {
+                    sorted.Add(t);
+                }
+            }
+            sorted.Sort();
+            ids.Clear();
+            values.Clear();
+            for (int j = 0; j < sorted.Count;)
+            {
+                int end = j;
+                while (end < sorted.Count && sorted[end] == sorted[j])
+                {
+                    end++;
+                }
+                ids.Add(sorted[j]);
+                values.Add(1 + MathF.Log(end - j));
+                j = end;
+            }
+            builder.AppendRow(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(values));
+        }
+        return builder.Build(vocabularySize);
+    }
+
     /// <summary>Ids and attention mask [B, T] (Int32, scope-tracked) of the points <paramref name="rows"/>, T the
     /// longest row's length.</summary>
     public (Tensor InputIds, Tensor AttentionMask) Batch(ReadOnlySpan<int> rows, Device device)
