@@ -58,6 +58,9 @@ public sealed class BowXmcModel : Module, IXmcModel
     public string Description { get; }
 
     /// <inheritdoc/>
+    public int PredictionBatchSize => Evaluator.BatchSize;
+
+    /// <inheritdoc/>
     Module IXmcModel.Module => this;
 
     /// <inheritdoc/>

@@ -8,7 +8,7 @@ namespace Xmc.Training.Model;
 /// and scores the ranking with the pyxclib metrics.</summary>
 public static class Evaluator
 {
-    /// <summary>Points per evaluation batch.</summary>
+    /// <summary>Points per evaluation batch of the bag-of-words model (see <see cref="IXmcModel.PredictionBatchSize"/>).</summary>
     public const int BatchSize = 1024;
 
     /// <summary>Top-<paramref name="k"/> label ids per point of <paramref name="inputs"/>, best first, and their scores (logits).</summary>
@@ -19,12 +19,13 @@ public static class Evaluator
         int points = inputs.Count;
         var result = new int[points][];
         var scoresOut = new float[points][];
-        var rows = new int[Math.Min(BatchSize, points)];
+        int batchSize = model.PredictionBatchSize;
+        var rows = new int[Math.Min(batchSize, points)];
         model.EvalMode();
         using var noGrad = Autograd.NoGrad();
-        for (int start = 0; start < points; start += BatchSize)
+        for (int start = 0; start < points; start += batchSize)
         {
-            int n = Math.Min(BatchSize, points - start);
+            int n = Math.Min(batchSize, points - start);
             for (int i = 0; i < n; i++)
             {
                 rows[i] = start + i;

@@ -13,6 +13,10 @@ public interface IXmcModel : IDisposable
     /// <summary>The output layer.</summary>
     IOutputHead Head { get; }
 
+    /// <summary>Points per batch when predicting: a batch keeps every layer's outputs until it ends, so a deep
+    /// encoder wants fewer than the bag-of-words model.</summary>
+    int PredictionBatchSize { get; }
+
     /// <summary>One line for the log: the layers and their widths.</summary>
     string Description { get; }
 
