@@ -4,12 +4,14 @@ namespace Xmc.Models.Bert;
 
 /// <summary>The end-to-end XMC model: BERT encoder (child <c>bert</c>, so the names match Hugging Face task
 /// checkpoints) → pooled sequence vector → optional intermediate layer → output head over the labels (fixed
-/// fan-in sparse, dense or masked). Owns and disposes its parts.</summary>
+/// fan-in sparse, dense or masked), and optionally an auxiliary module (child <c>aux</c>, e.g. a head over label
+/// clusters) that the trainer feeds from the pooled vector. Owns and disposes its parts.</summary>
 public sealed class BertXmcModel : Module
 {
     /// <summary>Wires the parts; <paramref name="head"/> must be a module implementing <see cref="IOutputHead"/>
-    /// whose input width is the intermediate layer's (or the encoder's) output width.</summary>
-    public BertXmcModel(BertModel encoder, IntermediateLayer? intermediate, Module head, SequencePooling pooling)
+    /// whose input width is the intermediate layer's (or the encoder's) output width. <paramref name="auxiliary"/>
+    /// joins the encoder parameter group.</summary>
+    public BertXmcModel(BertModel encoder, IntermediateLayer? intermediate, Module head, SequencePooling pooling, Module? auxiliary = null)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(head);
@@ -31,7 +33,11 @@ public sealed class BertXmcModel : Module
         Intermediate = intermediate is null ? null : Register("intermediate", intermediate);
         Register("head", head);
         Head = outputHead;
+        Auxiliary = auxiliary is null ? null : Register("aux", auxiliary);
     }
+
+    /// <summary>The auxiliary module, or null.</summary>
+    public Module? Auxiliary { get; }
 
     /// <summary>The text encoder.</summary>
     public BertModel Bert { get; }

@@ -5,15 +5,16 @@ using Xmc.Training.Model;
 
 namespace Xmc.Training.Cli;
 
-/// <summary>The bytes a training step of the bag-of-words model should need, per ledger category, computed from
-/// the model's shapes before anything runs — compared by <c>xmc profile</c> with the ledger's measured peaks.</summary>
+/// <summary>The bytes a training step should need, per ledger category, computed from the model's shapes before
+/// anything runs — compared by <c>xmc profile</c> with the ledger's measured peaks. Activations and batch data are
+/// planned for the bag-of-words model only.</summary>
 public static class MemoryPlan
 {
     /// <summary>Planned peak bytes per category for <paramref name="model"/> under <paramref name="config"/>.</summary>
-    public static IReadOnlyDictionary<MemoryCategory, long> For(BowXmcModel model, TrainConfig config, TrainingData data)
+    public static IReadOnlyDictionary<MemoryCategory, long> For(IXmcModel model, TrainConfig config, TrainingData data)
     {
         long parameters = 0, gradients = 0, trainableNumel = 0;
-        foreach (var p in model.Parameters())
+        foreach (var p in model.Module.Parameters())
         {
             parameters += p.Shape.Numel * p.DType.SizeOf();
             if (p.Trainable)
@@ -24,6 +25,16 @@ public static class MemoryPlan
         }
         int slots = config.Optim.Optimizer == "sgd" ? 1 : 2;
         long optimizer = trainableNumel * slots * sizeof(float);
+        var plan = new Dictionary<MemoryCategory, long>
+        {
+            [MemoryCategory.Parameters] = parameters,
+            [MemoryCategory.Gradients] = gradients,
+            [MemoryCategory.OptimizerState] = optimizer,
+        };
+        if (model is not BowXmcModel)
+        {
+            return plan;
+        }
 
         // One batch: the CSR input (row pointers, ids, values) and the positive-label lists.
         int b = config.Optim.BatchSize;
@@ -35,13 +46,8 @@ public static class MemoryPlan
         // intermediate layer), each [B, width] float32; the loss output is a scalar.
         int hidden = config.Model.Hidden, inter = config.Model.Intermediate;
         long activations = 3L * b * hidden * sizeof(float) + (inter > 0 ? 3L * b * inter * sizeof(float) : 0);
-        return new Dictionary<MemoryCategory, long>
-        {
-            [MemoryCategory.Parameters] = parameters,
-            [MemoryCategory.Gradients] = gradients,
-            [MemoryCategory.OptimizerState] = optimizer,
-            [MemoryCategory.Activations] = activations,
-            [MemoryCategory.Data] = batchData,
-        };
+        plan[MemoryCategory.Activations] = activations;
+        plan[MemoryCategory.Data] = batchData;
+        return plan;
     }
 }

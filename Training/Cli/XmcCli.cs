@@ -69,6 +69,8 @@ public static class XmcCli
         AllowMultipleArgumentsPerToken = false,
     };
 
+    private static Option<string?> LabelTitlesOption() => new("--label-titles") { Description = "label-title JSONL file of a raw-text data set" };
+
     private static TrainConfig LoadConfig(ParseResult r, Option<string?> config, Option<string[]> set, IEnumerable<string> flagOverrides)
         => ConfigLoader.Load(r.GetValue(config), r.GetValue(set)!.Concat(flagOverrides));
 
@@ -78,8 +80,15 @@ public static class XmcCli
     {
         var config = ConfigOption();
         var set = SetOption();
-        var data = new Option<string?>("--data") { Description = "training file (sparse BoW text, or its binary cache); default: built-in synthetic data" };
+        var data = new Option<string?>("--data", "--train") { Description = "training file (sparse BoW text or its binary cache for --encoder bow; raw-text JSONL for bert, with --label-titles); default: built-in synthetic data (with text)" };
         var test = new Option<string?>("--test") { Description = "test file in the same format" };
+        var labelTitles = LabelTitlesOption();
+        var encoder = new Option<string?>("--encoder") { Description = "bow (tf-idf bag of words, default) or bert (transformer over raw text)" };
+        var bertSize = new Option<string?>("--bert-config") { Description = "BERT size: tiny 2×128 (default), mini 4×256, small 4×512, base 12×768; model.bertLayers/bertHidden/bertHeads/bertFfn override single sizes" };
+        var maxSeqLen = new Option<int?>("--max-seq-len") { Description = "tokens per text for bert, [CLS] and [SEP] included (default 64)" };
+        var vocab = new Option<string?>("--vocab") { Description = "WordPiece vocab.txt for bert (default: the --init-from checkpoint's, else built from the training text and saved as vocab.txt in the run folder)" };
+        var initFrom = new Option<string?>("--init-from") { Description = "Hugging Face BERT folder (config.json, model.safetensors, vocab.txt) to start the encoder from" };
+        var intermediate = new Option<int?>("--intermediate") { Description = "width of the intermediate layer between encoder and head (default 0 = none)" };
         var output = new Option<string?>("--out", "--output") { Description = "run folder for config.json, metrics.jsonl, checkpoints and predictions (default runs/<UTC time>)" };
         var epochs = new Option<int?>("--epochs") { Description = "passes over the training data (default 10)" };
         var device = new Option<string?>("--device") { Description = "cpu, cuda or cuda:N (default cpu; XMC_DEVICE also sets it)" };
@@ -90,9 +99,9 @@ public static class XmcCli
         var auxClusters = new Option<int?>("--aux-clusters") { Description = "clusters of the auxiliary label-cluster objective (model.auxClusters; default 0 = off)" };
         var auxWeight = new Option<double?>("--aux-weight") { Description = "initial weight λ₀ of the auxiliary loss (model.auxWeight; default 1)" };
         var auxUntil = new Option<double?>("--aux-until") { Description = "fraction of training by which the auxiliary weight decays linearly to 0 (model.auxUntil; default 0.5)" };
-        var cmd = new Command("train", "Train a model (bag-of-words encoder → [intermediate] → sparse fixed fan-in head with SET [+ auxiliary label-cluster head]).")
+        var cmd = new Command("train", "Train a model (bag-of-words or BERT encoder → [intermediate] → sparse fixed fan-in head with SET [+ auxiliary label-cluster head]).")
         {
-            config, set, data, test, output, epochs, device, limit, resume, predictions, print, auxClusters, auxWeight, auxUntil,
+            config, set, data, test, labelTitles, encoder, bertSize, maxSeqLen, vocab, initFrom, intermediate, output, epochs, device, limit, resume, predictions, print, auxClusters, auxWeight, auxUntil,
         };
         cmd.SetAction(r =>
         {
@@ -106,6 +115,13 @@ public static class XmcCli
             }
             Flag("data.train", r.GetValue(data));
             Flag("data.test", r.GetValue(test));
+            Flag("data.labelTitles", r.GetValue(labelTitles));
+            Flag("model.encoder", r.GetValue(encoder));
+            Flag("model.bert", r.GetValue(bertSize));
+            Flag("model.maxSeqLen", r.GetValue(maxSeqLen)?.ToString(CultureInfo.InvariantCulture));
+            Flag("model.vocab", r.GetValue(vocab));
+            Flag("model.initFrom", r.GetValue(initFrom));
+            Flag("model.intermediate", r.GetValue(intermediate)?.ToString(CultureInfo.InvariantCulture));
             Flag("run.output", r.GetValue(output));
             Flag("optim.epochs", r.GetValue(epochs)?.ToString(CultureInfo.InvariantCulture));
             Flag("run.device", r.GetValue(device) ?? Environment.GetEnvironmentVariable("XMC_DEVICE"));
@@ -165,42 +181,24 @@ public static class XmcCli
 
     // ------------------------------------------------------------------ eval / predict
 
-    private static (BowXmcModel Model, TfIdf TfIdf, TrainConfig Config) LoadTrained(string checkpoint)
-    {
-        var info = Checkpoint.ReadInfo(checkpoint);
-        var cfg = ConfigLoader.FromJson(info.Config, $"{checkpoint} (stored config)", []);
-        var model = new BowXmcModel(cfg.Model, info.Features, info.Labels, (ulong)cfg.Run.Seed, Device.Cpu);
-        Checkpoint.LoadModel(checkpoint, model);
-        (model.Head as Xmc.Models.FixedFanInLinear)?.MarkTopologyChanged();
-        return (model, TfIdf.FromIdf(Checkpoint.ReadExtra(checkpoint, "idf")), cfg);
-    }
-
-    private static XmcDataset LoadFor(string path, string? labels, BowXmcModel model)
-    {
-        var ds = DatasetLoader.Load(path, labels);
-        if (ds.NumFeatures > model.Features || ds.NumLabels != model.Head.Labels)
-        {
-            throw new XmcDataException(path, $"the file has {ds.NumFeatures} features and {ds.NumLabels} labels; the model was trained with {model.Features} and {model.Head.Labels}", "evaluate on a split of the data set the model was trained on");
-        }
-        return ds;
-    }
-
     private static Command EvalCommand(TextWriter stdout)
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "checkpoint (.json or .safetensors) or run folder written by xmc train", Required = true };
-        var data = new Option<string>("--data") { Description = "labelled file to evaluate on", Required = true };
+        var data = new Option<string>("--data") { Description = "labelled file to evaluate on (raw-text JSONL for a bert run)", Required = true };
         var train = new Option<string?>("--train") { Description = "training file, for the label propensities of PSP@k (default: none, PS metrics skipped)" };
+        var labelTitles = LabelTitlesOption();
         var k = new Option<int>("--k") { Description = "largest cut-off", DefaultValueFactory = _ => 5 };
-        var cmd = new Command("eval", "Evaluate a checkpoint: P@k, nDCG@k, recall@k and (with --train) PSP@k, PSnDCG@k.") { checkpoint, data, train, k };
+        var cmd = new Command("eval", "Evaluate a checkpoint: P@k, nDCG@k, recall@k and (with --train) PSP@k, PSnDCG@k.") { checkpoint, data, train, labelTitles, k };
         cmd.SetAction(r =>
         {
-            var (model, tfidf, _) = LoadTrained(r.GetValue(checkpoint)!);
-            using (model)
+            using (var trained = TrainedModel.Load(r.GetValue(checkpoint)!))
             {
-                var ds = LoadFor(r.GetValue(data)!, null, model);
-                double[]? inv = r.GetValue(train) is string t ? Metrics.InversePropensity.FromTrainingSet(DatasetLoader.Load(t)) : null;
+                var model = trained.Model;
+                var ds = DatasetLoader.Load(r.GetValue(data)!, r.GetValue(labelTitles));
+                var inputs = trained.InputsFor(ds, r.GetValue(data)!);
+                double[]? inv = r.GetValue(train) is string t ? Metrics.InversePropensity.FromTrainingSet(DatasetLoader.Load(t, r.GetValue(labelTitles))) : null;
                 int kk = Math.Clamp(r.GetValue(k), 1, model.Head.Labels);
-                var report = Metrics.XmcMetrics.Evaluate(Evaluator.Predict(model, ds, tfidf.Transform(ds.Features), kk, Device.Cpu).Labels, ds.Labels, kk, inv);
+                var report = Metrics.XmcMetrics.Evaluate(Evaluator.Predict(model, inputs, kk, Device.Cpu).Labels, ds.Labels, kk, inv);
                 foreach (var (name, value) in report.At(Enumerable.Range(1, kk).ToArray()))
                 {
                     stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-10} {100 * value:F2}"));
@@ -214,17 +212,18 @@ public static class XmcCli
     private static Command PredictCommand(TextWriter stdout)
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "checkpoint (.json or .safetensors) or run folder written by xmc train", Required = true };
-        var input = new Option<string>("--input") { Description = "points to label (sparse BoW text or cache; labels in it are ignored)", Required = true };
+        var input = new Option<string>("--input") { Description = "points to label (sparse BoW text or cache; raw-text JSONL for a bert run; labels in it are ignored)", Required = true };
+        var labelTitles = LabelTitlesOption();
         var output = new Option<string?>("--output") { Description = "JSONL file to write (default: standard output)" };
         var k = new Option<int>("--k") { Description = "labels per point", DefaultValueFactory = _ => 5 };
-        var cmd = new Command("predict", "Write the top-k labels of every input point as JSON lines {\"point\", \"labels\", \"scores\"}.") { checkpoint, input, output, k };
+        var cmd = new Command("predict", "Write the top-k labels of every input point as JSON lines {\"point\", \"labels\", \"scores\"}.") { checkpoint, input, labelTitles, output, k };
         cmd.SetAction(r =>
         {
-            var (model, tfidf, _) = LoadTrained(r.GetValue(checkpoint)!);
-            using (model)
+            using (var trained = TrainedModel.Load(r.GetValue(checkpoint)!))
             {
-                var ds = LoadFor(r.GetValue(input)!, null, model);
-                var predictions = Evaluator.Predict(model, ds, tfidf.Transform(ds.Features), Math.Max(1, r.GetValue(k)), Device.Cpu);
+                var model = trained.Model;
+                var ds = DatasetLoader.Load(r.GetValue(input)!, r.GetValue(labelTitles));
+                var predictions = Evaluator.Predict(model, trained.InputsFor(ds, r.GetValue(input)!), Math.Max(1, r.GetValue(k)), Device.Cpu);
                 if (r.GetValue(output) is string path)
                 {
                     PredictionWriter.Write(path, predictions);

@@ -141,7 +141,21 @@ public static class ConfigLoader
         Require(c.Model.Hidden > 0, "model.hidden", "must be > 0");
         Require(c.Model.Intermediate >= 0, "model.intermediate", "must be ≥ 0 (0 = no intermediate layer)");
         Require(c.Model.FanIn > 0, "model.fanIn", "must be > 0");
-        int width = c.Model.Intermediate > 0 ? c.Model.Intermediate : c.Model.Hidden;
+        Require(BertSizes.Presets.ContainsKey(c.Model.Bert), "model.bert", $"'{c.Model.Bert}' is not one of {string.Join(", ", BertSizes.Presets.Keys)}");
+        Require(c.Model.BertLayers >= 0, "model.bertLayers", "must be ≥ 0 (0 = from the preset)");
+        Require(c.Model.BertHidden >= 0, "model.bertHidden", "must be ≥ 0 (0 = from the preset)");
+        Require(c.Model.BertHeads >= 0, "model.bertHeads", "must be ≥ 0 (0 = from the preset)");
+        Require(c.Model.BertFfn >= 0, "model.bertFfn", "must be ≥ 0 (0 = from the preset)");
+        Require(c.Model.BertDropout is >= 0 and < 1, "model.bertDropout", "must be in [0, 1)");
+        Require(c.Model.Pooling is "mean" or "cls", "model.pooling", $"'{c.Model.Pooling}' is not one of mean, cls");
+        Require(c.Model.MaxSeqLen >= 3, "model.maxSeqLen", "must be ≥ 3 ([CLS], one token, [SEP])");
+        Require(c.Model.VocabSize >= 16, "model.vocabSize", "must be ≥ 16");
+        if (c.Model.Encoder == "bert" && c.Model.InitFrom is null)
+        {
+            var sizes = BertSizes.For(c.Model);
+            Require(sizes.HiddenSize % sizes.NumAttentionHeads == 0, "model.bertHeads", $"{sizes.NumAttentionHeads} heads do not divide the width {sizes.HiddenSize} (model.bertHidden / model.bert)");
+        }
+        int width = c.Model.Intermediate > 0 ? c.Model.Intermediate : c.Model.Encoder == "bert" && c.Model.InitFrom is null ? BertSizes.For(c.Model).HiddenSize : c.Model.Hidden;
         Require(c.Model.FanIn <= width, "model.fanIn", $"{c.Model.FanIn} inputs per label cannot be chosen from a layer input of width {width}");
         Require(c.Model.LabelChunk >= 0, "model.labelChunk", "must be ≥ 0 (0 = automatic)");
         Require(c.Model.AuxClusters == 0 || c.Model.AuxClusters >= 2, "model.auxClusters", $"{c.Model.AuxClusters}: must be 0 (off) or ≥ 2 (one cluster carries no information)");
@@ -150,7 +164,7 @@ public static class ConfigLoader
         Require(c.Model.AuxWeight > 0 && double.IsFinite(c.Model.AuxWeight), "model.auxWeight", "must be a positive number (turn the objective off with model.auxClusters=0)");
         Require(c.Model.AuxUntil is > 0 and <= 1, "model.auxUntil", "must be a fraction of training in (0, 1]");
         Require(c.Optim.Optimizer is "adamw" or "adam" or "sgd", "optim.optimizer", $"'{c.Optim.Optimizer}' is not one of adamw, adam, sgd");
-        Require(c.Optim.EncoderLr > 0 && double.IsFinite(c.Optim.EncoderLr), "optim.encoderLr", "must be a positive number");
+        Require(c.Optim.EncoderLr is null || (c.Optim.EncoderLr > 0 && double.IsFinite(c.Optim.EncoderLr.Value)), "optim.encoderLr", "must be a positive number (or null: by encoder kind)");
         Require(c.Optim.HeadLr > 0 && double.IsFinite(c.Optim.HeadLr), "optim.headLr", "must be a positive number");
         Require(c.Optim.WeightDecay >= 0, "optim.weightDecay", "must be ≥ 0");
         Require(c.Optim.Warmup is >= 0 and < 1, "optim.warmup", "must be in [0, 1)");

@@ -83,6 +83,45 @@ public sealed class ModelConfig
     /// <summary>Fraction of training by which λ_t falls linearly from λ₀ to 0 (then the cluster head is skipped).
     /// Default 0.5: help the encoder early, leave the second half to the main objective alone.</summary>
     public double AuxUntil { get; set; } = 0.5;
+
+    /// <summary>BERT size preset (Google's BERT miniatures): <c>tiny</c> 2 layers/128 wide/2 heads/FFN 512,
+    /// <c>mini</c> 4/256/4/1024, <c>small</c> 4/512/8/2048, <c>base</c> 12/768/12/3072.</summary>
+    public string Bert { get; set; } = "tiny";
+
+    /// <summary>BERT layers; 0 = from the preset.</summary>
+    public int BertLayers { get; set; }
+
+    /// <summary>BERT width; 0 = from the preset.</summary>
+    public int BertHidden { get; set; }
+
+    /// <summary>BERT attention heads; 0 = from the preset.</summary>
+    public int BertHeads { get; set; }
+
+    /// <summary>BERT feed-forward width; 0 = from the preset.</summary>
+    public int BertFfn { get; set; }
+
+    /// <summary>Dropout inside BERT and after the intermediate layer of the bert encoder.</summary>
+    public double BertDropout { get; set; } = 0.1;
+
+    /// <summary>How BERT's token vectors become one vector: <c>mean</c> (masked mean) or <c>cls</c>.</summary>
+    public string Pooling { get; set; } = "mean";
+
+    /// <summary>Tokens per text for the bert encoder, [CLS] and [SEP] included; longer texts are truncated.</summary>
+    public int MaxSeqLen { get; set; } = 64;
+
+    /// <summary>WordPiece <c>vocab.txt</c> for the bert encoder; null = the vocabulary of <see cref="InitFrom"/>, or
+    /// one built from the training text and saved as <c>vocab.txt</c> in the run folder.</summary>
+    public string? Vocab { get; set; }
+
+    /// <summary>Target size of a vocabulary built from the training text (characters are always kept).</summary>
+    public int VocabSize { get; set; } = 16_384;
+
+    /// <summary>Lowercase and strip accents before WordPiece (uncased vocabularies).</summary>
+    public bool Lowercase { get; set; } = true;
+
+    /// <summary>Hugging Face BERT checkpoint folder (<c>config.json</c>, <c>model.safetensors</c>, <c>vocab.txt</c>) to
+    /// start the encoder from; its sizes replace the preset. null = random initialisation.</summary>
+    public string? InitFrom { get; set; }
 }
 
 /// <summary>Optimisation.</summary>
@@ -91,8 +130,8 @@ public sealed class OptimConfig
     /// <summary><c>adamw</c>, <c>adam</c> or <c>sgd</c>.</summary>
     public string Optimizer { get; set; } = "adamw";
 
-    /// <summary>Learning rate of the encoder (and intermediate layer).</summary>
-    public double EncoderLr { get; set; } = 3e-2;
+    /// <summary>Learning rate of the encoder (and intermediate layer); null = by encoder kind (bow 3e-2; bert 4e-3 from scratch, 1e-4 with model.initFrom).</summary>
+    public double? EncoderLr { get; set; }
 
     /// <summary>Learning rate of the output head.</summary>
     public double HeadLr { get; set; } = 3e-2;

@@ -7,7 +7,7 @@ namespace Xmc.Training.Model;
 /// <summary>The bag-of-words XMC model: tf-idf CSR input → CSR×dense embedding + bias → ReLU →
 /// [intermediate dense layer → ReLU] → output head (fixed fan-in sparse, dense or masked), with the optional
 /// auxiliary label-cluster head on the encoder output (before the intermediate layer).</summary>
-public sealed class BowXmcModel : Module
+public sealed class BowXmcModel : Module, IXmcModel
 {
     /// <summary>Builds the model for <paramref name="features"/> inputs and <paramref name="labels"/> labels;
     /// every random draw comes from Philox streams derived from <paramref name="seed"/>.</summary>
@@ -32,18 +32,13 @@ public sealed class BowXmcModel : Module
             Intermediate = Register("intermediate", new DenseLinear(config.Hidden, config.Intermediate, seed: seed + 1, device: dev));
             width = config.Intermediate;
         }
-        var valueType = config.HeadDType == "bfloat16" ? DType.BFloat16 : DType.Float32;
-        Head = config.Head switch
-        {
-            "fanin" => Register("head", new FixedFanInLinear(width, labels, config.FanIn, valueType, seed + 2, device: dev)),
-            "dense" => Register("head", new DenseLinear(width, labels, seed + 2, device: dev)),
-            "masked" => Register("head", MaskedFromFanIn(width, labels, config.FanIn, seed + 2, dev)),
-            _ => throw new ConfigException($"config field model.head: '{config.Head}' is not one of fanin, dense, masked"),
-        };
+        Head = (IOutputHead)Register("head", OutputHeads.Build(config, width, labels, seed + 2, dev));
         if (config.AuxClusters > 0)
         {
             Aux = Register("aux", new LabelClusterObjective(config.Hidden, config.AuxClusters, seed + 3, dev));
         }
+        Description = $"bow {features}→{config.Hidden}{(Intermediate is null ? "" : $"→{config.Intermediate}")}→{config.Head}" +
+            $"{(config.Head == "dense" ? "" : $" (fan-in {config.FanIn})")} over {labels} labels";
     }
 
     /// <summary>Input width (vocabulary size).</summary>
@@ -64,16 +59,39 @@ public sealed class BowXmcModel : Module
     /// <summary>The output layer.</summary>
     public IOutputHead Head { get; }
 
-    /// <summary>The auxiliary label-cluster objective (model.auxClusters &gt; 0), or null.</summary>
+    /// <inheritdoc/>
     public LabelClusterObjective? Aux { get; }
+
+    /// <inheritdoc/>
+    public string Description { get; }
+
+    /// <inheritdoc/>
+    public int PredictionBatchSize => Evaluator.BatchSize;
+
+    /// <inheritdoc/>
+    Module IXmcModel.Module => this;
+
+    /// <inheritdoc/>
+    public Tensor Embed(XmcInputs inputs, ReadOnlySpan<int> rows, Device device)
+        => Embed((inputs as TfIdfInputs ?? throw new ArgumentException($"the bag-of-words model reads tf-idf rows, not {inputs.GetType().Name}", nameof(inputs))).Batch(rows, device));
+
+    /// <summary>No dropout in this model.</summary>
+    public void TrainMode(ulong seed, long step)
+    {
+    }
+
+    /// <summary>No dropout in this model.</summary>
+    public void EvalMode()
+    {
+    }
 
     /// <summary>The head's input representation [B, width] for a batch of tf-idf rows.</summary>
     public Tensor Encode(CsrMatrix x) => Project(Embed(x));
 
-    /// <summary>The encoder output [B, hidden] (what the auxiliary cluster head sees).</summary>
+    /// <summary>The encoder output [B, hidden].</summary>
     public Tensor Embed(CsrMatrix x) => Ops.Relu(Ops.Add(Ops.SparseMatMul(x, InputWeight.Data), InputBias.Data));
 
-    /// <summary>The head's input from the encoder output: through the intermediate layer when there is one.</summary>
+    /// <inheritdoc/>
     public Tensor Project(Tensor embedding) => Intermediate is null ? embedding : Ops.Relu(Intermediate.Forward(embedding));
 
     /// <summary>Parameters of the encoder side (input layer, intermediate layer and the auxiliary cluster head).</summary>
@@ -83,10 +101,4 @@ public sealed class BowXmcModel : Module
     /// <summary>Parameters of the output head.</summary>
     public IEnumerable<Parameter> HeadParameters()
         => NamedParameters().Where(p => p.Name.StartsWith("head.", StringComparison.Ordinal)).Select(p => p.Parameter);
-
-    private static MaskedLinear MaskedFromFanIn(int width, int labels, int fanIn, ulong seed, Device device)
-    {
-        using var sparse = new FixedFanInLinear(width, labels, fanIn, DType.Float32, seed, device: device);
-        return MaskedLinear.FromFixedFanIn(sparse);
-    }
 }

@@ -8,46 +8,45 @@ namespace Xmc.Training.Model;
 /// and scores the ranking with the pyxclib metrics.</summary>
 public static class Evaluator
 {
-    /// <summary>Points per evaluation batch.</summary>
+    /// <summary>Points per evaluation batch of the bag-of-words model (see <see cref="IXmcModel.PredictionBatchSize"/>).</summary>
     public const int BatchSize = 1024;
 
-    /// <summary>Top-<paramref name="k"/> label ids per point of <paramref name="split"/>, best first, and their scores (logits).</summary>
-    public static (int[][] Labels, float[][] Scores) Predict(BowXmcModel model, XmcDataset split, float[] values, int k, Device device)
+    /// <summary>Top-<paramref name="k"/> label ids per point of <paramref name="inputs"/>, best first, and their scores (logits).</summary>
+    /// <remarks>Runs with dropout off and leaves the model so.</remarks>
+    public static (int[][] Labels, float[][] Scores) Predict(IXmcModel model, XmcInputs inputs, int k, Device device)
     {
         k = Math.Min(k, model.Head.Labels);
-        var result = new int[split.NumPoints][];
-        var scoresOut = new float[split.NumPoints][];
-        var rows = new int[Math.Min(BatchSize, split.NumPoints)];
+        int points = inputs.Count;
+        var result = new int[points][];
+        var scoresOut = new float[points][];
+        int batchSize = model.PredictionBatchSize;
+        var rows = new int[Math.Min(batchSize, points)];
+        model.EvalMode();
         using var noGrad = Autograd.NoGrad();
-        for (int start = 0; start < split.NumPoints; start += BatchSize)
+        for (int start = 0; start < points; start += batchSize)
         {
-            int n = Math.Min(BatchSize, split.NumPoints - start);
+            int n = Math.Min(batchSize, points - start);
             for (int i = 0; i < n; i++)
             {
                 rows[i] = start + i;
             }
             using var scope = TensorScope.Begin();
-            var (x, y) = TrainingData.Batch(split, values, rows.AsSpan(0, n), device);
-            using (x)
-            using (y)
+            var h = model.Project(model.Embed(inputs, rows.AsSpan(0, n), device));
+            var (scores, labels) = model.Head.TopK(h, k);
+            var ids = labels.ToArray<int>();
+            var sc = scores.ToArray<float>();
+            for (int i = 0; i < n; i++)
             {
-                var h = model.Encode(x);
-                var (scores, labels) = model.Head.TopK(h, k);
-                var ids = labels.ToArray<int>();
-                var sc = scores.ToArray<float>();
-                for (int i = 0; i < n; i++)
-                {
-                    result[start + i] = ids.AsSpan(i * k, k).ToArray();
-                    scoresOut[start + i] = sc.AsSpan(i * k, k).ToArray();
-                }
+                result[start + i] = ids.AsSpan(i * k, k).ToArray();
+                scoresOut[start + i] = sc.AsSpan(i * k, k).ToArray();
             }
         }
         return (result, scoresOut);
     }
 
     /// <summary>P@k, nDCG@k, PSP@k, PSnDCG@k and recall@k up to <paramref name="k"/>.</summary>
-    public static MetricReport Evaluate(BowXmcModel model, XmcDataset split, float[] values, double[] inversePropensities, int k, Device device)
-        => XmcMetrics.Evaluate(Predict(model, split, values, k, device).Labels, split.Labels, k, inversePropensities);
+    public static MetricReport Evaluate(IXmcModel model, XmcDataset split, XmcInputs inputs, double[] inversePropensities, int k, Device device)
+        => XmcMetrics.Evaluate(Predict(model, inputs, k, device).Labels, split.Labels, k, inversePropensities);
 
     /// <summary>The popularity baseline: every point gets the <paramref name="k"/> most frequent training labels.</summary>
     public static MetricReport Popularity(XmcDataset train, XmcDataset split, double[] inversePropensities, int k)

@@ -1,0 +1,45 @@
+using Xmc.Engine;
+using Xmc.Models;
+
+namespace Xmc.Training.Model;
+
+/// <summary>What the trainer needs of an XMC model, whatever its encoder: the representation of a batch of
+/// points, the output head on top of it, and the parameter groups that get their own learning rates.</summary>
+public interface IXmcModel : IDisposable
+{
+    /// <summary>The whole model as a module (checkpoints store its named parameters).</summary>
+    Module Module { get; }
+
+    /// <summary>The output layer.</summary>
+    IOutputHead Head { get; }
+
+    /// <summary>The auxiliary label-cluster objective on the encoder output (model.auxClusters &gt; 0), or null.</summary>
+    LabelClusterObjective? Aux { get; }
+
+    /// <summary>Points per batch when predicting: a batch keeps every layer's outputs until it ends, so a deep
+    /// encoder wants fewer than the bag-of-words model.</summary>
+    int PredictionBatchSize { get; }
+
+    /// <summary>One line for the log: the layers and their widths.</summary>
+    string Description { get; }
+
+    /// <summary>The encoder output [B, hidden] for the points <paramref name="rows"/> of <paramref name="inputs"/>,
+    /// recorded for autodiff. Call inside a <see cref="TensorScope"/>: the batch tensors it makes belong to it.</summary>
+    Tensor Embed(XmcInputs inputs, ReadOnlySpan<int> rows, Device device);
+
+    /// <summary>The head's input [B, width] from the encoder output: through the intermediate layer when there is one.</summary>
+    Tensor Project(Tensor embedding);
+
+    /// <summary>Parameters of the encoder side (everything below the head, intermediate layer included).</summary>
+    IEnumerable<Parameter> EncoderParameters();
+
+    /// <summary>Parameters of the output head.</summary>
+    IEnumerable<Parameter> HeadParameters();
+
+    /// <summary>Turns dropout on for the step <paramref name="step"/> of a run seeded with <paramref name="seed"/>:
+    /// its masks are a function of (seed, step), so a resumed run draws the same ones.</summary>
+    void TrainMode(ulong seed, long step);
+
+    /// <summary>Turns dropout off (evaluation, prediction).</summary>
+    void EvalMode();
+}

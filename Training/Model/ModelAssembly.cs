@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Globalization;
+using Xmc.Engine;
+using Xmc.Models.Bert;
+using Xmc.Models.Text;
+using Xmc.Training.Config;
+using Xmc.Training.Data;
+
+namespace Xmc.Training.Model;
+
+/// <summary>A model ready to train and what it reads: the inputs of both splits, the tensors a checkpoint must
+/// carry besides the parameters (the bag-of-words idf), and notes for the log.</summary>
+public sealed record PreparedModel(IXmcModel Model, XmcInputs Train, XmcInputs? Test, IReadOnlyDictionary<string, float[]> Extras, IReadOnlyList<string> Notes);
+
+/// <summary>Builds the model a config names and prepares its inputs: tf-idf rows for <c>model.encoder=bow</c>;
+/// for <c>bert</c> a WordPiece vocabulary (given, taken from the <c>model.initFrom</c> checkpoint, or built from
+/// the training text), the texts tokenized once, and the encoder (random or loaded from the checkpoint).</summary>
+public static class ModelAssembly
+{
+    /// <summary>Name of the vocabulary the bert encoder's run folder keeps.</summary>
+    public const string VocabFile = "vocab.txt";
+
+    /// <summary>Prepares the model of <paramref name="config"/> for <paramref name="data"/>. The bert encoder writes
+    /// its vocabulary to <paramref name="runFolder"/>; when <paramref name="resuming"/>, the vocabulary already there
+    /// is used, so the token ids match the checkpoint.</summary>
+    public static PreparedModel Prepare(TrainConfig config, TrainingData data, string runFolder, bool resuming, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(data);
+        return config.Model.Encoder == "bert"
+            ? PrepareBert(config, data, runFolder, resuming, device)
+            : PrepareBow(config, data, device);
+    }
+
+    private static string Source(TrainConfig config) => config.Data.Train ?? "synthetic data";
+
+    private static PreparedModel PrepareBow(TrainConfig config, TrainingData data, Device device)
+    {
+        if (data.Train.NumFeatures == 0 || data.Train.Features.Nnz == 0)
+        {
+            throw new XmcDataException(Source(config), "the data set has no bag-of-words features",
+                "the bow encoder needs a sparse BoW file (or its cache); raw-text sets need the bert encoder (--encoder bert)");
+        }
+        var tfidf = TfIdf.Fit(data.Train.Features);
+        var train = new TfIdfInputs(data.Train, tfidf);
+        var test = data.Test is null ? null : new TfIdfInputs(data.Test, tfidf);
+        var model = new BowXmcModel(config.Model, data.Train.NumFeatures, data.Train.NumLabels, (ulong)config.Run.Seed, device);
+        return new PreparedModel(model, train, test, new Dictionary<string, float[]> { ["idf"] = tfidf.Idf }, []);
+    }
+
+    private static PreparedModel PrepareBert(TrainConfig config, TrainingData data, string runFolder, bool resuming, Device device)
+    {
+        var m = config.Model;
+        var notes = new List<string>();
+        if (data.Train.PointTexts is null)
+        {
+            throw new XmcDataException(Source(config), "the data set has no raw text",
+                "the bert encoder reads text: give a raw-text JSONL set (--train FILE.jsonl with data.labelTitles) or no data (synthetic text), or use --encoder bow for a sparse BoW file");
+        }
+        if (data.Test is { PointTexts: null })
+        {
+            throw new XmcDataException(config.Data.Test!, "the test set has no raw text", "give the test split of the same raw-text JSONL data set");
+        }
+        LoadedBert? loaded = null;
+        if (m.InitFrom is string dir)
+        {
+            try
+            {
+                loaded = BertCheckpoint.Load(dir, addPooler: false, device: device);
+            }
+            catch (Exception e) when (e is FileNotFoundException or FormatException or Xmc.Models.IO.SafetensorsFormatException)
+            {
+                throw new ConfigException($"config field model.initFrom: {e.Message}");
+            }
+            notes.Add($"encoder initialised from {dir}: {loaded.Report}");
+        }
+        try
+        {
+            var vocab = Vocabulary(config, data, runFolder, resuming, loaded, notes);
+            if (loaded is not null && vocab.Count > loaded.Model.Config.VocabSize)
+            {
+                throw new ConfigException($"config field model.vocab: {vocab.Count} tokens, but the encoder of model.initFrom has vocab_size {loaded.Model.Config.VocabSize}");
+            }
+            var tokenizer = new WordPieceTokenizer(vocab, m.Lowercase);
+            var clock = Stopwatch.StartNew();
+            var train = TokenInputs.Tokenize(data.Train, Source(config), tokenizer, m.MaxSeqLen);
+            var test = data.Test is null ? null : TokenInputs.Tokenize(data.Test, config.Data.Test ?? "synthetic data", tokenizer, m.MaxSeqLen);
+            double seconds = clock.Elapsed.TotalSeconds;
+            long tokens = (long)(train.MeanLength * train.Count + (test is null ? 0 : test.MeanLength * test.Count));
+            notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"tokenized {train.Count + (test?.Count ?? 0)} texts in {seconds:F1} s ({tokens / Math.Max(seconds, 1e-6):N0} tokens/s): {train.MeanLength:F1} tokens per training text ([CLS], [SEP] included), at most {m.MaxSeqLen}"));
+            var encoder = loaded?.Model ?? new BertModel(BertSizes.For(m) with { VocabSize = vocab.Count }, (ulong)config.Run.Seed, addPooler: false, device: device);
+            if (m.MaxSeqLen > encoder.Config.MaxPositionEmbeddings)
+            {
+                encoder.Dispose();
+                throw new ConfigException($"config field model.maxSeqLen: {m.MaxSeqLen} tokens, but the encoder has {encoder.Config.MaxPositionEmbeddings} positions");
+            }
+            encoder.Config.Save(Path.Combine(runFolder, TrainedModel.BertConfigFile));
+            var model = new BertTextModel(m, encoder, data.Train.NumLabels, (ulong)config.Run.Seed, device);
+            return new PreparedModel(model, train, test, new Dictionary<string, float[]>(), notes);
+        }
+        catch when (loaded is not null)
+        {
+            loaded.Model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>model.vocab, else the init checkpoint's, else (resuming) the run folder's, else one built from the
+    /// training text; a copy always lands in the run folder so the run can be evaluated and resumed.</summary>
+    private static WordPieceVocabulary Vocabulary(TrainConfig config, TrainingData data, string runFolder, bool resuming, LoadedBert? loaded, List<string> notes)
+    {
+        var saved = Path.Combine(runFolder, VocabFile);
+        WordPieceVocabulary vocab;
+        if (config.Model.Vocab is string path)
+        {
+            if (!File.Exists(path))
+            {
+                throw new ConfigException($"config field model.vocab: {path}: file not found");
+            }
+            try
+            {
+                vocab = WordPieceVocabulary.Load(path);
+            }
+            catch (FormatException e)
+            {
+                throw new ConfigException($"config field model.vocab: {e.Message}");
+            }
+            notes.Add($"vocabulary: {path} ({vocab.Count} tokens)");
+        }
+        else if (loaded?.Vocabulary is { } fromCheckpoint)
+        {
+            vocab = fromCheckpoint;
+            notes.Add($"vocabulary: {config.Model.InitFrom} ({vocab.Count} tokens)");
+        }
+        else if (resuming && File.Exists(saved))
+        {
+            return WordPieceVocabulary.Load(saved);
+        }
+        else
+        {
+            var builder = new WordPieceVocabBuilder(config.Model.Lowercase);
+            foreach (var text in data.Train.PointTexts!)
+            {
+                builder.Add(text.Text);
+            }
+            vocab = builder.Build(config.Model.VocabSize);
+            notes.Add($"vocabulary built from the training text: {vocab.Count} tokens ({builder.DistinctWords} distinct words seen), saved as {saved}");
+        }
+        Directory.CreateDirectory(runFolder);
+        vocab.Save(saved);
+        return vocab;
+    }
+}

@@ -1,0 +1,47 @@
+using Xmc.Engine;
+using Xmc.Training.Data;
+
+namespace Xmc.Training.Model;
+
+/// <summary>The bag-of-words encoder's input of one split: its feature rows with tf-idf values.</summary>
+public sealed class TfIdfInputs : XmcInputs
+{
+    /// <summary>Weights the rows of <paramref name="split"/> by <paramref name="tfidf"/>.</summary>
+    public TfIdfInputs(XmcDataset split, TfIdf tfidf)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        ArgumentNullException.ThrowIfNull(tfidf);
+        Features = split.Features;
+        Values = tfidf.Transform(split.Features);
+    }
+
+    /// <summary>Points × features (the sparsity pattern).</summary>
+    public Data.CsrMatrix Features { get; }
+
+    /// <summary>tf-idf values, same layout as <see cref="Features"/>.</summary>
+    public float[] Values { get; }
+
+    /// <inheritdoc/>
+    public override int Count => Features.Rows;
+
+    /// <summary>The rows <paramref name="rows"/> as a CSR tensor on <paramref name="device"/> (scope-tracked).</summary>
+    public Engine.CsrMatrix Batch(ReadOnlySpan<int> rows, Device device)
+    {
+        var f = Features;
+        var rowPtr = new int[rows.Length + 1];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            rowPtr[i + 1] = checked(rowPtr[i] + f.RowLength(rows[i]));
+        }
+        var cols = new int[rowPtr[^1]];
+        var vals = new float[rowPtr[^1]];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            long start = f.RowPtr[rows[i]];
+            int len = f.RowLength(rows[i]);
+            Array.Copy(f.ColumnIds, start, cols, rowPtr[i], len);
+            Array.Copy(Values, start, vals, rowPtr[i], len);
+        }
+        return Engine.CsrMatrix.FromArrays(rowPtr, cols, vals, f.Columns, device);
+    }
+}
