@@ -89,6 +89,42 @@ public class BertTrainerTests
     }
 
     [Fact]
+    public void Aux_objective_on_the_bert_encoder_clusters_labels_by_tokens_trains_and_resumes_exactly()
+    {
+        string[] aux = ["model.auxClusters=10", "model.auxUntil=1"]; // λ > 0 up to the last step, where the train row is logged
+        var straightDir = TempDir();
+        TrainResult straight;
+        using (var t = new Trainer(TinyConfig(straightDir, aux), TextWriter.Null, interactive: false))
+        {
+            var bert = Assert.IsType<BertTextModel>(t.Model);
+            Assert.Same(bert.Aux, bert.Model.Auxiliary);
+            var clusters = bert.Aux!.Assignment!;
+            Assert.Equal(10, clusters.Count);
+            Assert.All(clusters.Sizes(), n => Assert.Equal(10, n)); // 100 labels in 10 balanced clusters
+            Assert.Contains(bert.Aux.Head.Weight, t.Model.EncoderParameters());
+            var auxBefore = bert.Aux.Head.Weight.Data.ToArray<float>();
+            straight = t.Run(cancel: TestContext.Current.CancellationToken);
+            Assert.NotEqual(auxBefore, bert.Aux.Head.Weight.Data.ToArray<float>()); // the cluster head was trained
+        }
+        var rows = File.ReadLines(Path.Combine(straightDir, "metrics.jsonl")).Where(l => l.Contains("\"train\"", StringComparison.Ordinal)).ToArray();
+        Assert.Contains("aux_loss", rows[0], StringComparison.Ordinal);
+        Assert.True(double.IsFinite(straight.FinalLoss));
+
+        var resumedDir = TempDir();
+        using (var t = new Trainer(TinyConfig(resumedDir, aux), TextWriter.Null, interactive: false))
+        {
+            Assert.True(t.Run(stopAfterSteps: 13, cancel: TestContext.Current.CancellationToken).Interrupted);
+        }
+        TrainResult resumed;
+        using (var t = new Trainer(TinyConfig(resumedDir, aux), TextWriter.Null, resumeFrom: resumedDir, interactive: false))
+        {
+            resumed = t.Run(cancel: TestContext.Current.CancellationToken);
+        }
+        Assert.Equal(straight.FinalLoss, resumed.FinalLoss);
+        Assert.Equal(straight.Test!.Precision, resumed.Test!.Precision);
+    }
+
+    [Fact]
     public void Cli_trains_bert_on_raw_text_jsonl_and_from_a_hugging_face_folder()
     {
         var data = TempDir();
