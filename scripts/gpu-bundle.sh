@@ -51,7 +51,7 @@ if [[ $conflicts -gt 0 ]]; then
     echo "error: $conflicts file(s) differ between the apps; they cannot share one folder" >&2
     exit 1
 fi
-cp "$root/scripts/gpu-check.sh" "$root/scripts/torch_gpu_peer.py" "$bundle/"
+cp "$root/scripts/gpu-check.sh" "$root/scripts/torch_gpu_peer.py" "$root/scripts/hf_parity.py" "$bundle/"
 # the commit the bundle was built from, marked when the working tree had changes on top of it
 if head="$(git -C "$root" rev-parse HEAD 2>/dev/null)"; then
     [[ -z "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null)" ]] || head="$head+changes"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs XmcEngine's GPU checks on a machine with an NVIDIA GPU and no .NET (Python with torch is used when present):
 # unpacks gpu-bundle.tar.xz (made by scripts/gpu-bundle.sh), finds the CUDA libraries (the driver; NVRTC and cuBLAS
-# may come from the nvidia pip wheels that torch installs), runs the CUDA test classes (the parity suite), the
+# may come from the nvidia pip wheels that torch installs), runs the CUDA test classes (the parity suite) and the
+# Hugging Face parity check (scripts/hf_parity.py, then HfParityTests), the
 # gpu-gemm and gpu-ops bench suites (each runs scripts/torch_gpu_peer.py on the same GPU as its PyTorch baseline)
 # and short `xmc train` runs on the GPU and the CPU, and writes every log, result file and a summary.md into one
 # folder.
@@ -163,6 +164,12 @@ cd "$out"
 if [[ " $steps " == *" tests "* ]]; then
     step cuda-tests 420 "$tests" -noColor -class 'Xmc.Tests.Cuda.*'
     not_skipped cuda-tests 'no usable CUDA GPU|no NVRTC|library not found on this machine|was asked for|reports no CUDA device'
+    # Parity with Hugging Face transformers (issue 7): the script writes a small random BERT and its outputs and
+    # gradients; HfParityTests loads both and compares (it skips, and so fails here, when the folder is missing).
+    if step hf-reference 180 "$python" "$bundle/hf_parity.py" --out "$work/hf-parity"; then
+        step hf-parity 180 env XMC_HF_PARITY_DIR="$work/hf-parity" "$tests" -noColor -class 'Xmc.Tests.Models.HfParityTests'
+        not_skipped hf-parity 'XMC_HF_PARITY_DIR is not set|\[SKIP\]'
+    fi
 fi
 if [[ " $steps " == *" bench "* ]]; then
     for suite in gpu-gemm gpu-ops; do
