@@ -123,7 +123,7 @@ public static unsafe class OpsSuite
                     if (peerDown is null)
                     {
                         var (op, backward) = PeerOf(kernel);
-                        double torch = bytes / TorchRowOps.BestSeconds(op, rows, cols, backward, kernelThreads, repetitions) / 1e9;
+                        double torch = bytes / TorchRowOps.BestSeconds(op, rows, cols, backward, kernelThreads, repetitions, inner) / 1e9;
                         report.Add(new BenchRow(SuiteName, name, "bandwidth", ours, "GB/s", "libtorch", torch, ours / torch, true));
                         report.Add(new BenchRow(SuiteName, name + "_libtorch", "bandwidth", torch, "GB/s", copyName, copy, torch / copy, true));
                         torchCell = $"{torch:F1}";

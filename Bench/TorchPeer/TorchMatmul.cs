@@ -77,16 +77,43 @@ public static class TorchMatmul
             {
                 continue;
             }
-            try
+            if (TryLoadShim(shim) is not { } error)
             {
-                NativeLibrary.Free(NativeLibrary.Load(shim));
+                continue;
             }
-            catch (DllNotFoundException e)
+            // GCC 13's <iostream> makes every object need GLIBCXX_3.4.32 for one never-called symbol; an older
+            // libstdc++ (Debian 12: 3.4.30) then refuses the whole shim. See ElfVersionNeed for why weakening that
+            // one requirement is sound.
+            if (error.Contains($"`{Gcc13IostreamVersion}' not found", StringComparison.Ordinal)
+                && ElfVersionNeed.MakeWeak(shim, "libstdc++.so.6", Gcc13IostreamVersion, [Gcc13IostreamSymbol]))
             {
-                // the runtime's advice comes first; the loader's own error is the last line
-                return e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
+                Console.Error.WriteLine($"note: marked {Gcc13IostreamVersion} weak in {Path.GetFileName(shim)} (this system's libstdc++ "
+                    + $"predates GCC 13; the only symbol of that version, {Gcc13IostreamSymbol}, is never called)");
+                error = TryLoadShim(shim);
+            }
+            if (error is not null)
+            {
+                return error;
             }
         }
         return null;
+    }
+
+    private const string Gcc13IostreamVersion = "GLIBCXX_3.4.32";
+    private const string Gcc13IostreamSymbol = "_ZSt21ios_base_library_initv";
+
+    /// <summary>Null when the shim loads, else the dynamic loader's error.</summary>
+    private static string? TryLoadShim(string shim)
+    {
+        try
+        {
+            NativeLibrary.Free(NativeLibrary.Load(shim));
+            return null;
+        }
+        catch (DllNotFoundException e)
+        {
+            // the runtime's advice comes first; the loader's own error is the last line
+            return e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
+        }
     }
 }
