@@ -21,7 +21,12 @@ public static class BertCheckpoint
     /// (names may carry the <c>bert.</c> prefix of task models); the vocabulary is read when the directory has
     /// one. Parameters the file lacks keep their initialisation and are listed in the report; so are the file's
     /// tensors the encoder does not use (a task head, <c>position_ids</c> buffers).</summary>
-    public static LoadedBert Load(string directory, bool addPooler = true, Device? device = null)
+    /// <param name="directory">The checkpoint folder.</param>
+    /// <param name="addPooler">Build the pooler too.</param>
+    /// <param name="device">Where the weights live (default CPU).</param>
+    /// <param name="options">Applied to the loaded <c>config.json</c> before the model is built: the memory options
+    /// (<see cref="BertConfig.RecomputeLayers"/> and the like), which are not part of the file.</param>
+    public static LoadedBert Load(string directory, bool addPooler = true, Device? device = null, Func<BertConfig, BertConfig>? options = null)
     {
         var configPath = Path.Combine(directory, ConfigFile);
         var weightsPath = Path.Combine(directory, WeightsFile);
@@ -33,6 +38,11 @@ public static class BertCheckpoint
             }
         }
         var config = BertConfig.Load(configPath);
+        if (options is not null)
+        {
+            config = options(config);
+            config.Validate();
+        }
         var model = new BertModel(config, addPooler: addPooler, device: device);
         try
         {

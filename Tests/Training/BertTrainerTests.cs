@@ -125,6 +125,26 @@ public class BertTrainerTests
     }
 
     [Fact]
+    public void Bert_memory_modes_configure_the_encoder_and_free_and_recompute_train_bit_identically_to_keep()
+    {
+        var results = new Dictionary<string, TrainResult>();
+        foreach (var mode in new[] { "keep", "free", "recompute", "bf16" })
+        {
+            using var t = new Trainer(TinyConfig(TempDir(), "model.bertMemory=" + mode), TextWriter.Null, interactive: false);
+            var config = ((BertTextModel)t.Model).Model.Bert.Config;
+            Assert.Equal(mode != "keep", config.FreeLayerTemporaries);
+            Assert.Equal(mode == "recompute", config.RecomputeLayers);
+            Assert.Equal(mode == "bf16" ? Xmc.Engine.DType.BFloat16 : Xmc.Engine.DType.Float32, config.ActivationStorage);
+            results[mode] = t.Run(stopAfterSteps: 12, cancel: TestContext.Current.CancellationToken); // dropout 0.1 is on
+        }
+        Assert.Equal(results["keep"].FinalLoss, results["free"].FinalLoss);
+        Assert.Equal(results["keep"].FinalLoss, results["recompute"].FinalLoss);
+        // bf16 storage changes the weight gradients by rounding: close, not equal
+        Assert.NotEqual(results["keep"].FinalLoss, results["bf16"].FinalLoss);
+        Assert.Equal(results["keep"].FinalLoss, results["bf16"].FinalLoss, 0.05 * Math.Abs(results["keep"].FinalLoss));
+    }
+
+    [Fact]
     public void Cli_trains_bert_on_raw_text_jsonl_and_from_a_hugging_face_folder()
     {
         var data = TempDir();
@@ -185,6 +205,7 @@ public class BertTrainerTests
     [InlineData("model.initFrom", "--init-from", "/nonexistent/bert")]
     [InlineData("model.maxSeqLen", "--max-seq-len", "2")]
     [InlineData("model.encoder", "--encoder", "lstm")]
+    [InlineData("model.bertMemory", "--bert-memory", "none")]
     public void Cli_rejects_impossible_bert_settings_naming_the_field(string field, string flag, string value)
     {
         var output = new StringWriter();

@@ -88,6 +88,7 @@ public static class XmcCli
         var maxSeqLen = new Option<int?>("--max-seq-len") { Description = "tokens per text for bert, [CLS] and [SEP] included (default 64)" };
         var vocab = new Option<string?>("--vocab") { Description = "WordPiece vocab.txt for bert (default: the --init-from checkpoint's, else built from the training text and saved as vocab.txt in the run folder)" };
         var initFrom = new Option<string?>("--init-from") { Description = "Hugging Face BERT folder (config.json, model.safetensors, vocab.txt) to start the encoder from" };
+        var bertMemory = new Option<string?>("--bert-memory") { Description = "what BERT keeps for the backward: free (default), keep, recompute, bf16, recompute-bf16 (model.bertMemory; see docs/memory.md)" };
         var intermediate = new Option<int?>("--intermediate") { Description = "width of the intermediate layer between encoder and head (default 0 = none)" };
         var output = new Option<string?>("--out", "--output") { Description = "run folder for config.json, metrics.jsonl, checkpoints and predictions (default runs/<UTC time>)" };
         var epochs = new Option<int?>("--epochs") { Description = "passes over the training data (default 10)" };
@@ -101,7 +102,7 @@ public static class XmcCli
         var auxUntil = new Option<double?>("--aux-until") { Description = "fraction of training by which the auxiliary weight decays linearly to 0 (model.auxUntil; default 0.5)" };
         var cmd = new Command("train", "Train a model (bag-of-words or BERT encoder → [intermediate] → sparse fixed fan-in head with SET [+ auxiliary label-cluster head]).")
         {
-            config, set, data, test, labelTitles, encoder, bertSize, maxSeqLen, vocab, initFrom, intermediate, output, epochs, device, limit, resume, predictions, print, auxClusters, auxWeight, auxUntil,
+            config, set, data, test, labelTitles, encoder, bertSize, bertMemory, maxSeqLen, vocab, initFrom, intermediate, output, epochs, device, limit, resume, predictions, print, auxClusters, auxWeight, auxUntil,
         };
         cmd.SetAction(r =>
         {
@@ -121,6 +122,7 @@ public static class XmcCli
             Flag("model.maxSeqLen", r.GetValue(maxSeqLen)?.ToString(CultureInfo.InvariantCulture));
             Flag("model.vocab", r.GetValue(vocab));
             Flag("model.initFrom", r.GetValue(initFrom));
+            Flag("model.bertMemory", r.GetValue(bertMemory));
             Flag("model.intermediate", r.GetValue(intermediate)?.ToString(CultureInfo.InvariantCulture));
             Flag("run.output", r.GetValue(output));
             Flag("optim.epochs", r.GetValue(epochs)?.ToString(CultureInfo.InvariantCulture));

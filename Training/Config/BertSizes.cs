@@ -1,3 +1,4 @@
+using Xmc.Engine;
 using Xmc.Models.Bert;
 
 namespace Xmc.Training.Config;
@@ -15,8 +16,27 @@ public static class BertSizes
             ["base"] = (12, 768, 12, 3072),
         };
 
-    /// <summary>The encoder config of <paramref name="model"/> (vocabulary size left at BERT's default; the
-    /// trainer sets it from the vocabulary).</summary>
+    /// <summary>The values of <c>model.bertMemory</c>.</summary>
+    public static IReadOnlyList<string> MemoryModes { get; } = ["free", "keep", "recompute", "bf16", "recompute-bf16"];
+
+    /// <summary><paramref name="config"/> with the memory options of <paramref name="mode"/> (a value of
+    /// <see cref="MemoryModes"/>); sizes and weights are untouched, so this applies to a loaded checkpoint too.</summary>
+    public static BertConfig Apply(this BertConfig config, string mode)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return mode switch
+        {
+            "keep" => config with { FreeLayerTemporaries = false, RecomputeLayers = false, ActivationStorage = DType.Float32 },
+            "free" => config with { FreeLayerTemporaries = true, RecomputeLayers = false, ActivationStorage = DType.Float32 },
+            "recompute" => config with { FreeLayerTemporaries = true, RecomputeLayers = true, ActivationStorage = DType.Float32 },
+            "bf16" => config with { FreeLayerTemporaries = true, RecomputeLayers = false, ActivationStorage = DType.BFloat16 },
+            "recompute-bf16" => config with { FreeLayerTemporaries = true, RecomputeLayers = true, ActivationStorage = DType.BFloat16 },
+            _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, $"not one of {string.Join(", ", MemoryModes)}"),
+        };
+    }
+
+    /// <summary>The encoder config of <paramref name="model"/>, its memory options included (vocabulary size left at
+    /// BERT's default; the trainer sets it from the vocabulary).</summary>
     public static BertConfig For(ModelConfig model)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -31,6 +51,6 @@ public static class BertSizes
             HiddenDropoutProb = dropout,
             AttentionProbsDropoutProb = dropout,
             MaxPositionEmbeddings = Math.Max(512, model.MaxSeqLen),
-        };
+        }.Apply(model.BertMemory);
     }
 }

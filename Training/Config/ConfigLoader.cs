@@ -147,6 +147,7 @@ public static class ConfigLoader
         Require(c.Model.BertHeads >= 0, "model.bertHeads", "must be ≥ 0 (0 = from the preset)");
         Require(c.Model.BertFfn >= 0, "model.bertFfn", "must be ≥ 0 (0 = from the preset)");
         Require(c.Model.BertDropout is >= 0 and < 1, "model.bertDropout", "must be in [0, 1)");
+        Require(BertSizes.MemoryModes.Contains(c.Model.BertMemory), "model.bertMemory", $"'{c.Model.BertMemory}' is not one of {string.Join(", ", BertSizes.MemoryModes)}");
         Require(c.Model.Pooling is "mean" or "cls", "model.pooling", $"'{c.Model.Pooling}' is not one of mean, cls");
         Require(c.Model.MaxSeqLen >= 3, "model.maxSeqLen", "must be ≥ 3 ([CLS], one token, [SEP])");
         Require(c.Model.VocabSize >= 16, "model.vocabSize", "must be ≥ 16");

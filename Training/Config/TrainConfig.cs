@@ -103,6 +103,13 @@ public sealed class ModelConfig
     /// <summary>Dropout inside BERT and after the intermediate layer of the bert encoder.</summary>
     public double BertDropout { get; set; } = 0.1;
 
+    /// <summary>What BERT keeps for its backward (docs/memory.md): <c>free</c> (default: each layer frees its
+    /// temporaries when it ends, keeping only what the backward reads; gradients bit-identical to <c>keep</c>, and
+    /// faster), <c>keep</c> (the plain tape: every temporary lives until the step ends), <c>recompute</c> (each layer
+    /// keeps only its input and runs again in the backward; bit-identical), <c>bf16</c> (activations for the weight
+    /// gradients and GELU stored as bfloat16) or <c>recompute-bf16</c>.</summary>
+    public string BertMemory { get; set; } = "free";
+
     /// <summary>How BERT's token vectors become one vector: <c>mean</c> (masked mean) or <c>cls</c>.</summary>
     public string Pooling { get; set; } = "mean";
 

@@ -66,7 +66,7 @@ public static class ModelAssembly
         {
             try
             {
-                loaded = BertCheckpoint.Load(dir, addPooler: false, device: device);
+                loaded = BertCheckpoint.Load(dir, addPooler: false, device: device, options: c => c.Apply(m.BertMemory));
             }
             catch (Exception e) when (e is FileNotFoundException or FormatException or Xmc.Models.IO.SafetensorsFormatException)
             {
