@@ -32,6 +32,8 @@ public class ConfigTests
         Assert.Contains("model.fanIn", e2.Message);
         var e3 = Assert.Throws<ConfigException>(() => ConfigLoader.Load(null, ["run.deviceMemoryLimit=lots"]));
         Assert.Contains("run.deviceMemoryLimit", e3.Message);
+        var e4 = Assert.Throws<ConfigException>(() => ConfigLoader.Load(null, ["data.syntheticLabels=100", "data.syntheticTopics=101"]));
+        Assert.Contains("data.syntheticTopics", e4.Message);
     }
 
     [Fact]

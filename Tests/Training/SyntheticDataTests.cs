@@ -88,5 +88,79 @@ public class SyntheticDataTests
     {
         var e = Assert.Throws<ArgumentException>(() => SyntheticData.Generate(Small with { MaxLabelsPerPoint = 500 }));
         Assert.Contains("MaxLabelsPerPoint must be in [1, Labels = 200]", e.Message);
+        e = Assert.Throws<ArgumentException>(() => SyntheticData.Generate(Small with { Topics = 201 }));
+        Assert.Contains("Topics must be in [0, Labels = 200]", e.Message);
+    }
+
+    [Fact]
+    public void Without_topics_the_topic_settings_change_nothing()
+    {
+        var plain = SyntheticData.Generate(Small);
+        var other = SyntheticData.Generate(Small with { WordsPerTopic = 3, TopicCoherence = 0.1, TopicWordRate = 0.9 });
+        Assert.True(plain.Train.ContentEquals(other.Train) && plain.Test.ContentEquals(other.Test));
+        Assert.Empty(SyntheticData.LabelTopics(Small));
+    }
+
+    // Topics: balanced groups, a point's labels mostly from its first label's topic, and words shared by a topic's
+    // points beyond their labels' own.
+    [Fact]
+    public void Topics_are_balanced_coherent_and_have_their_own_words()
+    {
+        var options = Small with { Topics = 20, TopicCoherence = 0.8 };
+        var topics = SyntheticData.LabelTopics(options);
+        Assert.Equal(Small.Labels, topics.Count);
+        Assert.All(topics.GroupBy(t => t), g => Assert.Equal(10, g.Count()));
+
+        var (train, _) = SyntheticData.Generate(options);
+        int further = 0, sameTopic = 0;
+        for (int i = 0; i < train.NumPoints; i++)
+        {
+            var labels = train.Labels.Row(i).ToArray();
+            // the first drawn label is not known after sorting; count pairs: with coherence c and T topics, the share
+            // of label pairs in one topic is well above the 1/T of independent labels
+            for (int a = 0; a < labels.Length; a++)
+            {
+                for (int b = a + 1; b < labels.Length; b++)
+                {
+                    further++;
+                    sameTopic += topics[labels[a]] == topics[labels[b]] ? 1 : 0;
+                }
+            }
+        }
+        double share = (double)sameTopic / further;
+        Assert.True(share > 0.5, $"{share:P1} of label pairs share a topic (independent labels: 5 %)");
+
+        var independent = SyntheticData.Generate(Small).Train;
+        int pairs = 0, samePairs = 0;
+        for (int i = 0; i < independent.NumPoints; i++)
+        {
+            var labels = independent.Labels.Row(i).ToArray();
+            for (int a = 0; a < labels.Length; a++)
+            {
+                for (int b = a + 1; b < labels.Length; b++)
+                {
+                    pairs++;
+                    samePairs += topics[labels[a]] == topics[labels[b]] ? 1 : 0;
+                }
+            }
+        }
+        Assert.True((double)samePairs / pairs < 0.12, $"{(double)samePairs / pairs:P1} of independent label pairs share a topic");
+
+        // a topic's points share words that their labels' own words do not explain: some word is in a large share of
+        // the points of topic 0 (by their labels) and rare elsewhere (a label's own words reach only its points, a
+        // tenth of the topic's; the Zipf noise words are everywhere)
+        var inTopic = Enumerable.Range(0, train.NumPoints).Where(i => train.Labels.Row(i).ToArray().Any(l => topics[l] == 0)).ToHashSet();
+        var inside = new double[Small.Features];
+        var outside = new double[Small.Features];
+        for (int i = 0; i < train.NumPoints; i++)
+        {
+            foreach (int w in train.Features.Row(i).ToArray())
+            {
+                (inTopic.Contains(i) ? inside : outside)[w]++;
+            }
+        }
+        int topicWord = Enumerable.Range(0, Small.Features).MaxBy(w => inside[w] / inTopic.Count - outside[w] / (train.NumPoints - inTopic.Count));
+        double insideShare = inside[topicWord] / inTopic.Count, outsideShare = outside[topicWord] / (train.NumPoints - inTopic.Count);
+        Assert.True(insideShare > 0.3 && insideShare > 5 * outsideShare, $"word {topicWord}: in {insideShare:P0} of topic-0 points, {outsideShare:P0} of the others");
     }
 }

@@ -177,6 +177,8 @@ public static class ConfigLoader
         Require(c.Dst.PruneFraction is >= 0 and < 1, "dst.pruneFraction", "must be in [0, 1)");
         Require(c.Dst.StopAt is >= 0 and <= 1, "dst.stopAt", "must be in [0, 1]");
         Require(c.Data.SyntheticPoints > 0 && c.Data.SyntheticLabels > 0 && c.Data.SyntheticFeatures > 0, "data.synthetic*", "sizes must be > 0");
+        Require(c.Data.SyntheticTopics >= 0 && c.Data.SyntheticTopics <= c.Data.SyntheticLabels, "data.syntheticTopics",
+            $"{c.Data.SyntheticTopics}: must be in [0, data.syntheticLabels = {c.Data.SyntheticLabels}] (0 = no topics)");
         Require(c.Run.EvalEvery >= 0, "run.evalEvery", "must be ≥ 0");
         Require(c.Run.CheckpointEvery >= 0, "run.checkpointEvery", "must be ≥ 0");
         Require(c.Run.KeepCheckpoints >= 1, "run.keepCheckpoints", "must be ≥ 1");

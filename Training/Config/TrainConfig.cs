@@ -45,6 +45,10 @@ public sealed class DataConfig
 
     /// <summary>Synthetic features.</summary>
     public int SyntheticFeatures { get; set; } = 10_000;
+
+    /// <summary>Label topics of the synthetic set: 0 = independent labels (default); T > 0 groups the labels into T
+    /// topics with their own words, and a point's labels mostly share one (see <c>SyntheticDataOptions.Topics</c>).</summary>
+    public int SyntheticTopics { get; set; }
 }
 
 /// <summary>Model shape.</summary>

@@ -8,11 +8,14 @@ namespace Xmc.Training.Data;
 /// words; a point draws its labels, includes indicative words of each, and adds Zipf-distributed noise words.
 /// The point's text (the words, shuffled) and its bag of words (feature id = word id, value 1 + ln tf,
 /// each row L2-normalised) are two views of the same draw. Every point comes from its own counter-based
-/// random stream, so a point does not depend on the set sizes before it.
+/// random stream, so a point does not depend on the set sizes before it. With topics
+/// (<see cref="SyntheticDataOptions.Topics"/>), labels are grouped, a point's labels mostly share a topic and the
+/// topic's words appear beside the labels' own; without them the draw is exactly that of a set without the option.
 /// </summary>
 public static class SyntheticData
 {
-    private const ulong LabelOrderStream = 1, LabelWordsStream = 2, NoiseOrderStream = 3, TrainStream = 10, TestStream = 11;
+    private const ulong LabelOrderStream = 1, LabelWordsStream = 2, NoiseOrderStream = 3, TopicOrderStream = 4, TopicWordsStream = 5,
+        TrainStream = 10, TestStream = 11;
 
     /// <summary>The training and test sets of <paramref name="options"/> (both with BoW features and texts).</summary>
     public static (XmcDataset Train, XmcDataset Test) Generate(SyntheticDataOptions options)
@@ -20,6 +23,13 @@ public static class SyntheticData
         options.Validate();
         var world = new World(options);
         return (world.MakeSplit(options.TrainPoints, TrainStream, "train"), world.MakeSplit(options.TestPoints, TestStream, "test"));
+    }
+
+    /// <summary>The topic of each label under <paramref name="options"/> (empty when it has no topics).</summary>
+    public static IReadOnlyList<int> LabelTopics(SyntheticDataOptions options)
+    {
+        options.Validate();
+        return new World(options).TopicOfLabel;
     }
 
     /// <summary>What all points share: the label law, each label's words, the noise law.</summary>
@@ -32,6 +42,11 @@ public static class SyntheticData
         private readonly double[] _noiseCdf;
         private readonly int[] _wordOfNoiseRank;
         private readonly XmcText[] _labelTexts;
+        private readonly int[] _topicOfLabel = [];
+        private readonly int[][] _labelsOfTopic = [];
+        private readonly double[][] _topicCdf = [];
+        private readonly int[][] _wordsOfTopic = [];
+        private readonly List<int> _topicsSeen = [];
 
         public World(SyntheticDataOptions o)
         {
@@ -55,7 +70,51 @@ public static class SyntheticData
                 _wordsOfLabel[l] = [.. words];
                 _labelTexts[l] = new XmcText($"L{l}", string.Join(' ', _wordsOfLabel[l].Take(2).Select(PseudoWords.Word)), "");
             }
+            if (o.Topics > 0)
+            {
+                // topic t holds the labels at positions t, t + T, t + 2T, … of a seeded permutation: balanced sizes,
+                // frequent and rare labels mixed in every topic
+                var order = Permutation(o.Labels, new SplitMix64(o.Seed, TopicOrderStream, 0));
+                _topicOfLabel = new int[o.Labels];
+                var members = Enumerable.Range(0, o.Topics).Select(_ => new List<int>()).ToArray();
+                for (int i = 0; i < o.Labels; i++)
+                {
+                    _topicOfLabel[order[i]] = i % o.Topics;
+                    members[i % o.Topics].Add(order[i]);
+                }
+                var rankOfLabel = new int[o.Labels];
+                for (int r = 0; r < o.Labels; r++)
+                    rankOfLabel[_labelOfRank[r]] = r;
+                _labelsOfTopic = new int[o.Topics][];
+                _topicCdf = new double[o.Topics][];
+                _wordsOfTopic = new int[o.Topics][];
+                for (int t = 0; t < o.Topics; t++)
+                {
+                    // within a topic, labels keep their global Zipf weights
+                    var labels = members[t].OrderBy(l => rankOfLabel[l]).ToArray();
+                    var cdf = new double[labels.Length];
+                    double total = 0;
+                    for (int i = 0; i < labels.Length; i++)
+                        cdf[i] = total += Math.Pow(rankOfLabel[labels[i]] + 1, -o.LabelZipfExponent);
+                    for (int i = 0; i < labels.Length; i++)
+                        cdf[i] /= total;
+                    _labelsOfTopic[t] = labels;
+                    _topicCdf[t] = cdf;
+                    var rng = new SplitMix64(o.Seed, TopicWordsStream, (ulong)t);
+                    var words = new List<int>();
+                    while (words.Count < o.WordsPerTopic)
+                    {
+                        int w = rng.NextInt(o.Features);
+                        if (!words.Contains(w))
+                            words.Add(w);
+                    }
+                    _wordsOfTopic[t] = [.. words];
+                }
+            }
         }
+
+        /// <summary>The topic of each label (empty without topics).</summary>
+        public IReadOnlyList<int> TopicOfLabel => _topicOfLabel;
 
         public XmcDataset MakeSplit(int points, ulong stream, string prefix)
         {
@@ -111,7 +170,16 @@ public static class SyntheticData
             // redraw repeats; bounded so a tiny label space with a steep law cannot spin for long
             for (int tries = 0; labelSet.Count < count && tries < 50 * count; tries++)
             {
-                int label = _labelOfRank[Sample(_labelCdf, rng.NextDouble())];
+                int label;
+                if (_o.Topics > 0 && labelSet.Count > 0 && rng.NextDouble() < _o.TopicCoherence)
+                {
+                    int topic = _topicOfLabel[labelSet[0]];
+                    label = _labelsOfTopic[topic][Sample(_topicCdf[topic], rng.NextDouble())];
+                }
+                else
+                {
+                    label = _labelOfRank[Sample(_labelCdf, rng.NextDouble())];
+                }
                 if (!labelSet.Contains(label))
                     labelSet.Add(label);
             }
@@ -131,6 +199,26 @@ public static class SyntheticData
                 }
                 if (tokens.Count == before)
                     AddWord(ref rng, tokens, words[rng.NextInt(words.Length)]);
+            }
+            if (_o.Topics > 0)
+            {
+                _topicsSeen.Clear();
+                foreach (int label in labelSet)
+                {
+                    int topic = _topicOfLabel[label];
+                    if (_topicsSeen.Contains(topic))
+                        continue;
+                    _topicsSeen.Add(topic);
+                    var words = _wordsOfTopic[topic];
+                    int before = tokens.Count;
+                    foreach (int w in words)
+                    {
+                        if (rng.NextDouble() < _o.TopicWordRate)
+                            AddWord(ref rng, tokens, w);
+                    }
+                    if (tokens.Count == before)
+                        AddWord(ref rng, tokens, words[rng.NextInt(words.Length)]);
+                }
             }
             int noise = _o.NoiseFeaturesPerPoint == 0 ? 0 : _o.NoiseFeaturesPerPoint / 2 + rng.NextInt(_o.NoiseFeaturesPerPoint + 1);
             for (int j = 0; j < noise; j++)

@@ -37,6 +37,23 @@ public sealed record SyntheticDataOptions
     /// <summary>Mean number of noise words per point, drawn by a Zipf law over the vocabulary.</summary>
     public int NoiseFeaturesPerPoint { get; init; } = 20;
 
+    /// <summary>Label topics: 0 (default) = labels are independent; T > 0 splits the labels into T topics of
+    /// (nearly) equal size, as real label spaces cluster (categories of one subject, titles of one domain). Each topic
+    /// owns <see cref="WordsPerTopic"/> words that its points use; a point's first label is drawn as without topics,
+    /// each further one with probability <see cref="TopicCoherence"/> from the first label's topic (by the same Zipf
+    /// weights within it).</summary>
+    public int Topics { get; init; }
+
+    /// <summary>Words owned by each topic (used only when <see cref="Topics"/> > 0).</summary>
+    public int WordsPerTopic { get; init; } = 8;
+
+    /// <summary>Probability that each word of a topic among a point's labels' topics appears in it (at least one
+    /// always does).</summary>
+    public double TopicWordRate { get; init; } = 0.4;
+
+    /// <summary>Probability that a point's further label comes from its first label's topic.</summary>
+    public double TopicCoherence { get; init; } = 0.8;
+
     /// <summary>Seed: the same options give the same data, bit for bit.</summary>
     public ulong Seed { get; init; } = 1;
 
@@ -58,5 +75,9 @@ public sealed record SyntheticDataOptions
         Require(MeanLabelsPerPoint >= 1 && MeanLabelsPerPoint <= MaxLabelsPerPoint, nameof(MeanLabelsPerPoint), $"in [1, {nameof(MaxLabelsPerPoint)} = {MaxLabelsPerPoint}]");
         Require(IndicativeFeatureRate is > 0 and <= 1, nameof(IndicativeFeatureRate), "in (0, 1]");
         Require(NoiseFeaturesPerPoint >= 0, nameof(NoiseFeaturesPerPoint), "≥ 0");
+        Require(Topics >= 0 && Topics <= Labels, nameof(Topics), $"in [0, {nameof(Labels)} = {Labels}] (0 = no topics)");
+        Require(Topics == 0 || (WordsPerTopic >= 1 && WordsPerTopic <= Features), nameof(WordsPerTopic), $"in [1, {nameof(Features)} = {Features}]");
+        Require(TopicWordRate is > 0 and <= 1, nameof(TopicWordRate), "in (0, 1]");
+        Require(TopicCoherence is >= 0 and <= 1, nameof(TopicCoherence), "in [0, 1]");
     }
 }

@@ -41,10 +41,12 @@ public sealed class TrainingData
                 Labels = config.SyntheticLabels,
                 Features = config.SyntheticFeatures,
                 Seed = (ulong)config.SyntheticSeed,
+                Topics = config.SyntheticTopics,
             };
             var (train, test) = SyntheticData.Generate(options);
             return new TrainingData(train, test,
-                $"synthetic (seed {config.SyntheticSeed}): {train.NumPoints} train / {test.NumPoints} test points, {train.NumFeatures} features, {train.NumLabels} labels");
+                $"synthetic (seed {config.SyntheticSeed}): {train.NumPoints} train / {test.NumPoints} test points, {train.NumFeatures} features, {train.NumLabels} labels"
+                + (config.SyntheticTopics > 0 ? $" in {config.SyntheticTopics} topics" : ""));
         }
         var trainSet = DatasetLoader.Load(config.Train, config.LabelTitles);
         var testSet = config.Test is null ? null : DatasetLoader.Load(config.Test, config.LabelTitles);
