@@ -100,6 +100,7 @@ internal static unsafe class Sgemm
     }
 
     /// <summary>C[i0..i1, j0..j1] of one matrix: the five loops around the micro-kernel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rectangle(ref Problem p, SgemmWorkspace ws, float* a, float* b, float* c, int i0, int i1, int j0, int j1)
     {
         if (p.K == 0 || p.Alpha == 0f)
