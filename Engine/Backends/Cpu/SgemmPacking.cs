@@ -9,7 +9,7 @@ namespace Xmc.Engine.Backends.Cpu;
 /// zero-padded to full panels so the kernel never branches on edges. Transposes are resolved here, so the
 /// kernel sees one layout for all four combinations.</summary>
 /// <remarks>Two of the four copies are plain row copies (Trans-A, NoTrans-B: each depth step is a contiguous run
-/// of the stored matrix). The other two (NoTrans-A, Trans-B) read across stored rows; they transpose 8×8 blocks in
+/// of the stored matrix), in 32-byte vectors for full panels. The other two (NoTrans-A, Trans-B) read across stored rows; they transpose 8×8 blocks in
 /// AVX registers where the CPU has AVX, and fall back to a scalar gather on edges and elsewhere. Every routine is
 /// compiled fully optimised on first call (no tier-0 code in timed runs).</remarks>
 internal static unsafe class SgemmPacking
@@ -19,24 +19,21 @@ internal static unsafe class SgemmPacking
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(float* a, int lda, bool trans, int i0, int mc, int p0, int kc, int mr, float* dst)
     {
+        if (trans)
+        {
+            // each depth p is a contiguous run of the stored row p
+            for (int p = 0; p < kc; p++)
+            {
+                Deal(a + (long)(p0 + p) * lda + i0, mc, dst + (long)p * mr, mr, (long)mr * kc);
+            }
+            return;
+        }
         for (int ir = 0; ir < mc; ir += mr)
         {
             int rows = Math.Min(mr, mc - ir);
             float* panel = dst + (long)ir * kc;
-            if (trans)
-            {
-                // each depth p is a contiguous run of rows in the stored matrix
-                float* src = a + (long)p0 * lda + i0 + ir;
-                for (int p = 0; p < kc; p++)
-                {
-                    CopyPadded(src + (long)p * lda, panel + (long)p * mr, rows, mr);
-                }
-            }
-            else
-            {
-                Transpose(a + (long)(i0 + ir) * lda + p0, lda, rows, kc, panel, mr);
-                ZeroRows(panel, rows, mr, kc);
-            }
+            Transpose(a + (long)(i0 + ir) * lda + p0, lda, rows, kc, panel, mr);
+            ZeroRows(panel, rows, mr, kc);
         }
     }
 
@@ -45,23 +42,21 @@ internal static unsafe class SgemmPacking
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(float* b, int ldb, bool trans, int p0, int kc, int j0, int nc, int nr, float* dst)
     {
+        if (!trans)
+        {
+            // each depth p is a contiguous run of the stored row p
+            for (int p = 0; p < kc; p++)
+            {
+                Deal(b + (long)(p0 + p) * ldb + j0, nc, dst + (long)p * nr, nr, (long)nr * kc);
+            }
+            return;
+        }
         for (int jr = 0; jr < nc; jr += nr)
         {
             int cols = Math.Min(nr, nc - jr);
             float* panel = dst + (long)jr * kc;
-            if (!trans)
-            {
-                float* src = b + (long)p0 * ldb + j0 + jr;
-                for (int p = 0; p < kc; p++)
-                {
-                    CopyPadded(src + (long)p * ldb, panel + (long)p * nr, cols, nr);
-                }
-            }
-            else
-            {
-                Transpose(b + (long)(j0 + jr) * ldb + p0, ldb, cols, kc, panel, nr);
-                ZeroRows(panel, cols, nr, kc);
-            }
+            Transpose(b + (long)(j0 + jr) * ldb + p0, ldb, cols, kc, panel, nr);
+            ZeroRows(panel, cols, nr, kc);
         }
     }
 
@@ -143,7 +138,32 @@ internal static unsafe class SgemmPacking
         Avx.Store(dst + 7 * (long)width, Avx.Permute2x128(u3, u7, 0x31));
     }
 
+    /// <summary>Deals one depth step of a block out to its panels: src[0..count) goes <paramref name="width"/> floats
+    /// at a time to dst, dst + panelStride, dst + 2·panelStride, …, the last piece zero-padded to the full width.
+    /// The non-transposing packs call it once per depth step, so they read each stored row front to back — going
+    /// panel by panel instead reads the same cache lines (half a line per 8-wide panel) kc times a row stride apart,
+    /// a stride that is often a multiple of 4 KiB and lands every line in one L1 set.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Deal(float* src, int count, float* dst, int width, long panelStride)
+    {
+        int start = 0;
+        if ((width & 7) == 0 && Vector256.IsHardwareAccelerated)
+        {
+            // full panels in 32-byte vectors (a general copy call per 8 or 32 floats costs more than the copy)
+            for (; start + width <= count; start += width, dst += panelStride)
+            {
+                for (int l = 0; l < width; l += 8)
+                {
+                    Vector256.Store(Vector256.Load(src + start + l), dst + l);
+                }
+            }
+        }
+        for (; start < count; start += width, dst += panelStride)
+        {
+            CopyPadded(src + start, dst, Math.Min(width, count - start), width);
+        }
+    }
+
     private static void CopyPadded(float* src, float* dst, int count, int width)
     {
         new ReadOnlySpan<float>(src, count).CopyTo(new Span<float>(dst, count));
