@@ -9,9 +9,10 @@ namespace Xmc.Engine.Backends.Cpu;
 /// zero-padded to full panels so the kernel never branches on edges. Transposes are resolved here, so the
 /// kernel sees one layout for all four combinations.</summary>
 /// <remarks>Two of the four copies are plain row copies (Trans-A, NoTrans-B: each depth step is a contiguous run
-/// of the stored matrix), in 32-byte vectors for full panels. The other two (NoTrans-A, Trans-B) read across stored rows; they transpose 8×8 blocks in
-/// AVX registers where the CPU has AVX, and fall back to a scalar gather on edges and elsewhere. Every routine is
-/// compiled fully optimised on first call (no tier-0 code in timed runs).</remarks>
+/// of the stored matrix), dealt out to the panels in 32-byte vectors. The other two (NoTrans-A, Trans-B) read across
+/// stored rows; they transpose 8×8 blocks in AVX registers where the CPU has AVX, and fall back to a scalar gather
+/// on edges and elsewhere. Every routine is compiled fully optimised on first call (no tier-0 code in timed runs).
+/// </remarks>
 internal static unsafe class SgemmPacking
 {
     /// <summary>Packs op(A)[i0..i0+mc, p0..p0+kc] into <paramref name="dst"/> (⌈mc/mr⌉·mr·kc floats).
