@@ -69,6 +69,36 @@ public unsafe class SgemmTests
         }
     }
 
+    /// <summary>The transposing pack (8×8 register blocks plus scalar edges) against the definition, at every
+    /// line count and depth 0…19 (full blocks, ragged edges, both) and padded source and destination strides.</summary>
+    [Fact]
+    public void Transposing_pack_matches_elementwise_definition()
+    {
+        var r = new Random(3);
+        for (int lines = 0; lines <= 19; lines++)
+        {
+            for (int depth = 0; depth <= 19; depth++)
+            {
+                int ld = depth + r.Next(3), width = lines + r.Next(3);
+                var src = Random(r, Math.Max(1, lines * ld));
+                var dst = Enumerable.Repeat(float.NaN, Math.Max(1, depth * width)).ToArray();
+                fixed (float* ps = src, pd = dst)
+                {
+                    SgemmPacking.Transpose(ps, ld, lines, depth, pd, width);
+                }
+                for (int p = 0; p < depth; p++)
+                {
+                    for (int l = 0; l < width; l++)
+                    {
+                        // lanes past the lines are the caller's to zero: untouched here
+                        float expected = l < lines ? src[l * ld + p] : float.NaN;
+                        Assert.True(expected.Equals(dst[p * width + l]), $"lines={lines} depth={depth} ld={ld} width={width} p={p} l={l}");
+                    }
+                }
+            }
+        }
+    }
+
     [Fact]
     public void Threads_setting_rejects_zero()
     {

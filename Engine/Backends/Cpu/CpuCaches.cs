@@ -6,7 +6,7 @@ namespace Xmc.Engine.Backends.Cpu;
 /// <param name="L1">Level-1 data cache.</param>
 /// <param name="L2">Level-2 cache (per core on every current x86 and Arm server part).</param>
 /// <param name="L3PerCore">Level-3 cache divided by the cores that share it.</param>
-/// <param name="Source">Where the sizes came from: "sysfs", "cpuid" or "defaults".</param>
+/// <param name="Source">Where the sizes came from: "sysfs", "cpuid", "cpuid 0x80000005/6" or "defaults".</param>
 internal readonly record struct CpuCaches(long L1, long L2, long L3PerCore, string Source)
 {
     /// <summary>Typical sizes of a current server core, used when the machine reports nothing.</summary>
@@ -78,8 +78,28 @@ internal readonly record struct CpuCaches(long L1, long L2, long L3PerCore, stri
             return null;
         }
         var fromLeaf4 = X86Base.CpuId(0, 0).Eax >= 4 ? Walk(4) : null;
-        return fromLeaf4 ?? (unchecked((uint)X86Base.CpuId(unchecked((int)0x80000000), 0).Eax) >= 0x8000001D
-            ? Walk(unchecked((int)0x8000001D)) : null);
+        uint extended = unchecked((uint)X86Base.CpuId(unchecked((int)0x80000000), 0).Eax);
+        return fromLeaf4
+            ?? (extended >= 0x8000001D ? Walk(unchecked((int)0x8000001D)) : null)
+            ?? (extended >= 0x80000006 ? AmdLegacy() : null);
+    }
+
+    /// <summary>AMD's older size-only leaves, which hypervisors pass through where they zero the deterministic
+    /// leaf 0x8000001D (the 2-vCPU Zen 5 VM of docs/performance.md does): L1d size in KiB in 0x80000005 ECX[31:24],
+    /// L2 size in KiB in 0x80000006 ECX[31:16]. The L3 field (EDX[31:18]) gives the whole L3 of the host without
+    /// the number of cores sharing it, so the per-core share is taken as twice L2 — the least any Zen core has
+    /// (2 MiB per core on the dense parts with 1 MiB L2, 4 MiB on the others) — and never more than the L3.</summary>
+    private static CpuCaches? AmdLegacy()
+    {
+        long l1 = (long)((uint)X86Base.CpuId(unchecked((int)0x80000005), 0).Ecx >> 24) * 1024;
+        var (_, _, ecx, edx) = X86Base.CpuId(unchecked((int)0x80000006), 0);
+        long l2 = (long)((uint)ecx >> 16) * 1024;
+        long l3 = (long)((uint)edx >> 18) * 512 * 1024;
+        if (l1 <= 0 || l2 <= 0)
+        {
+            return null;
+        }
+        return new CpuCaches(l1, l2, l3 > 0 ? Math.Min(l3, 2 * l2) : l2, "cpuid 0x80000005/6");
     }
 
     private static CpuCaches? Walk(int leaf)
