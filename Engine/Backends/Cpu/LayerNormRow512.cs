@@ -9,22 +9,19 @@ namespace Xmc.Engine.Backends.Cpu;
 internal static unsafe class LayerNormRow512
 {
     /// <summary>y = γ ⊙ (x − μ)·rstd + β; returns (μ, rstd). One pass takes Σd and Σd² of d = x − K for a shift K,
-    /// the mean of the row's first (up to four) vectors, and μ = K + Σd/n, σ² = Σd²/n − (Σd/n)² in double; then one
-    /// pass normalises. The shift keeps the sums from cancelling where the row sits far from zero: by Cauchy–Schwarz
-    /// (K − μ)² ≤ (n/m)·σ² for a shift taken over m elements, so at most log₂(1 + n/m) bits of σ² are lost (3.7 for a row
-    /// of 768), where the unshifted Σx² − (Σx)²/n can lose them all.</summary>
+    /// the mean of the row's first vector (of the first four from 256 on; x₀ below 16), and μ = K + Σd/n,
+    /// σ² = Σd²/n − (Σd/n)² in double; then one pass normalises. The shift keeps the sums from cancelling where the
+    /// row sits far from zero: by Cauchy–Schwarz (K − μ)² ≤ (n/m)·σ² for a shift taken over m elements, so at most
+    /// log₂(1 + n/m) bits of σ² are lost (≤ 4.1 for any row length), where the unshifted Σx² − (Σx)²/n can lose
+    /// them all.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (float Mean, float Rstd) Forward(float* x, float* g, float* b, float* y, int n, float eps)
     {
-        float k;
-        if (n >= 64)
-        {
-            k = Vector512.Sum((Vector512.Load(x) + Vector512.Load(x + 16)) + (Vector512.Load(x + 32) + Vector512.Load(x + 48))) / 64;
-        }
-        else
-        {
-            k = n >= 16 ? Vector512.Sum(Vector512.Load(x)) / 16 : x[0];
-        }
+        // the shift's horizontal sum starts each row's chain of dependent work: one vector for rows below 256
+        float k = n >= 256
+            ? Vector512.Sum((Vector512.Load(x) + Vector512.Load(x + 16)) + (Vector512.Load(x + 32) + Vector512.Load(x + 48))) / 64
+            : n >= 16 ? Vector512.Sum(Vector512.Load(x)) / 16 : x[0];
+        double invN = 1.0 / n;
         var vk = Vector512.Create(k);
         Vector512<float> s1 = Vector512<float>.Zero, s2 = s1, t1 = s1, t2 = s1;
         int i = 0;
@@ -50,8 +47,8 @@ internal static unsafe class LayerNormRow512
             sum1 += d;
             sum2 += d * d;
         }
-        double shift = sum1 / n;
-        float rs = (float)(1.0 / Math.Sqrt(Math.Max(0, sum2 / n - shift * shift) + eps));
+        double shift = sum1 * invN;
+        float rs = (float)(1.0 / Math.Sqrt(Math.Max(0, sum2 * invN - shift * shift) + eps));
         float mean = (float)(k + shift);
         // (x − μ) as (x − K) − shift: both terms are small where the row sits far from zero
         var vShift = Vector512.Create((float)shift);
