@@ -101,6 +101,10 @@ public sealed unsafe partial class CpuBackend
                 TensorPrimitives.Exp(yr, dr);
                 TensorPrimitives.MultiplyAdd(dr, -sum, gr, dr);
             }
+            else if (Vector512.IsHardwareAccelerated)
+            {
+                SoftmaxRow512.Backward(job->Y + r * c, job->G + r * c, job->X + r * c, c);
+            }
             else
             {
                 float dot = TensorPrimitives.Dot(gr, yr);

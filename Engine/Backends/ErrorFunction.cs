@@ -1,5 +1,4 @@
 using System.Runtime.Intrinsics;
-using Xmc.Engine.Backends.Cpu;
 
 namespace Xmc.Engine.Backends;
 
@@ -64,28 +63,9 @@ internal static class ErrorFunction
         return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256<double>.Zero), r, Vector256.Create(2.0) - r);
     }
 
-    /// <summary>The standard normal CDF Φ(v) = ½·erfc(−v/√2) on sixteen float lanes: the fit of <see cref="Erfc(double)"/>
+    /// <summary>The standard normal CDF Φ(v) = ½·erfc(−v/√2) on eight float lanes: the fit of <see cref="Erfc(double)"/>
     /// in float32, its exponent −v²/2 (= −z²) formed from v by one fused multiply-add, so the far left tail keeps its
     /// relative accuracy (≈ 1e-6 at v = −8, from the rounding of that exponent).</summary>
-    public static Vector512<float> NormalCdf(Vector512<float> v)
-    {
-        var z = Vector512.Abs(v) * Vector512.Create(0.70710678f);
-        var t = Vector512<float>.One / Vector512.FusedMultiplyAdd(Vector512.Create(0.5f), z, Vector512<float>.One);
-        var p = Vector512.FusedMultiplyAdd(Vector512.Create(0.17087277f), t, Vector512.Create(-0.82215223f));
-        p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(1.48851587f));
-        p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(-1.13520398f));
-        p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(0.27886807f));
-        p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(-0.18628806f));
-        p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(0.09678418f));
-        p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(0.37409196f));
-        p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(1.00002368f));
-        p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(-1.26551223f));
-        // ½·erfc(|v|/√2); the exponent is at most a rounding above 0 (p = 0 at v = 0, where erfc = 1)
-        var half = Vector512.Create(0.5f) * t * Exp512.NonPositive(Vector512.FusedMultiplyAdd(Vector512.Create(-0.5f) * v, v, p));
-        return Vector512.ConditionalSelect(Vector512.LessThanOrEqual(v, Vector512<float>.Zero), half, Vector512<float>.One - half);
-    }
-
-    /// <summary><see cref="NormalCdf(Vector512{float})"/> on eight float lanes.</summary>
     public static Vector256<float> NormalCdf(Vector256<float> v)
     {
         var z = Vector256.Abs(v) * Vector256.Create(0.70710678f);

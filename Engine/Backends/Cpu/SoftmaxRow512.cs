@@ -1,22 +1,37 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Xmc.Engine.Backends.Cpu;
 
 /// <summary>One softmax or log-softmax row as fused AVX-512 loops: a max pass, an exp-and-sum pass (storing the
 /// exponentials for softmax) and a scale (or shift) pass, each reading the input once with the mask added on the
-/// fly, where the generic path's chain of <c>TensorPrimitives</c> calls makes five. The caller checks
-/// <see cref="Vector512.IsHardwareAccelerated"/>.</summary>
+/// fly, where the generic path's chain of <c>TensorPrimitives</c> calls makes five; and the softmax backward in two
+/// passes where it makes three. A single online max-and-sum pass would need a second exponential per element to
+/// rescale or to recompute, which costs more than the third pass over a row that sits in L1 or L2. The caller
+/// checks <see cref="Vector512.IsHardwareAccelerated"/>.</summary>
 internal static unsafe class SoftmaxRow512
 {
     /// <summary>y = softmax(x + mask) (or its log) over one row of <paramref name="n"/> floats; mask may be null.</summary>
+    // optimised from the first call: tier-0 code of these loops runs many times slower
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(float* x, float* mask, float* y, int n, bool log)
     {
+        // four running maxima: one would wait on the latency of each max before the next
         var vmax = Vector512.Create(float.NegativeInfinity);
+        Vector512<float> vmax1 = vmax, vmax2 = vmax, vmax3 = vmax;
         int i = 0;
+        for (; i + 64 <= n; i += 64)
+        {
+            vmax = Vector512.MaxNative(vmax, Input(x, mask, i));
+            vmax1 = Vector512.MaxNative(vmax1, Input(x, mask, i + 16));
+            vmax2 = Vector512.MaxNative(vmax2, Input(x, mask, i + 32));
+            vmax3 = Vector512.MaxNative(vmax3, Input(x, mask, i + 48));
+        }
         for (; i + 16 <= n; i += 16)
         {
             vmax = Vector512.MaxNative(vmax, Input(x, mask, i));
         }
+        vmax = Vector512.MaxNative(Vector512.MaxNative(vmax, vmax1), Vector512.MaxNative(vmax2, vmax3));
         // halve down to four lanes in registers: short rows (attention scores) pay this once per 8 vectors
         var half = Vector256.MaxNative(vmax.GetLower(), vmax.GetUpper());
         var quarter = Vector128.MaxNative(half.GetLower(), half.GetUpper());
@@ -26,8 +41,21 @@ internal static unsafe class SoftmaxRow512
             max = MathF.Max(max, x[i] + (mask == null ? 0f : mask[i]));
         }
         var vm = Vector512.Create(max);
-        var acc = Vector512<float>.Zero;
-        for (i = 0; i + 16 <= n; i += 16)
+        Vector512<float> acc = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;
+        for (i = 0; i + 32 <= n; i += 32)
+        {
+            var e0 = Exp512.NonPositive(Input(x, mask, i) - vm);
+            var e1 = Exp512.NonPositive(Input(x, mask, i + 16) - vm);
+            if (!log)
+            {
+                Vector512.Store(e0, y + i);
+                Vector512.Store(e1, y + i + 16);
+            }
+            acc += e0;
+            acc1 += e1;
+        }
+        acc += acc1;
+        for (; i + 16 <= n; i += 16)
         {
             var e = Exp512.NonPositive(Input(x, mask, i) - vm);
             if (!log)
@@ -73,6 +101,40 @@ internal static unsafe class SoftmaxRow512
         }
     }
 
+    /// <summary>dx = y ⊙ (g − g·y) over one softmax row: the dot product, then one fused pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Backward(float* y, float* g, float* dx, int n)
+    {
+        Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i + 64 <= n; i += 64)
+        {
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(g + i), Vector512.Load(y + i), a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(g + i + 16), Vector512.Load(y + i + 16), a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(g + i + 32), Vector512.Load(y + i + 32), a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(g + i + 48), Vector512.Load(y + i + 48), a3);
+        }
+        for (; i + 16 <= n; i += 16)
+        {
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(g + i), Vector512.Load(y + i), a0);
+        }
+        float dot = Vector512.Sum((a0 + a1) + (a2 + a3));
+        for (; i < n; i++)
+        {
+            dot += g[i] * y[i];
+        }
+        var vdot = Vector512.Create(dot);
+        for (i = 0; i + 16 <= n; i += 16)
+        {
+            Vector512.Store((Vector512.Load(g + i) - vdot) * Vector512.Load(y + i), dx + i);
+        }
+        for (; i < n; i++)
+        {
+            dx[i] = (g[i] - dot) * y[i];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Input(float* x, float* mask, int i)
         => mask == null ? Vector512.Load(x + i) : Vector512.Load(x + i) + Vector512.Load(mask + i);
 }
