@@ -72,7 +72,7 @@ public static unsafe class OpsSuite
     public static void Run(BenchReport report, bool quick)
     {
         var shapes = quick ? QuickShapes : FullShapes;
-        int repetitions = quick ? 3 : 5;
+        int repetitions = quick ? 3 : 15;
         int threads = CpuBackend.Instance.Threads;
         long copyBytes = quick ? 64L << 20 : 256L << 20;
         // best of 10: a copy takes milliseconds, and one busy moment must not set the yardstick for the whole run
@@ -107,7 +107,7 @@ public static unsafe class OpsSuite
                     var (copy, copyCpu, copyName) = oneThread ? (copyOne.Wall, copyOne.Cpu, copyOneName) : (copyAll.Wall, copyAll.Cpu, copyAllName);
                     double bytes = (double)BytesPerElement(kernel) * elements;
                     // small working sets repeat inside one timing so a measurement is not a handful of microseconds
-                    int inner = (int)Math.Max(1, (8L << 20) / (long)bytes);
+                    int inner = (int)Math.Max(1, (32L << 20) / (long)bytes);
                     string name = $"{Name(kernel)}_{rows}x{cols}";
                     var (wall, cpu) = Timing.Best(() =>
                     {

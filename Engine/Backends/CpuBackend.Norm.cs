@@ -40,7 +40,8 @@ public sealed unsafe partial class CpuBackend
         {
             for (long r = start; r < end; r++)
             {
-                (job->Mean[r], job->Rstd[r]) = LayerNormRow512.Forward(job->X + r * n, job->Gamma, job->Beta, job->Y + r * n, n, job->Eps);
+                (job->Mean[r], job->Rstd[r]) = LayerNormRow512.Forward(job->X + r * n, job->Gamma, job->Beta, job->Y + r * n, n, job->Eps,
+                    r + 1 < end ? job->X + (r + 1) * n : null);
             }
             return;
         }
@@ -124,7 +125,8 @@ public sealed unsafe partial class CpuBackend
             for (long r = start; r < end; r++)
             {
                 LayerNormRow512.Backward(job->X + r * n, job->Dy + r * n, job->Gamma, job->Dx == null ? null : job->Dx + r * n,
-                    partGamma, partBeta, n, job->Mean[r], job->Rstd[r]);
+                    partGamma, partBeta, n, job->Mean[r], job->Rstd[r],
+                    r + 1 < end ? job->X + (r + 1) * n : null, r + 1 < end ? job->Dy + (r + 1) * n : null);
             }
             return;
         }

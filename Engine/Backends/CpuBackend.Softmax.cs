@@ -33,7 +33,7 @@ public sealed unsafe partial class CpuBackend
             for (long r = start; r < end; r++)
             {
                 SoftmaxRow512.Forward(job->X + r * c, job->Mask == null ? null : job->Mask + r / job->RowsPerMaskRow * c,
-                    job->Y + r * c, c, job->Log);
+                    job->Y + r * c, c, job->Log, r + 1 < end ? job->X + (r + 1) * c : null);
             }
             return;
         }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Xmc.Engine.Backends.Cpu;
 
@@ -11,10 +12,14 @@ namespace Xmc.Engine.Backends.Cpu;
 /// checks <see cref="Vector512.IsHardwareAccelerated"/>.</summary>
 internal static unsafe class SoftmaxRow512
 {
-    /// <summary>y = softmax(x + mask) (or its log) over one row of <paramref name="n"/> floats; mask may be null.</summary>
+    /// <summary>y = softmax(x + mask) (or its log) over one row of <paramref name="n"/> floats; mask may be null.
+    /// <paramref name="next"/>, when not null, is the next row's input: the exp pass, which works from L1 and leaves
+    /// the memory bus idle, prefetches it into L2 two lines per step, so that the next max pass does not start cold.
+    /// Without it long rows (3072 floats) reached 54 % of copy bandwidth against 84 % for 768-float rows, whose next
+    /// row the hardware prefetcher fetches in time on its own.</summary>
     // optimised from the first call: tier-0 code of these loops runs many times slower
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward(float* x, float* mask, float* y, int n, bool log)
+    public static void Forward(float* x, float* mask, float* y, int n, bool log, float* next = null)
     {
         // four running maxima: one would wait on the latency of each max before the next
         var vmax = Vector512.Create(float.NegativeInfinity);
@@ -44,6 +49,11 @@ internal static unsafe class SoftmaxRow512
         Vector512<float> acc = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;
         for (i = 0; i + 32 <= n; i += 32)
         {
+            if (next != null)
+            {
+                Sse.Prefetch1(next + i);
+                Sse.Prefetch1(next + i + 16);
+            }
             var e0 = Exp512.NonPositive(Input(x, mask, i) - vm);
             var e1 = Exp512.NonPositive(Input(x, mask, i + 16) - vm);
             if (!log)
