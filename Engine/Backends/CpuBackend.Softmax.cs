@@ -103,7 +103,8 @@ public sealed unsafe partial class CpuBackend
             }
             else if (Vector512.IsHardwareAccelerated)
             {
-                SoftmaxRow512.Backward(job->Y + r * c, job->G + r * c, job->X + r * c, c);
+                SoftmaxRow512.Backward(job->Y + r * c, job->G + r * c, job->X + r * c, c,
+                    r + 1 < end ? job->Y + (r + 1) * c : null, r + 1 < end ? job->G + (r + 1) * c : null);
             }
             else
             {

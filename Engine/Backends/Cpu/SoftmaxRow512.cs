@@ -111,9 +111,11 @@ internal static unsafe class SoftmaxRow512
         }
     }
 
-    /// <summary>dx = y ⊙ (g − g·y) over one softmax row: the dot product, then one fused pass.</summary>
+    /// <summary>dx = y ⊙ (g − g·y) over one softmax row: the dot product, then one fused pass, which rereads the row
+    /// from cache and prefetches the next row's <paramref name="nextY"/> and <paramref name="nextG"/> (when not
+    /// null) into L2.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Backward(float* y, float* g, float* dx, int n)
+    public static void Backward(float* y, float* g, float* dx, int n, float* nextY = null, float* nextG = null)
     {
         Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
         int i = 0;
@@ -136,6 +138,11 @@ internal static unsafe class SoftmaxRow512
         var vdot = Vector512.Create(dot);
         for (i = 0; i + 16 <= n; i += 16)
         {
+            if (nextY != null)
+            {
+                Sse.Prefetch1(nextY + i);
+                Sse.Prefetch1(nextG + i);
+            }
             Vector512.Store((Vector512.Load(g + i) - vdot) * Vector512.Load(y + i), dx + i);
         }
         for (; i < n; i++)
