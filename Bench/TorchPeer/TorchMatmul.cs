@@ -58,9 +58,6 @@ public static class TorchMatmul
             {
                 return "libtorch loaded but computed a wrong sum";
             }
-            Console.Error.WriteLine(GlibcHeap.KeepFreedMemory() is { } heapNote
-                ? $"note: {heapNote}; libtorch outputs above 32 MiB pay page faults on every call"
-                : "note: glibc malloc set to keep freed memory (M_MMAP_MAX=0, M_TRIM_THRESHOLD max), so libtorch's per-call outputs reuse warm pages as our preallocated ones do");
             return null;
         }
         catch (Exception e)
