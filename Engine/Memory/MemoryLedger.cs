@@ -104,6 +104,14 @@ public sealed class MemoryLedger
 
     internal void OnKernelScratch(long deltaBytes) => Interlocked.Add(ref _kernelScratch, deltaBytes);
 
+    private long _allocatorCache;
+
+    /// <summary>Bytes the allocator keeps in freed blocks for reuse (the CPU allocator's cache): held from the system
+    /// but not by any tensor, so outside <see cref="TotalCurrent"/>, and listed by <see cref="FormatTable"/>.</summary>
+    public long AllocatorCache => Interlocked.Read(ref _allocatorCache);
+
+    internal void OnCached(long deltaBytes) => Interlocked.Add(ref _allocatorCache, deltaBytes);
+
     /// <summary>Sets every peak to the current value (start of a new measured phase).</summary>
     public void ResetPeaks()
     {
@@ -129,6 +137,10 @@ public sealed class MemoryLedger
                     $"{cat,-16} {FormatBytes(_current[c]),12} {FormatBytes(_peak[c]),12} {_count[c],8}");
             }
             sb.AppendLine(CultureInfo.InvariantCulture, $"{"total",-16} {FormatBytes(_total),12} {FormatBytes(_totalPeak),12}");
+        }
+        if (AllocatorCache != 0)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"{"allocator cache",-16} {FormatBytes(AllocatorCache),12}   (freed blocks kept for reuse, not in the total)");
         }
         if (KernelScratch != 0)
         {

@@ -127,6 +127,91 @@ public class LedgerTests
     }
 
     [Fact]
+    public unsafe void Freed_large_blocks_are_reused_from_the_cache_and_small_ones_are_not_cached()
+    {
+        var allocator = new CpuAllocator();
+        var ledger = allocator.Ledger;
+        long big = 3 * 1024 * 1024 + 1000;
+        var first = allocator.Allocate(big, MemoryCategory.Activations);
+        nint address = first.Address;
+        allocator.Free(first);
+        long block = CpuAllocator.BlockSize(big);
+        Assert.Equal(block, allocator.CachedBytes);
+        Assert.Equal(block, ledger.AllocatorCache);
+        Assert.Equal(0, ledger.TotalCurrent);
+        Assert.Contains("allocator cache", ledger.FormatTable());
+        // a request in the same bin (a few bytes smaller) gets the very block back; the ledger counts requested bytes
+        var second = allocator.Allocate(big - 100, MemoryCategory.Gradients);
+        Assert.Equal(address, second.Address);
+        Assert.Equal(0, allocator.CachedBytes);
+        Assert.Equal(big - 100, ledger.Current(MemoryCategory.Gradients));
+        // writing the whole requested range must be safe (the block is at least that large)
+        new Span<byte>((void*)second.Address, (int)(big - 100)).Fill(7);
+        allocator.Free(second);
+        var small = allocator.Allocate(1000, MemoryCategory.Activations);
+        allocator.Free(small);
+        Assert.Equal(block, allocator.CachedBytes);
+        allocator.EmptyCache();
+        Assert.Equal(0, allocator.CachedBytes);
+        Assert.Equal(0, ledger.AllocatorCache);
+        Assert.DoesNotContain("allocator cache", ledger.FormatTable());
+    }
+
+    [Fact]
+    public void The_cache_stays_within_its_limit_the_peak_and_the_memory_limit()
+    {
+        const long mib = 1024 * 1024;
+        var off = new CpuAllocator { CacheLimitBytes = 0 };
+        off.Free(off.Allocate(4 * mib, MemoryCategory.Activations));
+        Assert.Equal(0, off.CachedBytes);
+
+        // default cap: the ledger's peak total. Two 4 MiB buffers live at once → 8 MiB peak; freeing both caches both
+        var byPeak = new CpuAllocator();
+        var a = byPeak.Allocate(4 * mib, MemoryCategory.Activations);
+        var b = byPeak.Allocate(4 * mib, MemoryCategory.Activations);
+        byPeak.Free(a);
+        byPeak.Free(b);
+        Assert.Equal(8 * mib, byPeak.CachedBytes);
+        // one at a time never raises the peak above 8 MiB, so a third size class finds no room
+        byPeak.Free(byPeak.Allocate(6 * mib, MemoryCategory.Activations));
+        Assert.Equal(8 * mib, byPeak.CachedBytes);
+        byPeak.EmptyCache();
+
+        // with a memory limit, cached + live stays within it
+        var capped = new CpuAllocator(limitBytes: 10 * mib);
+        var held = capped.Allocate(7 * mib, MemoryCategory.Parameters);
+        var temp = capped.Allocate(2 * mib, MemoryCategory.Activations);
+        capped.Free(temp);
+        Assert.Equal(2 * mib, capped.CachedBytes);
+        var temp2 = capped.Allocate(2 * mib, MemoryCategory.Activations);
+        Assert.Equal(0, capped.CachedBytes);
+        capped.Free(held);
+        capped.Free(temp2);
+        Assert.True(capped.CachedBytes <= 10 * mib, $"{capped.CachedBytes} cached under a 10 MiB limit");
+        capped.EmptyCache();
+    }
+
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(1L)]
+    [InlineData(64L)]
+    [InlineData(65L)]
+    [InlineData(256L * 1024 - 1)]
+    [InlineData(256L * 1024)]
+    [InlineData(8L * 1024 * 1024 - 1)]
+    [InlineData(8L * 1024 * 1024 + 1)]
+    public void Block_sizes_cover_the_request_and_waste_at_most_an_eighth_above_the_cache_threshold(long bytes)
+    {
+        long block = CpuAllocator.BlockSize(bytes);
+        Assert.True(block >= Math.Max(bytes, CpuAllocator.Alignment), $"{bytes} → {block}");
+        Assert.Equal(0, block % CpuAllocator.Alignment);
+        if (bytes >= CpuAllocator.CacheMinBytes)
+        {
+            Assert.True(block - bytes <= bytes / 8, $"{bytes} → {block}");
+        }
+    }
+
+    [Fact]
     public void Out_of_memory_carries_the_ledger_table()
     {
         var allocator = new CpuAllocator(limitBytes: 1000);
