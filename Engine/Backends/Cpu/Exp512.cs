@@ -25,17 +25,25 @@ internal static class Exp512
         var k = Vector512.Round(x * Vector512.Create(Log2E));
         var r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-Ln2Hi), x);
         r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-Ln2Lo), r);
+        var p = Reduced(r);
+        // 2^k by scalef in one instruction where AVX-512F has it, else through the exponent bits
+        var scaled = Avx512F.IsSupported
+            ? Avx512F.Scale(p, k)
+            : p * ((Vector512.ConvertToInt32(k) + Vector512.Create(127)) << 23).AsSingle();
+        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(ExpFloor)), Vector512<float>.Zero, scaled);
+    }
+
+    /// <summary>e^r for a reduced argument |r| ≤ ln 2 / 2: the degree-6 polynomial (shared with <c>Gelu512</c>, whose
+    /// reduced argument carries an extra correction term).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Reduced(Vector512<float> r)
+    {
         var p = Vector512.Create(0.0013836838f);
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.008374820f));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.041668225f));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.1666642f));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.4999999f));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
-        // 2^k by scalef in one instruction where AVX-512F has it, else through the exponent bits
-        var scaled = Avx512F.IsSupported
-            ? Avx512F.Scale(p, k)
-            : p * ((Vector512.ConvertToInt32(k) + Vector512.Create(127)) << 23).AsSingle();
-        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(ExpFloor)), Vector512<float>.Zero, scaled);
+        return Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
     }
 }

@@ -161,13 +161,6 @@ internal static unsafe class Gelu512
         var k = Vector512.Round(h * Vector512.Create(1.44269504f));
         var p = Vector512.FusedMultiplyAdd(k, Vector512.Create(-0.693359375f), h);
         p = Vector512.FusedMultiplyAdd(k, Vector512.Create(2.12194440e-4f), p) + err;
-        var e = Vector512.Create(0.0013836838f);
-        e = Vector512.FusedMultiplyAdd(e, p, Vector512.Create(0.008374820f));
-        e = Vector512.FusedMultiplyAdd(e, p, Vector512.Create(0.041668225f));
-        e = Vector512.FusedMultiplyAdd(e, p, Vector512.Create(0.1666642f));
-        e = Vector512.FusedMultiplyAdd(e, p, Vector512.Create(0.4999999f));
-        e = Vector512.FusedMultiplyAdd(e, p, Vector512<float>.One);
-        e = Vector512.FusedMultiplyAdd(e, p, Vector512<float>.One);
-        return Avx512F.Scale(e, k);
+        return Avx512F.Scale(Exp512.Reduced(p), k);
     }
 }
