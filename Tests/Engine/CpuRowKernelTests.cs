@@ -23,6 +23,8 @@ public unsafe class CpuRowKernelTests
     [InlineData(1, false)]
     [InlineData(17, false)]
     [InlineData(33, true)]
+    [InlineData(128, false)]
+    [InlineData(128, true)]
     [InlineData(130, true)]
     [InlineData(130, false)]
     public void Softmax_and_its_backward_match_naive_rows(int cols, bool log)
