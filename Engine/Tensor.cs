@@ -167,7 +167,7 @@ public sealed class Tensor : IDisposable
             throw new ArgumentException($"FromArray: {data.Length} values do not fill shape {shape} ({shape.Numel} elements)", nameof(data));
         }
         var t = Empty(shape, DTypeInfo.Of<T>(), device, category);
-        t.Backend.CopyFromHost(t.Address, MemoryMarshal.AsBytes(data));
+        t.CopyFrom(data);
         return t;
     }
 
@@ -237,8 +237,59 @@ public sealed class Tensor : IDisposable
             throw new InvalidOperationException($"ToArray<{typeof(T).Name}> on a {DType} tensor {Shape}: dtype mismatch");
         }
         var result = new T[Numel];
-        Backend.CopyToHost(Address, MemoryMarshal.AsBytes(result.AsSpan()));
+        CopyTo(result.AsSpan());
         return result;
+    }
+
+    /// <summary>Copies <paramref name="source"/> from the host into the whole tensor. <typeparamref name="T"/> must
+    /// have the size of the tensor's element (float or int into a 4-byte dtype, <see cref="BFloat16"/> or ushort
+    /// into a 2-byte one; the bits are copied as they are), or be <see cref="byte"/> for the raw bytes; the span
+    /// must hold exactly the tensor's data.</summary>
+    /// <exception cref="ArgumentException">The element size or the length does not match the tensor.</exception>
+    public void CopyFrom<T>(ReadOnlySpan<T> source) where T : unmanaged
+        => Backend.CopyFromHost(Address + (nint)ByteOffsetOf<T>(source.Length, 0, whole: true, nameof(CopyFrom)), MemoryMarshal.AsBytes(source));
+
+    /// <summary>Copies <paramref name="source"/> from the host into part of the tensor, starting at
+    /// <paramref name="start"/> counted in units of <typeparamref name="T"/> (elements, or bytes for
+    /// <see cref="byte"/>) — for data streamed in chunks. The element rules are those of
+    /// <see cref="CopyFrom{T}(ReadOnlySpan{T})"/>.</summary>
+    /// <exception cref="ArgumentException">The element size does not match, or the range is not inside the tensor.</exception>
+    public void CopyFrom<T>(ReadOnlySpan<T> source, long start) where T : unmanaged
+        => Backend.CopyFromHost(Address + (nint)ByteOffsetOf<T>(source.Length, start, whole: false, nameof(CopyFrom)), MemoryMarshal.AsBytes(source));
+
+    /// <summary>Copies the whole tensor to <paramref name="destination"/> on the host (waits for pending device
+    /// work). The element rules are those of <see cref="CopyFrom{T}(ReadOnlySpan{T})"/>; the span must be
+    /// exactly the tensor's size.</summary>
+    /// <exception cref="ArgumentException">The element size or the length does not match the tensor.</exception>
+    public void CopyTo<T>(Span<T> destination) where T : unmanaged
+        => Backend.CopyToHost(Address + (nint)ByteOffsetOf<T>(destination.Length, 0, whole: true, nameof(CopyTo)), MemoryMarshal.AsBytes(destination));
+
+    /// <summary>Copies part of the tensor, starting at <paramref name="start"/> in units of
+    /// <typeparamref name="T"/>, to <paramref name="destination"/> on the host (it fills the whole span).</summary>
+    /// <exception cref="ArgumentException">The element size does not match, or the range is not inside the tensor.</exception>
+    public void CopyTo<T>(Span<T> destination, long start) where T : unmanaged
+        => Backend.CopyToHost(Address + (nint)ByteOffsetOf<T>(destination.Length, start, whole: false, nameof(CopyTo)), MemoryMarshal.AsBytes(destination));
+
+    /// <summary>The byte offset of <paramref name="count"/> host values of <typeparamref name="T"/> placed at
+    /// <paramref name="start"/> (in units of T), after checking they are whole elements inside the tensor.</summary>
+    private unsafe long ByteOffsetOf<T>(long count, long start, bool whole, string op) where T : unmanaged
+    {
+        ThrowIfDisposed();
+        int unit = sizeof(T), element = DType.SizeOf();
+        if (unit != element && typeof(T) != typeof(byte))
+        {
+            throw new ArgumentException($"{op}<{typeof(T).Name}> on a {DType} tensor {Shape}: {typeof(T).Name} is {unit} bytes, a {DType} element {element} (use a {element}-byte type, or byte for the raw data)");
+        }
+        long offset = start * unit, length = count * unit;
+        if (whole && length != Bytes)
+        {
+            throw new ArgumentException($"{op}<{typeof(T).Name}> on a {DType} tensor {Shape}: the host span holds {count} values of {typeof(T).Name}, the tensor {Bytes / unit}");
+        }
+        if (start < 0 || offset % element != 0 || offset + length > Bytes)
+        {
+            throw new ArgumentException($"{op}<{typeof(T).Name}> on a {DType} tensor {Shape}: {count} values at {start} are not whole elements inside its {Bytes / unit} values of {typeof(T).Name}");
+        }
+        return offset;
     }
 
     /// <summary>The data as floats (BFloat16 is widened).</summary>
