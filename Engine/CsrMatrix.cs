@@ -1,111 +1,100 @@
 namespace Xmc.Engine;
 
-/// <summary>A sparse matrix [Rows, Cols] in compressed sparse row form: row b holds the entries
-/// <c>RowPtr[b] … RowPtr[b+1]−1</c> of <see cref="ColIdx"/> (Int32) and <see cref="Values"/> (Float32).
-/// The bag-of-words input of a batch. It owns its three tensors and disposes them with itself.</summary>
-public sealed class CsrMatrix : IDisposable
+/// <summary>
+/// A sparse matrix in compressed sparse row form: row <c>i</c> holds the column ids
+/// <c>ColumnIds[RowPtr[i]..RowPtr[i+1]]</c>, strictly increasing, each below <see cref="Columns"/>, and, when
+/// <see cref="Values"/> is present, their values at the same positions. Without values every stored entry is 1
+/// (a label set).
+/// </summary>
+public sealed class CsrMatrix
 {
-    /// <summary>Wraps three tensors on one device after checking them (row pointers start at 0, never decrease and
-    /// end at the entry count; every column index lies in [0, <paramref name="cols"/>)). The index arrays are
-    /// copied to the host once for the check. Takes ownership of the tensors.</summary>
-    public CsrMatrix(Tensor rowPtr, Tensor colIdx, Tensor values, int cols)
-    {
-        const string what = "CsrMatrix";
-        Check.Dtype(what, rowPtr, DType.Int32, "rowPtr");
-        Check.Dtype(what, colIdx, DType.Int32, "colIdx");
-        Check.Dtype(what, values, DType.Float32, "values");
-        Check.Rank(what, rowPtr, 1, 1);
-        Check.Rank(what, colIdx, 1, 1);
-        Check.Rank(what, values, 1, 1);
-        Check.SameDevice(what, rowPtr, colIdx);
-        Check.SameDevice(what, rowPtr, values);
-        ArgumentOutOfRangeException.ThrowIfNegative(cols);
-        Validate(rowPtr.ToArray<int>(), colIdx.ToArray<int>(), values.Numel, cols);
-        RowPtr = rowPtr;
-        ColIdx = colIdx;
-        Values = values;
-        Cols = cols;
-    }
+    /// <summary>Number of rows.</summary>
+    public int Rows { get; }
 
-    private CsrMatrix(int cols, Tensor rowPtr, Tensor colIdx, Tensor values)
-    {
-        RowPtr = rowPtr;
-        ColIdx = colIdx;
-        Values = values;
-        Cols = cols;
-    }
+    /// <summary>Number of columns (the id space of <see cref="ColumnIds"/>).</summary>
+    public int Columns { get; }
 
-    /// <summary>Checks host arrays and copies them to <paramref name="device"/> (the default device if null).</summary>
-    public static CsrMatrix FromArrays(int[] rowPtr, int[] colIdx, float[] values, int cols, Device? device = null)
-    {
-        ArgumentNullException.ThrowIfNull(rowPtr);
-        ArgumentNullException.ThrowIfNull(colIdx);
-        ArgumentNullException.ThrowIfNull(values);
-        ArgumentOutOfRangeException.ThrowIfNegative(cols);
-        Validate(rowPtr, colIdx, values.Length, cols);
-        return new CsrMatrix(cols, Tensor.FromArray(rowPtr, device), Tensor.FromArray(colIdx, device), Tensor.FromArray(values, device));
-    }
+    /// <summary>Row start offsets, <c>Rows + 1</c> entries, first 0, last <see cref="Nnz"/>.</summary>
+    public long[] RowPtr { get; }
 
-    /// <summary>Row pointers, Int32 [Rows + 1].</summary>
-    public Tensor RowPtr { get; }
+    /// <summary>Column ids of the stored entries, row after row.</summary>
+    public int[] ColumnIds { get; }
 
-    /// <summary>Column index of each stored entry, Int32 [Nnz].</summary>
-    public Tensor ColIdx { get; }
-
-    /// <summary>Value of each stored entry, Float32 [Nnz].</summary>
-    public Tensor Values { get; }
-
-    /// <summary>Number of rows (the batch size).</summary>
-    public int Rows => RowPtr.Shape[0] - 1;
-
-    /// <summary>Number of columns (the feature count).</summary>
-    public int Cols { get; }
+    /// <summary>Values of the stored entries, or null for a 0/1 matrix.</summary>
+    public float[]? Values { get; }
 
     /// <summary>Number of stored entries.</summary>
-    public int Nnz => ColIdx.Shape[0];
+    public long Nnz => RowPtr[Rows];
 
-    /// <summary>The device the three tensors live on.</summary>
-    public Device Device => RowPtr.Device;
-
-    /// <summary>Disposes the three tensors.</summary>
-    public void Dispose()
+    /// <summary>Takes ownership of the arrays after checking every invariant (O(nnz)).</summary>
+    /// <exception cref="ArgumentException">An invariant does not hold; the message says which and where.</exception>
+    public CsrMatrix(int rows, int columns, long[] rowPtr, int[] columnIds, float[]? values)
     {
-        RowPtr.Dispose();
-        ColIdx.Dispose();
-        Values.Dispose();
-    }
-
-    private static void Validate(int[] rowPtr, int[] colIdx, long valueCount, int cols)
-    {
-        if (rowPtr.Length == 0)
-        {
-            throw new ArgumentException("CsrMatrix: rowPtr is empty; it needs rows + 1 entries (at least [0])", nameof(rowPtr));
-        }
-        if (valueCount != colIdx.Length)
-        {
-            throw new ArgumentException($"CsrMatrix: values has {valueCount} entries but colIdx has {colIdx.Length}", "values");
-        }
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(columns);
+        if (rowPtr.Length != (long)rows + 1)
+            throw new ArgumentException($"csr: rowPtr has {rowPtr.Length} entries, expected rows + 1 = {(long)rows + 1}");
         if (rowPtr[0] != 0)
+            throw new ArgumentException($"csr: rowPtr[0] is {rowPtr[0]}, expected 0");
+        if (rowPtr[rows] != columnIds.LongLength)
+            throw new ArgumentException($"csr: rowPtr[{rows}] is {rowPtr[rows]} but there are {columnIds.LongLength} column ids");
+        if (values is not null && values.LongLength != columnIds.LongLength)
+            throw new ArgumentException($"csr: {values.LongLength} values for {columnIds.LongLength} column ids");
+        for (int i = 0; i < rows; i++)
         {
-            throw new ArgumentException($"CsrMatrix: rowPtr[0] = {rowPtr[0]}, must be 0", nameof(rowPtr));
-        }
-        for (int b = 1; b < rowPtr.Length; b++)
-        {
-            if (rowPtr[b] < rowPtr[b - 1])
+            long start = rowPtr[i], end = rowPtr[i + 1];
+            if (end < start)
+                throw new ArgumentException($"csr: rowPtr decreases at row {i} ({start} → {end})");
+            for (long j = start; j < end; j++)
             {
-                throw new ArgumentException($"CsrMatrix: rowPtr[{b}] = {rowPtr[b]} is less than rowPtr[{b - 1}] = {rowPtr[b - 1]} (row pointers never decrease)", nameof(rowPtr));
+                int c = columnIds[j];
+                if ((uint)c >= (uint)columns)
+                    throw new ArgumentException($"csr: row {i} has column id {c}, outside [0, {columns})");
+                if (j > start && columnIds[j - 1] >= c)
+                    throw new ArgumentException($"csr: row {i} column ids are not strictly increasing ({columnIds[j - 1]} then {c})");
             }
         }
-        if (rowPtr[^1] != colIdx.Length)
-        {
-            throw new ArgumentException($"CsrMatrix: rowPtr[{rowPtr.Length - 1}] = {rowPtr[^1]} must equal the entry count {colIdx.Length}", nameof(rowPtr));
-        }
-        for (int p = 0; p < colIdx.Length; p++)
-        {
-            if ((uint)colIdx[p] >= (uint)cols)
-            {
-                throw new ArgumentOutOfRangeException(nameof(colIdx), $"CsrMatrix: colIdx[{p}] = {colIdx[p]} is outside [0, {cols}) (columns)");
-            }
-        }
+        Rows = rows;
+        Columns = columns;
+        RowPtr = rowPtr;
+        ColumnIds = columnIds;
+        Values = values;
     }
+
+    /// <summary>A matrix with <paramref name="rows"/> empty rows.</summary>
+    public static CsrMatrix Empty(int rows, int columns, bool withValues)
+        => new(rows, columns, new long[rows + 1], [], withValues ? [] : null);
+
+    /// <summary>Column ids of row <paramref name="row"/>, increasing.</summary>
+    public ReadOnlySpan<int> Row(int row)
+    {
+        long start = RowPtr[row];
+        return ColumnIds.AsSpan(checked((int)start), checked((int)(RowPtr[row + 1] - start)));
+    }
+
+    /// <summary>Values of row <paramref name="row"/>, aligned with <see cref="Row"/>.</summary>
+    /// <exception cref="InvalidOperationException">The matrix has no values.</exception>
+    public ReadOnlySpan<float> RowValues(int row)
+    {
+        if (Values is null)
+            throw new InvalidOperationException("csr: this matrix stores no values (a 0/1 matrix)");
+        long start = RowPtr[row];
+        return Values.AsSpan(checked((int)start), checked((int)(RowPtr[row + 1] - start)));
+    }
+
+    /// <summary>Number of stored entries in row <paramref name="row"/>.</summary>
+    public int RowLength(int row) => (int)(RowPtr[row + 1] - RowPtr[row]);
+
+    /// <summary>Same shape, same entries and bit-identical values.</summary>
+    public bool ContentEquals(CsrMatrix other)
+        => Rows == other.Rows && Columns == other.Columns
+           && RowPtr.AsSpan().SequenceEqual(other.RowPtr)
+           && ColumnIds.AsSpan().SequenceEqual(other.ColumnIds)
+           && (Values is null
+               ? other.Values is null
+               : other.Values is not null && BitEqual(Values, other.Values));
+
+    private static bool BitEqual(float[] a, float[] b)
+        => System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan())
+            .SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(b.AsSpan()));
 }

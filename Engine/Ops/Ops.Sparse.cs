@@ -4,7 +4,7 @@ public static partial class Ops
 {
     /// <summary>Sparse × dense: <paramref name="x"/> [B, F] (CSR) times <paramref name="w"/> [F, D] → [B, D]
     /// (the bag-of-words input layer). Gradients flow to <paramref name="w"/> only, never to x's values.</summary>
-    public static Tensor SparseMatMul(CsrMatrix x, Tensor w)
+    public static Tensor SparseMatMul(CsrTensor x, Tensor w)
     {
         const string op = "sparse_matmul";
         ArgumentNullException.ThrowIfNull(x);

@@ -1,3 +1,4 @@
+using Xmc.Training.Loop;
 using Xmc.Engine;
 using Xmc.Engine.Cuda;
 using Xmc.Engine.Cuda.Native;

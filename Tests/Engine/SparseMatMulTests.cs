@@ -36,7 +36,7 @@ public class SparseMatMulTests
                 dense[b * f + colIdx[p]] += values[p];
             }
         }
-        using var x = CsrMatrix.FromArrays(rowPtr, colIdx, values, f);
+        using var x = CsrTensor.FromArrays(rowPtr, colIdx, values, f);
         var y = Ops.SparseMatMul(x, Tensor.FromArray(w, new Shape(f, d)));
         Assert.Equal(new Shape(rows, d), y.Shape);
         var ys = y.ToArray<float>();
@@ -57,13 +57,13 @@ public class SparseMatMulTests
     [Fact]
     public void Invalid_csr_data_names_the_field_and_position()
     {
-        Assert.Contains("rowPtr[0] = 1", Assert.Throws<ArgumentException>(() => CsrMatrix.FromArrays([1, 1], [0], [1f], 3)).Message);
-        Assert.Contains("rowPtr[2] = 1 is less than rowPtr[1] = 2", Assert.Throws<ArgumentException>(() => CsrMatrix.FromArrays([0, 2, 1, 2], [0, 1], [1f, 1f], 3)).Message);
-        Assert.Contains("must equal the entry count 2", Assert.Throws<ArgumentException>(() => CsrMatrix.FromArrays([0, 1], [0, 1], [1f, 1f], 3)).Message);
-        Assert.Contains("colIdx[1] = 3 is outside [0, 3)", Assert.Throws<ArgumentOutOfRangeException>(() => CsrMatrix.FromArrays([0, 2], [0, 3], [1f, 1f], 3)).Message);
-        Assert.Contains("values has 1 entries but colIdx has 2", Assert.Throws<ArgumentException>(() => CsrMatrix.FromArrays([0, 2], [0, 1], [1f], 3)).Message);
+        Assert.Contains("rowPtr[0] = 1", Assert.Throws<ArgumentException>(() => CsrTensor.FromArrays([1, 1], [0], [1f], 3)).Message);
+        Assert.Contains("rowPtr[2] = 1 is less than rowPtr[1] = 2", Assert.Throws<ArgumentException>(() => CsrTensor.FromArrays([0, 2, 1, 2], [0, 1], [1f, 1f], 3)).Message);
+        Assert.Contains("must equal the entry count 2", Assert.Throws<ArgumentException>(() => CsrTensor.FromArrays([0, 1], [0, 1], [1f, 1f], 3)).Message);
+        Assert.Contains("colIdx[1] = 3 is outside [0, 3)", Assert.Throws<ArgumentOutOfRangeException>(() => CsrTensor.FromArrays([0, 2], [0, 3], [1f, 1f], 3)).Message);
+        Assert.Contains("values has 1 entries but colIdx has 2", Assert.Throws<ArgumentException>(() => CsrTensor.FromArrays([0, 2], [0, 1], [1f], 3)).Message);
         using var scope = TensorScope.Begin();
-        var ex = Assert.Throws<ArgumentException>(() => new CsrMatrix(Tensor.FromArray(new[] { 0, 1 }), Tensor.FromArray(new[] { 0f }), Tensor.FromArray(new[] { 1f }), 2));
+        var ex = Assert.Throws<ArgumentException>(() => new CsrTensor(Tensor.FromArray(new[] { 0, 1 }), Tensor.FromArray(new[] { 0f }), Tensor.FromArray(new[] { 1f }), 2));
         Assert.Contains("colIdx must be Int32", ex.Message);
     }
 
@@ -71,7 +71,7 @@ public class SparseMatMulTests
     public void Weight_rows_must_match_the_feature_count()
     {
         using var scope = TensorScope.Begin();
-        using var x = CsrMatrix.FromArrays([0, 1], [2], [1f], 5);
+        using var x = CsrTensor.FromArrays([0, 1], [2], [1f], 5);
         var ex = Assert.Throws<ArgumentException>(() => Ops.SparseMatMul(x, Tensor.Zeros(new Shape(4, 3))));
         Assert.Contains("sparse_matmul", ex.Message);
         Assert.Contains("[1,5]", ex.Message);
@@ -86,7 +86,7 @@ public class SparseMatMulTests
         var r = new System.Random(seed);
         var (rowPtr, colIdx, values) = RandomCsr(r, rows, f, 4);
         var w = RandomData.Floats(r, f * d);
-        var failure = GradCheck.Check(t => Ops.SparseMatMul(CsrMatrix.FromArrays(rowPtr, colIdx, values, f), t[0]), [w], [new Shape(f, d)]);
+        var failure = GradCheck.Check(t => Ops.SparseMatMul(CsrTensor.FromArrays(rowPtr, colIdx, values, f), t[0]), [w], [new Shape(f, d)]);
         return failure is null ? true : throw new Xunit.Sdk.XunitException(failure);
     }
 }

@@ -1,6 +1,7 @@
 using Xmc.Engine;
 using Xmc.Models;
 using Xmc.Models.Bert;
+using Xmc.Models.Xmc;
 
 namespace Xmc.Tests.Models;
 
@@ -29,7 +30,7 @@ public class BertXmcModelTests
         Assert.Contains("intermediate.dense.weight", names);
         Assert.All(names, n => Assert.True(n.StartsWith("bert.", StringComparison.Ordinal) || n.StartsWith("intermediate.", StringComparison.Ordinal) || n.StartsWith("head.", StringComparison.Ordinal), n));
         var encoder = model.EncoderParameters().ToList();
-        var classifier = model.ClassifierParameters().ToList();
+        var classifier = model.HeadParameters().ToList();
         Assert.Equal(model.Parameters().Count(), encoder.Count + classifier.Count);
         Assert.Empty(encoder.Intersect(classifier));
         Assert.Equal(model.NamedParameters().Where(p => p.Name.StartsWith("head.", StringComparison.Ordinal)).Select(p => p.Parameter), classifier);
@@ -42,7 +43,7 @@ public class BertXmcModelTests
         using var model = Build(10, fanIn: false, intermediate: 6);
         var (ids, mask) = BertModelTests.Batch(new Random(5), Tiny.VocabSize, 5, 5, 2);
         var shape = new Shape(2, 5);
-        var rep = model.Represent(Tensor.FromArray(ids, shape), Tensor.FromArray(mask, shape)).ToArray<float>();
+        var rep = model.Project(model.Embed(new TokenIdBatch(Tensor.FromArray(ids, shape), Tensor.FromArray(mask, shape)))).ToArray<float>();
         var pooled = model.Bert.Encode(Tensor.FromArray(ids, shape), Tensor.FromArray(mask, shape), SequencePooling.MaskedMean).ToArray<float>();
         var w = model.Intermediate!.Dense.Weight.Data.ToArray<float>();
         var bias = model.Intermediate.Dense.Bias!.Data.ToArray<float>();
@@ -78,7 +79,7 @@ public class BertXmcModelTests
         for (int step = 0; step < 15; step++)
         {
             using var inner = TensorScope.Begin();
-            var loss = model.Loss(idsT, maskT, targets);
+            var loss = model.Head.Loss(model.Project(model.Embed(new TokenIdBatch(idsT, maskT))), targets);
             float value = loss.Item();
             if (step == 0)
             {

@@ -1,8 +1,12 @@
+using Xmc.Engine;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Xmc.Training.Data;
-using Xmc.Training.Model;
+using Xmc.Models.Xmc;
+using Xmc.Training.Evaluation;
+using Xmc.Training.Inputs;
+using Xmc.Training.Loop;
 
 namespace Xmc.Tests.Training;
 

@@ -6,7 +6,10 @@ using Xmc.Training.Checkpoints;
 using Xmc.Training.Cli;
 using Xmc.Training.Config;
 using Xmc.Training.Data;
-using Xmc.Training.Model;
+using Xmc.Models.Xmc;
+using Xmc.Training.Evaluation;
+using Xmc.Training.Inputs;
+using Xmc.Training.Loop;
 
 namespace Xmc.Tests.Training;
 
@@ -36,12 +39,12 @@ public class BertTrainerTests
         float[] embeddingBefore;
         using (var t = new Trainer(TinyConfig(dir), TextWriter.Null, interactive: false))
         {
-            var bert = Assert.IsType<BertTextModel>(t.Model);
-            embeddingBefore = bert.Model.Bert.Embeddings.Words.Weight.Data.ToArray<float>();
+            var bert = Assert.IsType<BertXmcModel>(t.Model);
+            embeddingBefore = bert.Bert.Embeddings.Words.Weight.Data.ToArray<float>();
             firstLoss = t.Run(stopAfterSteps: 1, cancel: TestContext.Current.CancellationToken).FinalLoss;
         }
         // The built vocabulary is in the run folder: special tokens first, then characters, then the synthetic words.
-        var vocab = WordPieceVocabulary.Load(Path.Combine(dir, ModelAssembly.VocabFile));
+        var vocab = WordPieceVocabulary.Load(Path.Combine(dir, ModelSetup.VocabFile));
         Assert.Equal(WordPieceVocabulary.Pad, vocab[0]);
         Assert.True(vocab.IdOf(PseudoWords.Word(0)) >= 0 || vocab.IdOf(PseudoWords.Word(1)) >= 0, "frequent synthetic words are whole tokens");
 
@@ -49,7 +52,7 @@ public class BertTrainerTests
         using (var t = new Trainer(TinyConfig(dir), TextWriter.Null, resumeFrom: dir, interactive: false))
         {
             result = t.Run(cancel: TestContext.Current.CancellationToken);
-            var after = ((BertTextModel)t.Model).Model.Bert.Embeddings.Words.Weight.Data.ToArray<float>();
+            var after = ((BertXmcModel)t.Model).Bert.Embeddings.Words.Weight.Data.ToArray<float>();
             Assert.NotEqual(embeddingBefore, after); // the encoder receives gradient through the sparse head
         }
         Assert.Equal(40, result.Steps);
@@ -96,8 +99,8 @@ public class BertTrainerTests
         TrainResult straight;
         using (var t = new Trainer(TinyConfig(straightDir, aux), TextWriter.Null, interactive: false))
         {
-            var bert = Assert.IsType<BertTextModel>(t.Model);
-            Assert.Same(bert.Aux, bert.Model.Auxiliary);
+            var bert = Assert.IsType<BertXmcModel>(t.Model);
+            Assert.Contains(bert.NamedParameters(), p => p.Name == "aux.head.weight" && p.Parameter == bert.Aux!.Head.Weight);
             var clusters = bert.Aux!.Assignment!;
             Assert.Equal(10, clusters.Count);
             Assert.All(clusters.Sizes(), n => Assert.Equal(10, n)); // 100 labels in 10 balanced clusters
@@ -131,7 +134,7 @@ public class BertTrainerTests
         foreach (var mode in new[] { "keep", "free", "recompute", "bf16" })
         {
             using var t = new Trainer(TinyConfig(TempDir(), "model.bertMemory=" + mode), TextWriter.Null, interactive: false);
-            var config = ((BertTextModel)t.Model).Model.Bert.Config;
+            var config = ((BertXmcModel)t.Model).Bert.Config;
             Assert.Equal(mode != "keep", config.FreeLayerTemporaries);
             Assert.Equal(mode == "recompute", config.RecomputeLayers);
             Assert.Equal(mode == "bf16" ? Xmc.Engine.DType.BFloat16 : Xmc.Engine.DType.Float32, config.ActivationStorage);
@@ -175,7 +178,7 @@ public class BertTrainerTests
         Assert.Contains("initialised from", output.ToString());
         Assert.Contains("missing 0", output.ToString());
         Assert.Contains("test: P@1", output.ToString());
-        Assert.Equal(File.ReadAllLines(Path.Combine(hf, "vocab.txt")), File.ReadAllLines(Path.Combine(dir, ModelAssembly.VocabFile)));
+        Assert.Equal(File.ReadAllLines(Path.Combine(hf, "vocab.txt")), File.ReadAllLines(Path.Combine(dir, ModelSetup.VocabFile)));
         Assert.Equal(test.NumPoints, File.ReadAllLines(Path.Combine(dir, "predictions.jsonl")).Length);
 
         // eval and predict rebuild the run from its folder; predict gives what training saved for the test split.

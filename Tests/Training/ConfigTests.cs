@@ -1,3 +1,4 @@
+using Xmc.Models.Xmc;
 using Xmc.Training.Config;
 using Xmc.Models.IO;
 
@@ -11,7 +12,7 @@ public class ConfigTests
         var c = ConfigLoader.Load(null, ["optim.batchSize=128", "optim.encoderLr=3e-4", "model.head=dense", "data.train=/tmp/x.txt"]);
         Assert.Equal(128, c.Optim.BatchSize);
         Assert.Equal(3e-4, c.Optim.EncoderLr);
-        Assert.Equal("dense", c.Model.Head);
+        Assert.Equal(HeadKind.Dense, c.Model.Head);
         Assert.Equal("/tmp/x.txt", c.Data.Train);
     }
 
@@ -57,7 +58,7 @@ public class ConfigTests
     [InlineData("512MiB", 512L << 20)]
     [InlineData("1.5GB", 1_500_000_000L)]
     [InlineData("4096", 4096L)]
-    public void Byte_sizes_parse(string text, long bytes) => Assert.Equal(bytes, ByteSize.Parse(text));
+    public void Byte_sizes_parse(string text, long bytes) => Assert.Equal(bytes, ByteSize.Parse(text).Bytes);
 
     [Fact]
     public void Atomic_write_keeps_old_file_when_writer_fails()

@@ -3,7 +3,11 @@ using Xmc.Training;
 using Xmc.Training.Checkpoints;
 using Xmc.Training.Cli;
 using Xmc.Training.Config;
-using Xmc.Training.Model;
+using Xmc.Models.Xmc;
+using Xmc.Training.Data;
+using Xmc.Training.Evaluation;
+using Xmc.Training.Inputs;
+using Xmc.Training.Loop;
 
 namespace Xmc.Tests.Training;
 
@@ -28,11 +32,11 @@ public class LabelClusterObjectiveTests
     public void Cluster_targets_list_each_rows_clusters_once()
     {
         var clusters = new LabelClusters([0, 1, 0, 2, 1], 3);
-        using var positives = PositiveLabels.FromLists([[0, 2], [1, 3, 4], [], [3]], 5);
-        using var targets = LabelClusterObjective.ClusterTargets(positives, clusters, Device.Cpu);
-        Assert.Equal(3, targets.NumLabels);
-        Assert.Equal([0, 1, 3, 3, 4], targets.Offsets.ToArray<int>());
-        Assert.Equal([0, 1, 2, 2], targets.Labels.ToArray<int>()[..4]);
+        Assert.Equal([0], clusters.Targets([0, 2]));
+        Assert.Equal([1, 2], clusters.Targets([1, 3, 4]));
+        Assert.Empty(clusters.Targets([]));
+        Assert.Equal([2], clusters.Targets([3]));
+        Assert.Throws<ArgumentException>(() => clusters.Targets([5]));
         Assert.Equal([2, 2, 1], clusters.Sizes());
     }
 
@@ -70,8 +74,8 @@ public class LabelClusterObjectiveTests
         var h = Enumerable.Range(0, batch * width).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
         var w = objective.Head.Weight.Data.ToArray<float>();
         var bias = Enumerable.Range(0, clusters).Select(_ => (float)(r.NextDouble() - 0.5)).ToArray();
-        objective.Head.Bias!.Data.Backend.CopyFromHost(objective.Head.Bias.Data.Address, System.Runtime.InteropServices.MemoryMarshal.AsBytes(bias.AsSpan()));
-        using var positives = PositiveLabels.FromLists(labels, 7);
+        objective.Head.Bias!.Data.CopyFrom<float>(bias);
+        using var positives = PositiveLabels.FromLists(labels.Select(row => assignment.Targets(row)).ToArray(), clusters);
 
         var x = Tensor.FromArray(h, new Shape(batch, width));
         x.RequiresGrad = true;
@@ -111,12 +115,12 @@ public class LabelClusterObjectiveTests
         using var scope = TensorScope.Begin();
         using var objective = new LabelClusterObjective(4, 2, seed: 1);
         objective.Attach(new LabelClusters([0, 1, 1], 2));
-        using var positives = PositiveLabels.FromLists([[0], [2]], 3);
+        using var positives = PositiveLabels.FromLists([[0], [1]], 2);
         var x = Tensor.Zeros(new Shape(2, 4));
         x.RequiresGrad = true;
         Assert.Null(objective.Loss(x, positives, 0f));
         Assert.Null(objective.Head.Weight.Grad);
-        using var wrongSpace = PositiveLabels.FromLists([[0], [1]], 2);
+        using var wrongSpace = PositiveLabels.FromLists([[0], [2]], 3);
         Assert.Throws<ArgumentException>(() => objective.Loss(x, wrongSpace, 1f));
     }
 
@@ -166,7 +170,7 @@ public class LabelClusterObjectiveTests
             assignment = t.Model.Aux!.Assignment!.ClusterOf;
             Assert.True(t.Run(stopAfterSteps: 40, cancel: TestContext.Current.CancellationToken).Interrupted);
         }
-        Assert.Equal(assignment, Checkpoint.ReadExtraInt32(resumedDir, Trainer.AuxClustersExtra));
+        Assert.Equal(assignment, Checkpoint.ReadExtraInt32(resumedDir, AuxObjectiveSetup.ClustersExtra));
         TrainResult resumed;
         using (var t = new Trainer(SmallConfig(resumedDir), TextWriter.Null, resumeFrom: resumedDir, interactive: false))
         {

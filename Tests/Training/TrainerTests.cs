@@ -1,3 +1,4 @@
+using Xmc.Training.Loop;
 using Xmc.Training;
 using Xmc.Training.Checkpoints;
 using Xmc.Training.Cli;

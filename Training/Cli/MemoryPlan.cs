@@ -1,7 +1,8 @@
 using Xmc.Engine;
 using Xmc.Engine.Memory;
 using Xmc.Training.Config;
-using Xmc.Training.Model;
+using Xmc.Models.Xmc;
+using Xmc.Training.Data;
 
 namespace Xmc.Training.Cli;
 
@@ -23,7 +24,7 @@ public static class MemoryPlan
                 trainableNumel += p.Shape.Numel;
             }
         }
-        int slots = config.Optim.Optimizer == "sgd" ? 1 : 2;
+        int slots = config.Optim.Optimizer == OptimizerKind.Sgd ? 1 : 2;
         long optimizer = trainableNumel * slots * sizeof(float);
         var plan = new Dictionary<MemoryCategory, long>
         {

@@ -9,7 +9,9 @@ using Xmc.Models.IO;
 using Xmc.Training.Checkpoints;
 using Xmc.Training.Config;
 using Xmc.Training.Data;
-using Xmc.Training.Model;
+using Xmc.Training.Evaluation;
+using Xmc.Training.Loop;
+using Xmc.Training.Reporting;
 
 namespace Xmc.Training.Cli;
 
@@ -169,7 +171,7 @@ public static class XmcCli
                 var result = trainer.Run(cancel: interrupt.Token);
                 if (result.Test is not null && !result.Interrupted)
                 {
-                    stdout.WriteLine($"test: {Trainer.Format(result.Test)}");
+                    stdout.WriteLine($"test: {RunEvaluation.Format(result.Test)}");
                 }
                 return result.Interrupted ? Interrupted : 0;
             }
@@ -200,7 +202,7 @@ public static class XmcCli
                 var inputs = trained.InputsFor(ds, r.GetValue(data)!);
                 double[]? inv = r.GetValue(train) is string t ? Metrics.InversePropensity.FromTrainingSet(DatasetLoader.Load(t, r.GetValue(labelTitles))) : null;
                 int kk = Math.Clamp(r.GetValue(k), 1, model.Head.Labels);
-                var report = Metrics.XmcMetrics.Evaluate(Evaluator.Predict(model, inputs, kk, Device.Cpu).Labels, ds.Labels, kk, inv);
+                var report = Metrics.XmcMetrics.Evaluate(Evaluator.Predict(model, inputs, kk, Device.Cpu, trained.Config.Model.Chunking()).Labels, ds.Labels, kk, inv);
                 foreach (var (name, value) in report.At(Enumerable.Range(1, kk).ToArray()))
                 {
                     stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-10} {100 * value:F2}"));
@@ -225,7 +227,7 @@ public static class XmcCli
             {
                 var model = trained.Model;
                 var ds = DatasetLoader.Load(r.GetValue(input)!, r.GetValue(labelTitles));
-                var predictions = Evaluator.Predict(model, trained.InputsFor(ds, r.GetValue(input)!), Math.Max(1, r.GetValue(k)), Device.Cpu);
+                var predictions = Evaluator.Predict(model, trained.InputsFor(ds, r.GetValue(input)!), Math.Max(1, r.GetValue(k)), Device.Cpu, trained.Config.Model.Chunking());
                 if (r.GetValue(output) is string path)
                 {
                     PredictionWriter.Write(path, predictions);

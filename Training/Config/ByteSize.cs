@@ -2,12 +2,15 @@ using System.Globalization;
 
 namespace Xmc.Training.Config;
 
-/// <summary>Parses sizes such as <c>12GiB</c>, <c>512MiB</c>, <c>1.5GB</c> or a plain byte count.</summary>
-public static class ByteSize
+/// <summary>A size in bytes as a user wrote it (<c>12GiB</c>, <c>512MiB</c>, <c>1.5GB</c> or a plain byte count):
+/// parsed once where the config is read; <see cref="Text"/> keeps the spelling for the saved config.</summary>
+public readonly record struct ByteSize(long Bytes, string Text)
 {
     /// <summary>Bytes in <paramref name="text"/>; binary (KiB, MiB, GiB, TiB) and decimal (KB, MB, GB, TB) units.</summary>
-    public static long Parse(string text)
+    /// <exception cref="FormatException">Not a size; the message says what is.</exception>
+    public static ByteSize Parse(string text)
     {
+        ArgumentNullException.ThrowIfNull(text);
         var t = text.Trim();
         (string Suffix, double Factor)[] units =
         [
@@ -18,10 +21,10 @@ public static class ByteSize
         {
             if (t.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
             {
-                return Scale(t[..^suffix.Length], factor, text);
+                return new ByteSize(Scale(t[..^suffix.Length], factor, text), t);
             }
         }
-        return Scale(t, 1, text);
+        return new ByteSize(Scale(t, 1, text), t);
     }
 
     private static long Scale(string number, double factor, string original)
@@ -32,4 +35,7 @@ public static class ByteSize
         }
         return checked((long)(v * factor));
     }
+
+    /// <inheritdoc/>
+    public override string ToString() => Text;
 }

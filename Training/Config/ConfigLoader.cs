@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Xmc.Models.Xmc;
 
 namespace Xmc.Training.Config;
 
@@ -32,7 +33,7 @@ public static class ConfigLoader
         }
         catch (JsonException e)
         {
-            throw new ConfigException($"{source}: {e.Message}");
+            throw new ConfigException($"{source}: {Describe(e)}");
         }
         foreach (var o in overrides)
         {
@@ -58,9 +59,13 @@ public static class ConfigLoader
         catch (JsonException e)
         {
             var where = e.LineNumber is long line ? $":{line + 1}:{(e.BytePositionInLine ?? 0) + 1}" : "";
-            throw new ConfigException($"{path}{where}: {e.Message}");
+            throw new ConfigException($"{path}{where}: {Describe(e)}");
         }
     }
+
+    /// <summary>The message of a JSON error, led by the config field it concerns when the reader knows it.</summary>
+    private static string Describe(JsonException e)
+        => e.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? $"config field {path[2..]}: {e.Message}" : e.Message;
 
     /// <summary>The config as indented JSON (saved beside every run so it can be repeated).</summary>
     public static string ToJson(TrainConfig config) => JsonSerializer.Serialize(config, ConfigJsonContext.Default.TrainConfig);
@@ -90,7 +95,7 @@ public static class ConfigLoader
         }
         catch (JsonException e)
         {
-            throw new ConfigException($"override '{assignment}': the value does not fit field {path[0]}.{fieldName} ({e.Message})");
+            throw new ConfigException($"override '{assignment}': the value does not fit config field {path[0]}.{fieldName}: {e.Message}");
         }
     }
 
@@ -135,28 +140,22 @@ public static class ConfigLoader
                 throw new ConfigException($"config field {field}: {why}");
             }
         }
-        Require(c.Model.Encoder is "bow" or "bert", "model.encoder", $"'{c.Model.Encoder}' is not one of bow, bert");
-        Require(c.Model.Head is "fanin" or "dense" or "masked", "model.head", $"'{c.Model.Head}' is not one of fanin, dense, masked");
-        Require(c.Model.HeadDType is "float32" or "bfloat16", "model.headDType", $"'{c.Model.HeadDType}' is not one of float32, bfloat16");
         Require(c.Model.Hidden > 0, "model.hidden", "must be > 0");
         Require(c.Model.Intermediate >= 0, "model.intermediate", "must be ≥ 0 (0 = no intermediate layer)");
         Require(c.Model.FanIn > 0, "model.fanIn", "must be > 0");
-        Require(BertSizes.Presets.ContainsKey(c.Model.Bert), "model.bert", $"'{c.Model.Bert}' is not one of {string.Join(", ", BertSizes.Presets.Keys)}");
         Require(c.Model.BertLayers >= 0, "model.bertLayers", "must be ≥ 0 (0 = from the preset)");
         Require(c.Model.BertHidden >= 0, "model.bertHidden", "must be ≥ 0 (0 = from the preset)");
         Require(c.Model.BertHeads >= 0, "model.bertHeads", "must be ≥ 0 (0 = from the preset)");
         Require(c.Model.BertFfn >= 0, "model.bertFfn", "must be ≥ 0 (0 = from the preset)");
         Require(c.Model.BertDropout is >= 0 and < 1, "model.bertDropout", "must be in [0, 1)");
-        Require(BertSizes.MemoryModes.Contains(c.Model.BertMemory), "model.bertMemory", $"'{c.Model.BertMemory}' is not one of {string.Join(", ", BertSizes.MemoryModes)}");
-        Require(c.Model.Pooling is "mean" or "cls", "model.pooling", $"'{c.Model.Pooling}' is not one of mean, cls");
         Require(c.Model.MaxSeqLen >= 3, "model.maxSeqLen", "must be ≥ 3 ([CLS], one token, [SEP])");
         Require(c.Model.VocabSize >= 16, "model.vocabSize", "must be ≥ 16");
-        if (c.Model.Encoder == "bert" && c.Model.InitFrom is null)
+        if (c.Model.Encoder == EncoderKind.Bert && c.Model.InitFrom is null)
         {
             var sizes = BertSizes.For(c.Model);
             Require(sizes.HiddenSize % sizes.NumAttentionHeads == 0, "model.bertHeads", $"{sizes.NumAttentionHeads} heads do not divide the width {sizes.HiddenSize} (model.bertHidden / model.bert)");
         }
-        int width = c.Model.Intermediate > 0 ? c.Model.Intermediate : c.Model.Encoder == "bert" && c.Model.InitFrom is null ? BertSizes.For(c.Model).HiddenSize : c.Model.Hidden;
+        int width = c.Model.Intermediate > 0 ? c.Model.Intermediate : c.Model.Encoder == EncoderKind.Bert && c.Model.InitFrom is null ? BertSizes.For(c.Model).HiddenSize : c.Model.Hidden;
         Require(c.Model.FanIn <= width, "model.fanIn", $"{c.Model.FanIn} inputs per label cannot be chosen from a layer input of width {width}");
         Require(c.Model.LabelChunk >= 0, "model.labelChunk", "must be ≥ 0 (0 = automatic)");
         Require(c.Model.AuxClusters == 0 || c.Model.AuxClusters >= 2, "model.auxClusters", $"{c.Model.AuxClusters}: must be 0 (off) or ≥ 2 (one cluster carries no information)");
@@ -164,15 +163,12 @@ public static class ConfigLoader
             $"{c.Model.AuxClusters} clusters for {c.Data.SyntheticLabels} labels (data.syntheticLabels); must be ≤ the number of labels");
         Require(c.Model.AuxWeight > 0 && double.IsFinite(c.Model.AuxWeight), "model.auxWeight", "must be a positive number (turn the objective off with model.auxClusters=0)");
         Require(c.Model.AuxUntil is > 0 and <= 1, "model.auxUntil", "must be a fraction of training in (0, 1]");
-        Require(c.Optim.Optimizer is "adamw" or "adam" or "sgd", "optim.optimizer", $"'{c.Optim.Optimizer}' is not one of adamw, adam, sgd");
         Require(c.Optim.EncoderLr is null || (c.Optim.EncoderLr > 0 && double.IsFinite(c.Optim.EncoderLr.Value)), "optim.encoderLr", "must be a positive number (or null: by encoder kind)");
         Require(c.Optim.HeadLr > 0 && double.IsFinite(c.Optim.HeadLr), "optim.headLr", "must be a positive number");
         Require(c.Optim.WeightDecay >= 0, "optim.weightDecay", "must be ≥ 0");
         Require(c.Optim.Warmup is >= 0 and < 1, "optim.warmup", "must be in [0, 1)");
-        Require(c.Optim.Schedule is "linear" or "cosine" or "constant", "optim.schedule", $"'{c.Optim.Schedule}' is not one of linear, cosine, constant");
         Require(c.Optim.BatchSize > 0, "optim.batchSize", "must be > 0");
         Require(c.Optim.Epochs > 0, "optim.epochs", "must be > 0");
-        Require(c.Dst.Algorithm is "set" or "none", "dst.algorithm", $"'{c.Dst.Algorithm}' is not one of set, none");
         Require(c.Dst.UpdateEvery > 0, "dst.updateEvery", "must be > 0");
         Require(c.Dst.PruneFraction is >= 0 and < 1, "dst.pruneFraction", "must be in [0, 1)");
         Require(c.Dst.StopAt is >= 0 and <= 1, "dst.stopAt", "must be in [0, 1]");
@@ -182,24 +178,5 @@ public static class ConfigLoader
         Require(c.Run.EvalEvery >= 0, "run.evalEvery", "must be ≥ 0");
         Require(c.Run.CheckpointEvery >= 0, "run.checkpointEvery", "must be ≥ 0");
         Require(c.Run.KeepCheckpoints >= 1, "run.keepCheckpoints", "must be ≥ 1");
-        try
-        {
-            Xmc.Engine.Device.Parse(c.Run.Device);
-        }
-        catch (FormatException e)
-        {
-            throw new ConfigException($"config field run.device: {e.Message}");
-        }
-        if (c.Run.DeviceMemoryLimit is not null)
-        {
-            try
-            {
-                ByteSize.Parse(c.Run.DeviceMemoryLimit);
-            }
-            catch (FormatException e)
-            {
-                throw new ConfigException($"config field run.deviceMemoryLimit: {e.Message}");
-            }
-        }
     }
 }

@@ -1,4 +1,7 @@
 using System.Text.Json.Serialization;
+using Xmc.Engine;
+using Xmc.Models.Xmc;
+using Xmc.Training.Optim;
 
 namespace Xmc.Training.Config;
 
@@ -10,7 +13,7 @@ public sealed class TrainConfig
     public DataConfig Data { get; set; } = new();
 
     /// <summary>The model's shape.</summary>
-    public ModelConfig Model { get; set; } = new();
+    public XmcModelConfig Model { get; set; } = new();
 
     /// <summary>Optimisation settings.</summary>
     public OptimConfig Optim { get; set; } = new();
@@ -51,95 +54,11 @@ public sealed class DataConfig
     public int SyntheticTopics { get; set; }
 }
 
-/// <summary>Model shape.</summary>
-public sealed class ModelConfig
-{
-    /// <summary>Encoder kind: <c>bow</c> (tf-idf bag of words) or <c>bert</c>.</summary>
-    public string Encoder { get; set; } = "bow";
-
-    /// <summary>Width of the embedding the encoder produces.</summary>
-    public int Hidden { get; set; } = 256;
-
-    /// <summary>Width of the intermediate layer between encoder and classifier; 0 = none.</summary>
-    public int Intermediate { get; set; }
-
-    /// <summary>Output head: <c>fanin</c> (fixed fan-in sparse), <c>dense</c> or <c>masked</c>.</summary>
-    public string Head { get; set; } = "fanin";
-
-    /// <summary>Inputs per label of the sparse head.</summary>
-    public int FanIn { get; set; } = 32;
-
-    /// <summary>Storage type of the sparse head's values: <c>float32</c> or <c>bfloat16</c>.</summary>
-    public string HeadDType { get; set; } = "float32";
-
-    /// <summary>Labels per chunk of the fused output loss; 0 = chosen from the memory budget.</summary>
-    public int LabelChunk { get; set; }
-
-    /// <summary>Clusters C of the auxiliary label-cluster objective (balanced k-means of the labels' tf-idf
-    /// vectors; a dense head on the encoder output predicts "has a label in cluster c"); 0 = off. Needs
-    /// 2 ≤ C ≤ labels; a few hundred to a few thousand labels per cluster is the usual range.</summary>
-    public int AuxClusters { get; set; }
-
-    /// <summary>Initial weight λ₀ of the auxiliary loss (added to the main loss as λ_t·aux). Default 1 (our choice;
-    /// the reference gives none): both losses use the same convention, mean over the batch of a sum over outputs.</summary>
-    public double AuxWeight { get; set; } = 1.0;
-
-    /// <summary>Fraction of training by which λ_t falls linearly from λ₀ to 0 (then the cluster head is skipped).
-    /// Default 0.5: help the encoder early, leave the second half to the main objective alone.</summary>
-    public double AuxUntil { get; set; } = 0.5;
-
-    /// <summary>BERT size preset (Google's BERT miniatures): <c>tiny</c> 2 layers/128 wide/2 heads/FFN 512,
-    /// <c>mini</c> 4/256/4/1024, <c>small</c> 4/512/8/2048, <c>base</c> 12/768/12/3072.</summary>
-    public string Bert { get; set; } = "tiny";
-
-    /// <summary>BERT layers; 0 = from the preset.</summary>
-    public int BertLayers { get; set; }
-
-    /// <summary>BERT width; 0 = from the preset.</summary>
-    public int BertHidden { get; set; }
-
-    /// <summary>BERT attention heads; 0 = from the preset.</summary>
-    public int BertHeads { get; set; }
-
-    /// <summary>BERT feed-forward width; 0 = from the preset.</summary>
-    public int BertFfn { get; set; }
-
-    /// <summary>Dropout inside BERT and after the intermediate layer of the bert encoder.</summary>
-    public double BertDropout { get; set; } = 0.1;
-
-    /// <summary>What BERT keeps for its backward (docs/memory.md): <c>free</c> (default: each layer frees its
-    /// temporaries when it ends, keeping only what the backward reads; gradients bit-identical to <c>keep</c>, and
-    /// faster), <c>keep</c> (the plain tape: every temporary lives until the step ends), <c>recompute</c> (each layer
-    /// keeps only its input and runs again in the backward; bit-identical), <c>bf16</c> (activations for the weight
-    /// gradients and GELU stored as bfloat16) or <c>recompute-bf16</c>.</summary>
-    public string BertMemory { get; set; } = "free";
-
-    /// <summary>How BERT's token vectors become one vector: <c>mean</c> (masked mean) or <c>cls</c>.</summary>
-    public string Pooling { get; set; } = "mean";
-
-    /// <summary>Tokens per text for the bert encoder, [CLS] and [SEP] included; longer texts are truncated.</summary>
-    public int MaxSeqLen { get; set; } = 64;
-
-    /// <summary>WordPiece <c>vocab.txt</c> for the bert encoder; null = the vocabulary of <see cref="InitFrom"/>, or
-    /// one built from the training text and saved as <c>vocab.txt</c> in the run folder.</summary>
-    public string? Vocab { get; set; }
-
-    /// <summary>Target size of a vocabulary built from the training text (characters are always kept).</summary>
-    public int VocabSize { get; set; } = 16_384;
-
-    /// <summary>Lowercase and strip accents before WordPiece (uncased vocabularies).</summary>
-    public bool Lowercase { get; set; } = true;
-
-    /// <summary>Hugging Face BERT checkpoint folder (<c>config.json</c>, <c>model.safetensors</c>, <c>vocab.txt</c>) to
-    /// start the encoder from; its sizes replace the preset. null = random initialisation.</summary>
-    public string? InitFrom { get; set; }
-}
-
 /// <summary>Optimisation.</summary>
 public sealed class OptimConfig
 {
     /// <summary><c>adamw</c>, <c>adam</c> or <c>sgd</c>.</summary>
-    public string Optimizer { get; set; } = "adamw";
+    public OptimizerKind Optimizer { get; set; } = OptimizerKind.AdamW;
 
     /// <summary>Learning rate of the encoder (and intermediate layer); null = by encoder kind (bow 3e-2; bert 4e-3 from scratch, 1e-4 with model.initFrom).</summary>
     public double? EncoderLr { get; set; }
@@ -154,7 +73,7 @@ public sealed class OptimConfig
     public double Warmup { get; set; } = 0.05;
 
     /// <summary>Decay after warm-up: <c>linear</c>, <c>cosine</c> or <c>constant</c>.</summary>
-    public string Schedule { get; set; } = "linear";
+    public DecayShape Schedule { get; set; } = DecayShape.Linear;
 
     /// <summary>Points per batch.</summary>
     public int BatchSize { get; set; } = 256;
@@ -167,7 +86,7 @@ public sealed class OptimConfig
 public sealed class DstConfig
 {
     /// <summary><c>set</c> (SPARTEX default) or <c>none</c> (static topology).</summary>
-    public string Algorithm { get; set; } = "set";
+    public DstAlgorithmKind Algorithm { get; set; } = DstAlgorithmKind.Set;
 
     /// <summary>Steps between topology updates (ΔT).</summary>
     public int UpdateEvery { get; set; } = 100;
@@ -198,10 +117,10 @@ public sealed class RunConfig
     public int EvalEvery { get; set; }
 
     /// <summary>Device: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
-    public string Device { get; set; } = "cpu";
+    public Device Device { get; set; } = Device.Cpu;
 
     /// <summary>Cap on device memory, e.g. <c>12GiB</c>; null = no cap.</summary>
-    public string? DeviceMemoryLimit { get; set; }
+    public ByteSize? DeviceMemoryLimit { get; set; }
 
     /// <summary>Write a checkpoint every this many steps; 0 = at the end of each epoch.</summary>
     public int CheckpointEvery { get; set; }
@@ -210,7 +129,9 @@ public sealed class RunConfig
 /// <summary>Source-generated JSON metadata for the config types (camelCase names, comments and trailing commas allowed).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true,
     ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true,
-    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    Converters = [typeof(EncoderKindJson), typeof(HeadKindJson), typeof(HeadDTypeJson), typeof(BertPresetJson), typeof(BertMemoryJson),
+        typeof(PoolingJson), typeof(OptimizerKindJson), typeof(DecayShapeJson), typeof(DstAlgorithmJson), typeof(DeviceJson), typeof(ByteSizeJson)])]
 [JsonSerializable(typeof(TrainConfig))]
 internal sealed partial class ConfigJsonContext : JsonSerializerContext
 {

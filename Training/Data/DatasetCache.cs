@@ -1,3 +1,4 @@
+using Xmc.Engine;
 using Xmc.Models.IO;
 using System.IO.Hashing;
 using System.IO.MemoryMappedFiles;

@@ -1,3 +1,4 @@
+using Xmc.Engine;
 using System.Text.Json;
 
 namespace Xmc.Training.Data;

@@ -1,3 +1,4 @@
+using Xmc.Engine;
 using System.Globalization;
 
 namespace Xmc.Training.Data;

@@ -1,3 +1,4 @@
+using Xmc.Engine;
 using System.Runtime.InteropServices;
 
 namespace Xmc.Training.Data;

@@ -1,3 +1,5 @@
+using Xmc.Engine;
+
 namespace Xmc.Training.Data;
 
 /// <summary>

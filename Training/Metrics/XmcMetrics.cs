@@ -1,3 +1,4 @@
+using Xmc.Engine;
 using Xmc.Training.Data;
 
 namespace Xmc.Training.Metrics;

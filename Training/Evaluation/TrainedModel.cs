@@ -1,21 +1,20 @@
 using Xmc.Engine;
-using Xmc.Models;
 using Xmc.Models.Bert;
 using Xmc.Models.Text;
+using Xmc.Models.Xmc;
 using Xmc.Training.Checkpoints;
 using Xmc.Training.Config;
 using Xmc.Training.Data;
+using Xmc.Training.Inputs;
+using Xmc.Training.Loop;
 
-namespace Xmc.Training.Model;
+namespace Xmc.Training.Evaluation;
 
 /// <summary>The model of a training run rebuilt from one of its checkpoints, for evaluation and prediction, with
 /// the transform that turns a data set into what it reads (tf-idf rows with the run's idf, or token ids with the
 /// run's vocabulary).</summary>
 public sealed class TrainedModel : IDisposable
 {
-    /// <summary>Name of the encoder config a bert run keeps in its run folder.</summary>
-    public const string BertConfigFile = "bert-config.json";
-
     private readonly Func<XmcDataset, string, XmcInputs> _inputs;
 
     private TrainedModel(IXmcModel model, TrainConfig config, int features, Func<XmcDataset, string, XmcInputs> inputs)
@@ -40,14 +39,12 @@ public sealed class TrainedModel : IDisposable
     {
         var info = Checkpoint.ReadInfo(checkpoint);
         var cfg = ConfigLoader.FromJson(info.Config, $"{checkpoint} (stored config)", []);
-        var seed = (ulong)cfg.Run.Seed;
-        IXmcModel model;
         Func<XmcDataset, string, XmcInputs> inputs;
-        int features = info.Features;
-        if (cfg.Model.Encoder == "bert")
+        XmcModelShape shape;
+        if (cfg.Model.Encoder == EncoderKind.Bert)
         {
             var folder = Path.GetDirectoryName(Path.GetFullPath(Checkpoint.Resolve(checkpoint)))!;
-            string vocabPath = Path.Combine(folder, ModelAssembly.VocabFile), configPath = Path.Combine(folder, BertConfigFile);
+            string vocabPath = Path.Combine(folder, ModelSetup.VocabFile), configPath = Path.Combine(folder, ModelSetup.BertConfigFile);
             foreach (var required in new[] { vocabPath, configPath })
             {
                 if (!File.Exists(required))
@@ -57,18 +54,18 @@ public sealed class TrainedModel : IDisposable
             }
             var tokenizer = new WordPieceTokenizer(WordPieceVocabulary.Load(vocabPath), cfg.Model.Lowercase);
             var bertConfig = BertConfig.Load(configPath);
-            model = new BertTextModel(cfg.Model, new BertModel(bertConfig, seed, addPooler: false, device: Device.Cpu), info.Labels, seed, Device.Cpu);
-            features = bertConfig.VocabSize;
+            shape = new XmcModelShape(bertConfig.VocabSize, info.Labels, bertConfig);
             inputs = (ds, source) => TokenInputs.Tokenize(ds, source, tokenizer, cfg.Model.MaxSeqLen);
         }
         else
         {
-            model = new BowXmcModel(cfg.Model, info.Features, info.Labels, seed, Device.Cpu);
+            shape = new XmcModelShape(info.Features, info.Labels);
             var tfidf = TfIdf.FromIdf(Checkpoint.ReadExtra(checkpoint, "idf"));
             inputs = (ds, source) => ds.NumFeatures > info.Features
                 ? throw new XmcDataException(source, $"the file has {ds.NumFeatures} features; the model was trained with {info.Features}", "use a split of the data set the model was trained on")
                 : new TfIdfInputs(ds, tfidf);
         }
+        var model = XmcModelBuilder.Build(cfg.Model, shape, (ulong)cfg.Run.Seed, Device.Cpu);
         try
         {
             Checkpoint.LoadModel(checkpoint, model.Module);
@@ -78,9 +75,8 @@ public sealed class TrainedModel : IDisposable
             model.Dispose();
             throw;
         }
-        (model.Head as FixedFanInLinear)?.MarkTopologyChanged();
         model.EvalMode();
-        return new TrainedModel(model, cfg, features, inputs);
+        return new TrainedModel(model, cfg, shape.Inputs, inputs);
     }
 
     /// <summary>What the model reads of <paramref name="data"/> (loaded from <paramref name="source"/>).</summary>

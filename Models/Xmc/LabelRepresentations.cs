@@ -1,6 +1,6 @@
-using Xmc.Training.Data;
+using Xmc.Engine;
 
-namespace Xmc.Training.Model;
+namespace Xmc.Models.Xmc;
 
 /// <summary>Label vectors built from the training data for clustering the label space: label l is the sum of the
 /// (tf-idf) feature rows of the training points that carry l, scaled to unit L2 norm — the positive-instance

@@ -1,20 +1,22 @@
 using Xmc.Engine;
+using Xmc.Models.Xmc;
 using Xmc.Training.Data;
+using Xmc.Training.Inputs;
 using Xmc.Training.Metrics;
 
-namespace Xmc.Training.Model;
+namespace Xmc.Training.Evaluation;
 
 /// <summary>Ranks every label for every point of a split by streaming top-k through the head (no [B, L] matrix)
 /// and scores the ranking with the pyxclib metrics.</summary>
 public static class Evaluator
 {
-    /// <summary>Points per evaluation batch of the bag-of-words model (see <see cref="IXmcModel.PredictionBatchSize"/>).</summary>
-    public const int BatchSize = 1024;
-
-    /// <summary>Top-<paramref name="k"/> label ids per point of <paramref name="inputs"/>, best first, and their scores (logits).</summary>
+    /// <summary>Top-<paramref name="k"/> label ids per point of <paramref name="inputs"/>, best first, and their scores
+    /// (logits), computed <paramref name="chunking"/>'s labels at a time (null: the default budget).</summary>
     /// <remarks>Runs with dropout off and leaves the model so.</remarks>
-    public static (int[][] Labels, float[][] Scores) Predict(IXmcModel model, XmcInputs inputs, int k, Device device)
+    public static (int[][] Labels, float[][] Scores) Predict(IXmcModel model, XmcInputs inputs, int k, Device device, LabelChunking? chunking = null)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputs);
         k = Math.Min(k, model.Head.Labels);
         int points = inputs.Count;
         var result = new int[points][];
@@ -31,8 +33,8 @@ public static class Evaluator
                 rows[i] = start + i;
             }
             using var scope = TensorScope.Begin();
-            var h = model.Project(model.Embed(inputs, rows.AsSpan(0, n), device));
-            var (scores, labels) = model.Head.TopK(h, k);
+            var h = model.Project(model.Embed(inputs.Batch(rows.AsSpan(0, n), device)));
+            var (scores, labels) = model.Head.TopK(h, k, chunking);
             var ids = labels.ToArray<int>();
             var sc = scores.ToArray<float>();
             for (int i = 0; i < n; i++)
@@ -45,12 +47,14 @@ public static class Evaluator
     }
 
     /// <summary>P@k, nDCG@k, PSP@k, PSnDCG@k and recall@k up to <paramref name="k"/>.</summary>
-    public static MetricReport Evaluate(IXmcModel model, XmcDataset split, XmcInputs inputs, double[] inversePropensities, int k, Device device)
-        => XmcMetrics.Evaluate(Predict(model, inputs, k, device).Labels, split.Labels, k, inversePropensities);
+    public static MetricReport Evaluate(IXmcModel model, XmcDataset split, XmcInputs inputs, double[] inversePropensities, int k, Device device, LabelChunking? chunking = null)
+        => XmcMetrics.Evaluate(Predict(model, inputs, k, device, chunking).Labels, split.Labels, k, inversePropensities);
 
     /// <summary>The popularity baseline: every point gets the <paramref name="k"/> most frequent training labels.</summary>
     public static MetricReport Popularity(XmcDataset train, XmcDataset split, double[] inversePropensities, int k)
     {
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(split);
         var counts = train.LabelCounts();
         var top = Enumerable.Range(0, counts.Length).OrderByDescending(l => counts[l]).ThenBy(l => l).Take(k).ToArray();
         var preds = Enumerable.Repeat(top, split.NumPoints).ToArray();

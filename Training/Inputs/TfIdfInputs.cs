@@ -1,7 +1,8 @@
 using Xmc.Engine;
+using Xmc.Models.Xmc;
 using Xmc.Training.Data;
 
-namespace Xmc.Training.Model;
+namespace Xmc.Training.Inputs;
 
 /// <summary>The bag-of-words encoder's input of one split: its feature rows with tf-idf values.</summary>
 public sealed class TfIdfInputs : XmcInputs
@@ -16,7 +17,7 @@ public sealed class TfIdfInputs : XmcInputs
     }
 
     /// <summary>Points × features (the sparsity pattern).</summary>
-    public Data.CsrMatrix Features { get; }
+    public CsrMatrix Features { get; }
 
     /// <summary>tf-idf values, same layout as <see cref="Features"/>.</summary>
     public float[] Values { get; }
@@ -25,7 +26,10 @@ public sealed class TfIdfInputs : XmcInputs
     public override int Count => Features.Rows;
 
     /// <summary>The rows <paramref name="rows"/> as a CSR tensor on <paramref name="device"/> (scope-tracked).</summary>
-    public Engine.CsrMatrix Batch(ReadOnlySpan<int> rows, Device device)
+    public override XmcBatch Batch(ReadOnlySpan<int> rows, Device device) => new SparseFeatureBatch(Rows(rows, device));
+
+    /// <summary>The rows <paramref name="rows"/> as a CSR tensor on <paramref name="device"/> (scope-tracked).</summary>
+    public CsrTensor Rows(ReadOnlySpan<int> rows, Device device)
     {
         var f = Features;
         var rowPtr = new int[rows.Length + 1];
@@ -42,6 +46,6 @@ public sealed class TfIdfInputs : XmcInputs
             Array.Copy(f.ColumnIds, start, cols, rowPtr[i], len);
             Array.Copy(Values, start, vals, rowPtr[i], len);
         }
-        return Engine.CsrMatrix.FromArrays(rowPtr, cols, vals, f.Columns, device);
+        return CsrTensor.FromArrays(rowPtr, cols, vals, f.Columns, device);
     }
 }

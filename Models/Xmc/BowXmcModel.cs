@@ -1,8 +1,6 @@
 using Xmc.Engine;
-using Xmc.Models;
-using Xmc.Training.Config;
 
-namespace Xmc.Training.Model;
+namespace Xmc.Models.Xmc;
 
 /// <summary>The bag-of-words XMC model: tf-idf CSR input → CSR×dense embedding + bias → ReLU →
 /// [intermediate dense layer → ReLU] → output head (fixed fan-in sparse, dense or masked), with the optional
@@ -11,7 +9,7 @@ public sealed class BowXmcModel : Module, IXmcModel
 {
     /// <summary>Builds the model for <paramref name="features"/> inputs and <paramref name="labels"/> labels;
     /// every random draw comes from Philox streams derived from <paramref name="seed"/>.</summary>
-    public BowXmcModel(ModelConfig config, int features, int labels, ulong seed, Device? device = null)
+    public BowXmcModel(XmcModelConfig config, int features, int labels, ulong seed, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         var dev = device ?? Device.Default;
@@ -23,7 +21,7 @@ public sealed class BowXmcModel : Module, IXmcModel
         float bound = MathF.Sqrt(6f / (features + config.Hidden));
         var init = new float[(long)features * config.Hidden];
         new PhiloxStream(seed, 0).NextUniform(init, -bound, bound);
-        InputWeight.Data.Backend.CopyFromHost(InputWeight.Data.Address, System.Runtime.InteropServices.MemoryMarshal.AsBytes(init.AsSpan()));
+        InputWeight.Data.CopyFrom<float>(init);
         InputBias.Data.Backend.Zero(InputBias.Data.Address, InputBias.Data.Bytes);
 
         int width = config.Hidden;
@@ -37,8 +35,7 @@ public sealed class BowXmcModel : Module, IXmcModel
         {
             Aux = Register("aux", new LabelClusterObjective(config.Hidden, config.AuxClusters, seed + 3, dev));
         }
-        Description = $"bow {features}→{config.Hidden}{(Intermediate is null ? "" : $"→{config.Intermediate}")}→{config.Head}" +
-            $"{(config.Head == "dense" ? "" : $" (fan-in {config.FanIn})")} over {labels} labels";
+        Description = $"bow {features}→{config.Hidden}{(Intermediate is null ? "" : $"→{config.Intermediate}")}→{OutputHeads.Describe(config)} over {labels} labels";
     }
 
     /// <summary>Input width (vocabulary size).</summary>
@@ -65,15 +62,15 @@ public sealed class BowXmcModel : Module, IXmcModel
     /// <inheritdoc/>
     public string Description { get; }
 
-    /// <inheritdoc/>
-    public int PredictionBatchSize => Evaluator.BatchSize;
+    /// <summary>1024 points: the model keeps only [B, hidden]-sized activations.</summary>
+    public int PredictionBatchSize => 1024;
 
     /// <inheritdoc/>
     Module IXmcModel.Module => this;
 
     /// <inheritdoc/>
-    public Tensor Embed(XmcInputs inputs, ReadOnlySpan<int> rows, Device device)
-        => Embed((inputs as TfIdfInputs ?? throw new ArgumentException($"the bag-of-words model reads tf-idf rows, not {inputs.GetType().Name}", nameof(inputs))).Batch(rows, device));
+    public Tensor Embed(XmcBatch batch)
+        => Embed((batch as SparseFeatureBatch ?? throw new ArgumentException($"the bag-of-words model reads sparse feature rows, not {batch?.GetType().Name}", nameof(batch))).Rows);
 
     /// <summary>No dropout in this model.</summary>
     public void TrainMode(ulong seed, long step)
@@ -85,20 +82,15 @@ public sealed class BowXmcModel : Module, IXmcModel
     {
     }
 
-    /// <summary>The head's input representation [B, width] for a batch of tf-idf rows.</summary>
-    public Tensor Encode(CsrMatrix x) => Project(Embed(x));
-
-    /// <summary>The encoder output [B, hidden].</summary>
-    public Tensor Embed(CsrMatrix x) => Ops.Relu(Ops.Add(Ops.SparseMatMul(x, InputWeight.Data), InputBias.Data));
+    /// <summary>The encoder output [B, hidden] for a batch of tf-idf rows.</summary>
+    public Tensor Embed(CsrTensor x) => Ops.Relu(Ops.Add(Ops.SparseMatMul(x, InputWeight.Data), InputBias.Data));
 
     /// <inheritdoc/>
     public Tensor Project(Tensor embedding) => Intermediate is null ? embedding : Ops.Relu(Intermediate.Forward(embedding));
 
     /// <summary>Parameters of the encoder side (input layer, intermediate layer and the auxiliary cluster head).</summary>
-    public IEnumerable<Parameter> EncoderParameters()
-        => NamedParameters().Where(p => !p.Name.StartsWith("head.", StringComparison.Ordinal)).Select(p => p.Parameter);
+    public IEnumerable<Parameter> EncoderParameters() => OutputHeads.EncoderSide(this);
 
     /// <summary>Parameters of the output head.</summary>
-    public IEnumerable<Parameter> HeadParameters()
-        => NamedParameters().Where(p => p.Name.StartsWith("head.", StringComparison.Ordinal)).Select(p => p.Parameter);
+    public IEnumerable<Parameter> HeadParameters() => OutputHeads.HeadSide(this);
 }

@@ -1,9 +1,6 @@
 using Xmc.Engine;
-using Xmc.Models;
-using Xmc.Training.Data;
-using CsrMatrix = Xmc.Training.Data.CsrMatrix;
 
-namespace Xmc.Training.Model;
+namespace Xmc.Models.Xmc;
 
 /// <summary>The auxiliary label-cluster objective: a dense head Linear(width → C) over a representation, trained
 /// with BCE-with-logits on "the point has a label in cluster c" (mean over the batch, sum over clusters — the
@@ -45,52 +42,28 @@ public sealed class LabelClusterObjective : Module
     public void InitialiseBias(CsrMatrix trainLabels)
     {
         var assignment = Assignment ?? throw new InvalidOperationException("label-cluster objective: attach the cluster assignment first");
-        var counts = assignment.PointCounts(trainLabels);
-        double n = trainLabels.Rows;
-        var b = new float[counts.Length];
-        for (int c = 0; c < b.Length; c++)
-        {
-            b[c] = (float)Math.Log((counts[c] + 0.5) / (n - counts[c] + 0.5));
-        }
-        var bias = Head.Bias!.Data;
-        bias.Backend.CopyFromHost(bias.Address, System.Runtime.InteropServices.MemoryMarshal.AsBytes(b.AsSpan()));
+        PriorBias.Initialise(Head.Bias!, assignment.PointCounts(trainLabels), trainLabels.Rows);
     }
 
-    /// <summary>λ·BCE(Head(<paramref name="representation"/>), cluster targets of <paramref name="positives"/>), a
-    /// scalar recorded by autodiff; null when <paramref name="weight"/> is 0 — then nothing is computed, the head
-    /// gets no gradient and the optimizer skips it.</summary>
+    /// <summary>λ·BCE(Head(<paramref name="representation"/>), <paramref name="clusterTargets"/>), a scalar recorded by
+    /// autodiff; null when <paramref name="weight"/> is 0 — then nothing is computed, the head gets no gradient and
+    /// the optimizer skips it.</summary>
     /// <param name="representation">[B, width] Float32.</param>
-    /// <param name="positives">The batch's positive labels over the full label space.</param>
+    /// <param name="clusterTargets">The batch's positive clusters (<see cref="LabelClusters.Targets"/> of each row's
+    /// labels), built on the host from the labels, so no label list goes device → host → device.</param>
     /// <param name="weight">λ_t ≥ 0.</param>
-    public Tensor? Loss(Tensor representation, PositiveLabels positives, float weight)
+    public Tensor? Loss(Tensor representation, PositiveLabels clusterTargets, float weight)
     {
         ArgumentNullException.ThrowIfNull(representation);
-        ArgumentNullException.ThrowIfNull(positives);
+        ArgumentNullException.ThrowIfNull(clusterTargets);
         if (weight == 0)
         {
             return null;
         }
-        var assignment = Assignment ?? throw new InvalidOperationException("label-cluster objective: attach the cluster assignment first");
-        if (positives.NumLabels != assignment.NumLabels)
+        if (clusterTargets.NumLabels != Clusters)
         {
-            throw new ArgumentException($"label-cluster objective: the batch's labels index {positives.NumLabels} labels, the cluster assignment covers {assignment.NumLabels}", nameof(positives));
+            throw new ArgumentException($"label-cluster objective: the targets index {clusterTargets.NumLabels} clusters, the head has {Clusters}", nameof(clusterTargets));
         }
-        using var targets = ClusterTargets(positives, assignment, representation.Device);
-        return Ops.MulScalar(Head.Loss(representation, targets), weight);
-    }
-
-    /// <summary>The batch's cluster targets: row b lists the clusters of row b's labels, without repeats.</summary>
-    public static PositiveLabels ClusterTargets(PositiveLabels positives, LabelClusters assignment, Device device)
-    {
-        ArgumentNullException.ThrowIfNull(positives);
-        ArgumentNullException.ThrowIfNull(assignment);
-        var offsets = positives.Offsets.ToArray<int>();
-        var labels = positives.Labels.ToArray<int>();
-        var rows = new int[positives.Batch][];
-        for (int b = 0; b < rows.Length; b++)
-        {
-            rows[b] = assignment.Targets(labels.AsSpan(offsets[b], offsets[b + 1] - offsets[b]));
-        }
-        return PositiveLabels.FromLists(rows, assignment.Count, device);
+        return Ops.MulScalar(Head.Loss(representation, clusterTargets), weight);
     }
 }

@@ -1,7 +1,7 @@
-namespace Xmc.Training.Data;
+namespace Xmc.Engine;
 
 /// <summary>Builds a <see cref="CsrMatrix"/> row by row, growing its arrays by doubling.</summary>
-internal sealed class CsrMatrixBuilder(bool withValues, int expectedRows = 0)
+public sealed class CsrMatrixBuilder(bool withValues, int expectedRows = 0)
 {
     private long[] _rowPtr = new long[Math.Max(expectedRows, 16) + 1];
     private int[] _ids = new int[64];

@@ -1,4 +1,4 @@
-namespace Xmc.Training.Model;
+namespace Xmc.Training.Loop;
 
 /// <summary>The auxiliary loss weight λ_t: λ₀ at the first step, falling linearly to 0 at step
 /// round(<see cref="Until"/>·T) of a T-step run and 0 from then on, so the cluster head stops shaping the

@@ -1,10 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Xmc.Engine;
-using Xmc.Training.Data;
-using CsrMatrix = Xmc.Training.Data.CsrMatrix;
 
-namespace Xmc.Training.Model;
+namespace Xmc.Models.Xmc;
 
 /// <summary>Balanced spherical k-means of label vectors by recursive 2-means splits. Cluster j of C over n labels
 /// holds ⌊n/C⌋ labels, plus one for j &lt; n mod C, so sizes differ by at most one. A node owns a range of cluster

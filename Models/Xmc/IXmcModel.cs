@@ -1,10 +1,10 @@
 using Xmc.Engine;
-using Xmc.Models;
 
-namespace Xmc.Training.Model;
+namespace Xmc.Models.Xmc;
 
-/// <summary>What the trainer needs of an XMC model, whatever its encoder: the representation of a batch of
-/// points, the output head on top of it, and the parameter groups that get their own learning rates.</summary>
+/// <summary>An XMC model, whatever its encoder: the representation of a batch of points, the output head on top of
+/// it, the optional auxiliary objective, and the parameter groups that get their own learning rates. Built from an
+/// <see cref="XmcModelConfig"/> by <see cref="XmcModelBuilder"/>.</summary>
 public interface IXmcModel : IDisposable
 {
     /// <summary>The whole model as a module (checkpoints store its named parameters).</summary>
@@ -23,14 +23,15 @@ public interface IXmcModel : IDisposable
     /// <summary>One line for the log: the layers and their widths.</summary>
     string Description { get; }
 
-    /// <summary>The encoder output [B, hidden] for the points <paramref name="rows"/> of <paramref name="inputs"/>,
-    /// recorded for autodiff. Call inside a <see cref="TensorScope"/>: the batch tensors it makes belong to it.</summary>
-    Tensor Embed(XmcInputs inputs, ReadOnlySpan<int> rows, Device device);
+    /// <summary>The encoder output [B, hidden] for <paramref name="batch"/>, recorded for autodiff. Call inside a
+    /// <see cref="TensorScope"/>: the tensors it makes belong to it.</summary>
+    /// <exception cref="ArgumentException">The batch is not the input of this model's encoder kind.</exception>
+    Tensor Embed(XmcBatch batch);
 
     /// <summary>The head's input [B, width] from the encoder output: through the intermediate layer when there is one.</summary>
     Tensor Project(Tensor embedding);
 
-    /// <summary>Parameters of the encoder side (everything below the head, intermediate layer included).</summary>
+    /// <summary>Parameters of the encoder side (everything below the head, intermediate layer and auxiliary head included).</summary>
     IEnumerable<Parameter> EncoderParameters();
 
     /// <summary>Parameters of the output head.</summary>

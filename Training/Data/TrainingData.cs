@@ -1,12 +1,11 @@
 using Xmc.Engine;
 using Xmc.Training.Config;
-using Xmc.Training.Data;
 using Xmc.Training.Metrics;
 
-namespace Xmc.Training.Model;
+namespace Xmc.Training.Data;
 
 /// <summary>The train and test splits of a run and the label propensities. What a model reads of them (tf-idf rows,
-/// token ids) is prepared by <see cref="ModelAssembly"/>.</summary>
+/// token ids) is prepared by <see cref="Loop.ModelSetup"/>.</summary>
 public sealed class TrainingData
 {
     private TrainingData(XmcDataset train, XmcDataset? test, string description)

@@ -3,22 +3,28 @@ using System.Globalization;
 using Xmc.Engine;
 using Xmc.Models.Bert;
 using Xmc.Models.Text;
+using Xmc.Models.Xmc;
 using Xmc.Training.Config;
 using Xmc.Training.Data;
+using Xmc.Training.Inputs;
 
-namespace Xmc.Training.Model;
+namespace Xmc.Training.Loop;
 
 /// <summary>A model ready to train and what it reads: the inputs of both splits, the tensors a checkpoint must
 /// carry besides the parameters (the bag-of-words idf), and notes for the log.</summary>
 public sealed record PreparedModel(IXmcModel Model, XmcInputs Train, XmcInputs? Test, IReadOnlyDictionary<string, float[]> Extras, IReadOnlyList<string> Notes);
 
-/// <summary>Builds the model a config names and prepares its inputs: tf-idf rows for <c>model.encoder=bow</c>;
-/// for <c>bert</c> a WordPiece vocabulary (given, taken from the <c>model.initFrom</c> checkpoint, or built from
-/// the training text), the texts tokenized once, and the encoder (random or loaded from the checkpoint).</summary>
-public static class ModelAssembly
+/// <summary>Prepares what a new run's model reads and builds the model (through <see cref="XmcModelBuilder"/>): tf-idf
+/// rows for <c>model.encoder=bow</c>; for <c>bert</c> a WordPiece vocabulary (given, taken from the
+/// <c>model.initFrom</c> checkpoint, or built from the training text), the texts tokenized once, and the encoder
+/// (random or loaded from the checkpoint).</summary>
+public static class ModelSetup
 {
     /// <summary>Name of the vocabulary the bert encoder's run folder keeps.</summary>
     public const string VocabFile = "vocab.txt";
+
+    /// <summary>Name of the encoder config a bert run keeps in its run folder.</summary>
+    public const string BertConfigFile = "bert-config.json";
 
     /// <summary>Prepares the model of <paramref name="config"/> for <paramref name="data"/>. The bert encoder writes
     /// its vocabulary to <paramref name="runFolder"/>; when <paramref name="resuming"/>, the vocabulary already there
@@ -27,7 +33,7 @@ public static class ModelAssembly
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(data);
-        return config.Model.Encoder == "bert"
+        return config.Model.Encoder == EncoderKind.Bert
             ? PrepareBert(config, data, runFolder, resuming, device)
             : PrepareBow(config, data, device);
     }
@@ -44,7 +50,7 @@ public static class ModelAssembly
         var tfidf = TfIdf.Fit(data.Train.Features);
         var train = new TfIdfInputs(data.Train, tfidf);
         var test = data.Test is null ? null : new TfIdfInputs(data.Test, tfidf);
-        var model = new BowXmcModel(config.Model, data.Train.NumFeatures, data.Train.NumLabels, (ulong)config.Run.Seed, device);
+        var model = XmcModelBuilder.Build(config.Model, new XmcModelShape(data.Train.NumFeatures, data.Train.NumLabels), (ulong)config.Run.Seed, device);
         return new PreparedModel(model, train, test, new Dictionary<string, float[]> { ["idf"] = tfidf.Idf }, []);
     }
 
@@ -89,19 +95,26 @@ public static class ModelAssembly
             long tokens = (long)(train.MeanLength * train.Count + (test is null ? 0 : test.MeanLength * test.Count));
             notes.Add(string.Create(CultureInfo.InvariantCulture,
                 $"tokenized {train.Count + (test?.Count ?? 0)} texts in {seconds:F1} s ({tokens / Math.Max(seconds, 1e-6):N0} tokens/s): {train.MeanLength:F1} tokens per training text ([CLS], [SEP] included), at most {m.MaxSeqLen}"));
-            var encoder = loaded?.Model ?? new BertModel(BertSizes.For(m) with { VocabSize = vocab.Count }, (ulong)config.Run.Seed, addPooler: false, device: device);
-            if (m.MaxSeqLen > encoder.Config.MaxPositionEmbeddings)
+            var shape = new XmcModelShape(vocab.Count, data.Train.NumLabels);
+            var encoderConfig = loaded?.Model.Config ?? XmcModelBuilder.EncoderConfig(m, shape);
+            if (m.MaxSeqLen > encoderConfig.MaxPositionEmbeddings)
             {
-                encoder.Dispose();
-                throw new ConfigException($"config field model.maxSeqLen: {m.MaxSeqLen} tokens, but the encoder has {encoder.Config.MaxPositionEmbeddings} positions");
+                throw new ConfigException($"config field model.maxSeqLen: {m.MaxSeqLen} tokens, but the encoder has {encoderConfig.MaxPositionEmbeddings} positions");
             }
-            encoder.Config.Save(Path.Combine(runFolder, TrainedModel.BertConfigFile));
-            var model = new BertTextModel(m, encoder, data.Train.NumLabels, (ulong)config.Run.Seed, device);
+            int width = m.Intermediate > 0 ? m.Intermediate : encoderConfig.HiddenSize;
+            if (m.FanIn > width)
+            {
+                throw new ConfigException($"config field model.fanIn: {m.FanIn} inputs per label cannot be chosen from a layer input of width {width}");
+            }
+            encoderConfig.Save(Path.Combine(runFolder, BertConfigFile));
+            var pretrained = loaded?.Model;
+            loaded = null; // the builder owns the encoder from here, on failure too
+            var model = XmcModelBuilder.Build(m, shape, (ulong)config.Run.Seed, device, pretrained);
             return new PreparedModel(model, train, test, new Dictionary<string, float[]>(), notes);
         }
-        catch when (loaded is not null)
+        catch
         {
-            loaded.Model.Dispose();
+            loaded?.Model.Dispose();
             throw;
         }
     }

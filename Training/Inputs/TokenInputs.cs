@@ -1,8 +1,9 @@
 using Xmc.Engine;
 using Xmc.Models.Text;
+using Xmc.Models.Xmc;
 using Xmc.Training.Data;
 
-namespace Xmc.Training.Model;
+namespace Xmc.Training.Inputs;
 
 /// <summary>The BERT encoder's input of one split: every point's text tokenized once, up front, as
 /// [CLS] pieces [SEP] truncated to the sequence length. A batch pads its rows to the longest of them.</summary>
@@ -59,11 +60,11 @@ public sealed class TokenInputs : XmcInputs
     /// <summary>Every point as a bag of its WordPiece tokens ([CLS], [SEP] and [PAD] left out): points × vocabulary,
     /// value 1 + ln(count) — sparse point vectors for what needs them on a text-only data set (clustering labels
     /// for the auxiliary objective).</summary>
-    public Data.CsrMatrix BagOfTokens() => BagOfTokens(_vocabularySize, _specialIds);
+    public CsrMatrix BagOfTokens() => BagOfTokens(_vocabularySize, _specialIds);
 
     /// <summary><see cref="BagOfTokens()"/> over a vocabulary of <paramref name="vocabularySize"/> ids, leaving out
     /// <paramref name="specialIds"/>.</summary>
-    public Data.CsrMatrix BagOfTokens(int vocabularySize, int[] specialIds)
+    public CsrMatrix BagOfTokens(int vocabularySize, int[] specialIds)
     {
         var builder = new CsrMatrixBuilder(withValues: true, _ids.Length);
         var ids = new List<int>();
@@ -100,7 +101,15 @@ public sealed class TokenInputs : XmcInputs
 
     /// <summary>Ids and attention mask [B, T] (Int32, scope-tracked) of the points <paramref name="rows"/>, T the
     /// longest row's length.</summary>
-    public (Tensor InputIds, Tensor AttentionMask) Batch(ReadOnlySpan<int> rows, Device device)
+    public override XmcBatch Batch(ReadOnlySpan<int> rows, Device device)
+    {
+        var (ids, mask) = Tensors(rows, device);
+        return new TokenIdBatch(ids, mask);
+    }
+
+    /// <summary>Ids and attention mask [B, T] (Int32, scope-tracked) of the points <paramref name="rows"/>, T the
+    /// longest row's length.</summary>
+    public (Tensor InputIds, Tensor AttentionMask) Tensors(ReadOnlySpan<int> rows, Device device)
     {
         int length = 1;
         foreach (int r in rows)

@@ -1,6 +1,6 @@
-using Xmc.Training.Data;
+using Xmc.Engine;
 
-namespace Xmc.Training.Model;
+namespace Xmc.Training.Inputs;
 
 /// <summary>Turns bag-of-words rows into tf-idf rows: value·idf(f) with idf(f) = ln((1 + N) / (1 + df(f))) + 1
 /// (smoothed, so no feature gets weight 0), then each row scaled to unit L2 norm. The idf is fitted on the

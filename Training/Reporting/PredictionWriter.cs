@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Xmc.Models.IO;
 
-namespace Xmc.Training.Cli;
+namespace Xmc.Training.Reporting;
 
 /// <summary>One line of prediction output: the point's index, its top-k labels best first, and their scores.</summary>
 public sealed record PredictionLine(int Point, int[] Labels, float[] Scores);

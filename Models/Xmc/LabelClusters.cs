@@ -1,6 +1,6 @@
-using Xmc.Training.Data;
+using Xmc.Engine;
 
-namespace Xmc.Training.Model;
+namespace Xmc.Models.Xmc;
 
 /// <summary>An assignment of every label to one of <see cref="Count"/> clusters, and the cluster targets it
 /// induces: a point is positive for cluster c when it has at least one label in c.</summary>
@@ -30,14 +30,6 @@ public sealed class LabelClusters
 
     /// <summary>The cluster of each label.</summary>
     public int[] ClusterOf { get; }
-
-    /// <summary>Clusters the labels of a training set: label vectors from <see cref="LabelRepresentations"/> over the
-    /// tf-idf <paramref name="values"/> of its features, then <see cref="BalancedLabelClustering"/> with <paramref name="seed"/>.</summary>
-    public static LabelClusters Build(XmcDataset train, float[] values, int clusters, ulong seed, Action<string>? progress = null)
-    {
-        ArgumentNullException.ThrowIfNull(train);
-        return Build(train.Features, values, train.Labels, clusters, seed, progress);
-    }
 
     /// <summary>Clusters the labels of <paramref name="labels"/> (points × labels) by the sums of their points' sparse
     /// input vectors (<paramref name="points"/> with <paramref name="values"/>: tf-idf rows, or e.g. token counts of a

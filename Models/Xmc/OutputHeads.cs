@@ -1,0 +1,54 @@
+using Xmc.Engine;
+
+namespace Xmc.Models.Xmc;
+
+/// <summary>Builds the output head a model config names, over an input of a given width; every encoder uses it.
+/// A model registers its head as the child <c>head</c>, which splits its parameters into the two groups.</summary>
+public static class OutputHeads
+{
+    /// <summary>The name under which a model registers its head.</summary>
+    public const string ChildName = "head";
+
+    /// <summary>The fixed fan-in sparse head, the dense or the masked baseline (a module implementing
+    /// <see cref="IOutputHead"/>), initialised from <paramref name="seed"/>.</summary>
+    /// <exception cref="ArgumentException">The fan-in exceeds the input width.</exception>
+    public static Module Build(XmcModelConfig config, int width, int labels, ulong seed, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.FanIn > width && config.Head != HeadKind.Dense)
+        {
+            throw new ArgumentException($"model.fanIn: {config.FanIn} inputs per label cannot be chosen from a layer input of width {width}", nameof(config));
+        }
+        return config.Head switch
+        {
+            HeadKind.FanIn => new FixedFanInLinear(width, labels, config.FanIn, config.HeadDType, seed, device: device),
+            HeadKind.Dense => new DenseLinear(width, labels, seed, device: device),
+            HeadKind.Masked => MaskedFromFanIn(width, labels, config.FanIn, seed, device),
+            _ => throw new ArgumentOutOfRangeException(nameof(config), config.Head, "unknown head kind"),
+        };
+    }
+
+    /// <summary>"fanin (fan-in 32)", "dense", …, for model descriptions.</summary>
+    public static string Describe(XmcModelConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var name = ModelConfigNames.Head.Name(config.Head);
+        return config.Head == HeadKind.Dense ? name : $"{name} (fan-in {config.FanIn})";
+    }
+
+    /// <summary>Every parameter of <paramref name="model"/> outside its head.</summary>
+    public static IEnumerable<Parameter> EncoderSide(Module model)
+        => (model ?? throw new ArgumentNullException(nameof(model))).NamedParameters().Where(p => !IsHead(p.Name)).Select(p => p.Parameter);
+
+    /// <summary>The parameters of <paramref name="model"/>'s head.</summary>
+    public static IEnumerable<Parameter> HeadSide(Module model)
+        => (model ?? throw new ArgumentNullException(nameof(model))).NamedParameters().Where(p => IsHead(p.Name)).Select(p => p.Parameter);
+
+    private static bool IsHead(string name) => name.StartsWith(ChildName + ".", StringComparison.Ordinal);
+
+    private static MaskedLinear MaskedFromFanIn(int width, int labels, int fanIn, ulong seed, Device device)
+    {
+        using var sparse = new FixedFanInLinear(width, labels, fanIn, DType.Float32, seed, device: device);
+        return MaskedLinear.FromFixedFanIn(sparse);
+    }
+}

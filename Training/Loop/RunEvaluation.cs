@@ -1,0 +1,69 @@
+using System.Globalization;
+using Xmc.Engine;
+using Xmc.Models.Xmc;
+using Xmc.Training.Data;
+using Xmc.Training.Evaluation;
+using Xmc.Training.Inputs;
+using Xmc.Training.Metrics;
+using Xmc.Training.Reporting;
+
+namespace Xmc.Training.Loop;
+
+/// <summary>Evaluation during and after a run: the test split's metrics (logged to metrics.jsonl and shown), the
+/// popularity baseline, and the test predictions file.</summary>
+public sealed class RunEvaluation(IXmcModel model, TrainingData data, XmcInputs? testInputs, LabelChunking? chunking, Device device,
+    MetricsLog log, ProgressReporter progress)
+{
+    /// <summary>The cut-offs evaluation reports (P@1/3/5, PSP@1/3/5, …).</summary>
+    public static readonly int[] Cutoffs = [1, 3, 5];
+
+    /// <summary>Whether there is a test split to evaluate.</summary>
+    public bool HasTest => data.Test is not null && testInputs is not null;
+
+    /// <summary>Evaluates the test split at <paramref name="step"/>, logs and shows the result; null without a test split.</summary>
+    public MetricReport? Evaluate(long step)
+    {
+        if (data.Test is null || testInputs is null)
+        {
+            return null;
+        }
+        var report = Evaluator.Evaluate(model, data.Test, testInputs, data.InversePropensities, Cutoffs[^1], device, chunking);
+        log.Write("eval", step, report.At(Cutoffs));
+        progress.Message($"eval @ step {step}: {Format(report)}");
+        return report;
+    }
+
+    /// <summary>The popularity baseline on the test split, shown; null without a test split.</summary>
+    public MetricReport? Popularity()
+    {
+        if (data.Test is null)
+        {
+            return null;
+        }
+        var popularity = Evaluator.Popularity(data.Train, data.Test, data.InversePropensities, Cutoffs[^1]);
+        progress.Message("popularity baseline: " + Format(popularity));
+        return popularity;
+    }
+
+    /// <summary>Writes the test split's top-k predictions to <paramref name="path"/>; false without a test split.</summary>
+    public bool WritePredictions(string path)
+    {
+        if (testInputs is null)
+        {
+            return false;
+        }
+        PredictionWriter.Write(path, Evaluator.Predict(model, testInputs, Cutoffs[^1], device, chunking));
+        progress.Message($"test predictions: {path}");
+        return true;
+    }
+
+    /// <summary>P@1/3/5 and PSP@1/3/5 in percent, as XMC papers print them.</summary>
+    public static string Format(MetricReport r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var inv = CultureInfo.InvariantCulture;
+        var p = string.Join(" ", Cutoffs.Select(k => string.Create(inv, $"P@{k} {100 * r.Precision[k - 1]:F2}")));
+        var ps = r.PsPrecision is null ? "" : " " + string.Join(" ", Cutoffs.Select(k => string.Create(inv, $"PSP@{k} {100 * r.PsPrecision[k - 1]:F2}")));
+        return p + ps;
+    }
+}

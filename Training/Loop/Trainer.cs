@@ -1,0 +1,217 @@
+using System.Globalization;
+using Xmc.Engine;
+using Xmc.Engine.Backends;
+using Xmc.Models;
+using Xmc.Models.IO;
+using Xmc.Models.Xmc;
+using Xmc.Training.Checkpoints;
+using Xmc.Training.Config;
+using Xmc.Training.Data;
+using Xmc.Training.Metrics;
+using Xmc.Training.Optim;
+using Xmc.Training.Reporting;
+using Xmc.Training.Sparse;
+
+namespace Xmc.Training.Loop;
+
+/// <summary>Trains an XMC model (<see cref="IXmcModel"/>, built from the config): per batch forward → loss → backward
+/// → optimizer step (<see cref="TrainStep"/>) → DST update of the fixed fan-in head (<see cref="DstController"/>) →
+/// evaluation (<see cref="RunEvaluation"/>) → checkpoint (<see cref="CheckpointWriter"/>), with progress on the
+/// console and metrics as JSON lines; a resumed run continues exactly where its checkpoint left off.</summary>
+public sealed class Trainer : IDisposable
+{
+    private readonly TrainConfig _config;
+    private readonly Device _device;
+    private readonly PreparedModel _prepared;
+    private readonly Optimizer _optimizer;
+    private readonly DstController? _dst;
+    private readonly AuxObjectiveSetup? _aux;
+    private readonly TrainStep _step;
+    private readonly CheckpointWriter _checkpoints;
+    private readonly RunEvaluation _evaluation;
+    private readonly MetricsLog _log;
+    private readonly ProgressReporter _progress;
+    private readonly long _stepsPerEpoch;
+    private readonly TrainingProgress _start = new(0, 0, 0);
+
+    /// <summary>Opens the device, loads the data, builds model and optimizer; with <paramref name="resumeFrom"/>
+    /// restores a checkpoint.</summary>
+    public Trainer(TrainConfig config, TextWriter output, string? resumeFrom = null, TrainingData? data = null, bool? interactive = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        _config = config;
+        _device = config.Run.Device;
+        Backend = TrainingDevice.Open(_device, config.Run.DeviceMemoryLimit?.Bytes);
+        config.Run.Output ??= Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        RunFolder = config.Run.Output;
+        Data = data ?? TrainingData.Load(config.Data);
+        if (config.Model.AuxClusters > Data.Train.NumLabels)
+        {
+            throw new ConfigException($"config field model.auxClusters: {config.Model.AuxClusters} clusters for {Data.Train.NumLabels} labels; must be ≤ the number of labels");
+        }
+        _prepared = ModelSetup.Prepare(config, Data, RunFolder, resumeFrom is not null, _device);
+        Model = _prepared.Model;
+        if (Model.Head.Bias is { } bias)
+        {
+            PriorBias.Initialise(bias, Data.Train.LabelCounts(), Data.Train.NumPoints);
+        }
+        _stepsPerEpoch = (Data.Train.NumPoints + config.Optim.BatchSize - 1) / config.Optim.BatchSize;
+        TotalSteps = _stepsPerEpoch * config.Optim.Epochs;
+        if (Model.Aux is { } objective)
+        {
+            _aux = AuxObjectiveSetup.Attach(objective, config, Data, _prepared.Train, resumeFrom, TotalSteps, output);
+        }
+        _optimizer = OptimizerFactory.Build(config, Model, TotalSteps);
+        if (Model.Head is FixedFanInLinear sparse && config.Dst.Algorithm == DstAlgorithmKind.Set)
+        {
+            var schedule = new DstSchedule(config.Dst.UpdateEvery, config.Dst.PruneFraction, TotalSteps, config.Dst.StopAt);
+            _dst = new DstController(new SetAlgorithm((ulong)config.Run.Seed + 7), schedule, [sparse], _optimizer);
+        }
+        if (resumeFrom is not null)
+        {
+            _start = Checkpoint.Load(resumeFrom, Model.Module, _optimizer);
+            (Model.Head as FixedFanInLinear)?.Validate();
+        }
+        Directory.CreateDirectory(RunFolder);
+        AtomicFile.WriteAllText(Path.Combine(RunFolder, "config.json"), ConfigLoader.ToJson(config));
+        _log = new MetricsLog(Path.Combine(RunFolder, "metrics.jsonl"));
+        _progress = new ProgressReporter(TotalSteps, output == Console.Out ? null : output, interactive);
+        var chunking = config.Model.Chunking();
+        _step = new TrainStep(Model, Data.Train, _prepared.Train, _optimizer, _aux, chunking, (ulong)config.Run.Seed, _device);
+        _checkpoints = new CheckpointWriter(RunFolder, config, Model, _optimizer, Data.Train, _prepared.Extras, _aux?.Clusters);
+        _evaluation = new RunEvaluation(Model, Data, _prepared.Test, chunking, _device, _log, _progress);
+    }
+
+    /// <summary>The data of the run.</summary>
+    public TrainingData Data { get; }
+
+    /// <summary>The backend of the run's device (its allocator holds the ledger the run reports).</summary>
+    public IBackend Backend { get; }
+
+    /// <summary>The model being trained.</summary>
+    public IXmcModel Model { get; }
+
+    /// <summary>Steps in the whole run.</summary>
+    public long TotalSteps { get; }
+
+    /// <summary>The run folder: config.json, metrics.jsonl, checkpoints, predictions.</summary>
+    public string RunFolder { get; }
+
+    /// <summary>The newest complete checkpoint of this run, if any.</summary>
+    public string? LastCheckpoint => _checkpoints.Last;
+
+    /// <summary>Runs (or continues) training; <paramref name="stopAfterSteps"/> ends early after that many
+    /// global steps (with a checkpoint), as an interrupted run would. Cancelling <paramref name="cancel"/>
+    /// (Ctrl-C) finishes the current step, writes a checkpoint and returns.</summary>
+    public TrainResult Run(long? stopAfterSteps = null, CancellationToken cancel = default)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        AnnounceRun();
+        double lastLoss = double.NaN;
+        MetricReport? test = null;
+        int batchSize = _config.Optim.BatchSize;
+        long step = _start.Step;
+        for (int epoch = _start.Epoch; epoch < _config.Optim.Epochs; epoch++)
+        {
+            var order = EpochOrder.Shuffle(Data.Train.NumPoints, _config.Run.Seed, epoch);
+            for (int b = epoch == _start.Epoch ? _start.BatchInEpoch : 0; b < _stepsPerEpoch; b++)
+            {
+                var rows = order.AsSpan(b * batchSize, Math.Min(batchSize, order.Length - b * batchSize));
+                var loss = _step.Run(rows, step, NonFiniteLossMessage(step));
+                lastLoss = loss.Loss;
+                step++;
+                _dst?.AfterStep(step);
+                _progress.Report(step, lastLoss, Backend.Allocator.Ledger.TotalCurrent);
+                LogTrainingRow(step, epoch, loss);
+                bool epochEnd = b == _stepsPerEpoch - 1;
+                if (_config.Run.EvalEvery > 0 ? step % _config.Run.EvalEvery == 0 : epochEnd)
+                {
+                    test = _evaluation.Evaluate(step) ?? test;
+                }
+                bool stop = step == stopAfterSteps || cancel.IsCancellationRequested;
+                if ((_config.Run.CheckpointEvery > 0 && step % _config.Run.CheckpointEvery == 0) || epochEnd || stop)
+                {
+                    _checkpoints.Save(epochEnd ? new TrainingProgress(step, epoch + 1, 0) : new TrainingProgress(step, epoch, b + 1));
+                }
+                if (stop)
+                {
+                    _progress.Message($"stopped after step {step}; checkpoint {LastCheckpoint} (continue with --resume {RunFolder})");
+                    return new TrainResult(step, lastLoss, test, null, clock.Elapsed, Interrupted: true);
+                }
+            }
+        }
+        if (_evaluation.HasTest)
+        {
+            test ??= _evaluation.Evaluate(step);
+        }
+        var popularity = _evaluation.Popularity();
+        if (_config.Run.SavePredictions)
+        {
+            _evaluation.WritePredictions(Path.Combine(RunFolder, "predictions.jsonl"));
+        }
+        _progress.Message($"done: {step} steps in {clock.Elapsed.TotalSeconds:F1} s, final loss {lastLoss:G5}; run folder {RunFolder}");
+        _progress.Message(Backend.Allocator.Ledger.FormatTable());
+        return new TrainResult(step, lastLoss, test, popularity, clock.Elapsed);
+    }
+
+    private void AnnounceRun()
+    {
+        _progress.Message($"device: {(_device.Kind == DeviceKind.Cpu ? "cpu" : Backend.ToString())}");
+        _progress.Message($"data: {Data.Description}");
+        foreach (var note in _prepared.Notes)
+        {
+            _progress.Message(note);
+        }
+        _progress.Message($"model: {Model.Description}, {Model.Module.Parameters().Sum(p => p.Shape.Numel):N0} parameters; " +
+            $"{TotalSteps} steps ({_config.Optim.Epochs} epochs × {_stepsPerEpoch}), dst {(_dst is null ? "none" : _dst.Algorithm.Name)}" +
+            (_aux is null ? "" : $", aux objective over {_config.Model.AuxClusters} label clusters until step {_aux.Weight.EndStep}"));
+    }
+
+    /// <summary>Every 50 steps and at the last: loss, head learning rate, epoch, and the auxiliary weight and loss.</summary>
+    private void LogTrainingRow(long step, int epoch, StepLoss loss)
+    {
+        if (step % 50 != 0 && step != TotalSteps)
+        {
+            return;
+        }
+        var row = new Dictionary<string, double> { ["loss"] = loss.Loss, ["lr_head"] = _optimizer.CurrentLearningRate(1), ["epoch"] = epoch };
+        if (_aux is not null)
+        {
+            row["aux_weight"] = _aux.Weight.At(step - 1);
+            if (!double.IsNaN(loss.AuxLoss))
+            {
+                row["aux_loss"] = loss.AuxLoss;
+            }
+        }
+        _log.Write("train", step, row);
+    }
+
+    private Func<double, string> NonFiniteLossMessage(long step) => value =>
+        $"training loss is {value} at step {step + 1}{NonFiniteGroups()}: lower the learning rates (optim.encoderLr={OptimizerFactory.EncoderLearningRate(_config)}, optim.headLr={_config.Optim.HeadLr}) " +
+        $"or check the data for extreme feature values; the last checkpoint ({LastCheckpoint ?? "none written yet"}) is intact";
+
+    /// <summary>Names the parameter groups holding a non-finite value, for the NaN-loss message.</summary>
+    private string NonFiniteGroups()
+    {
+        var bad = new List<string>();
+        foreach (var (group, parameters) in new[] { ("encoder", Model.EncoderParameters()), ("head", Model.HeadParameters()) })
+        {
+            foreach (var p in parameters)
+            {
+                if (p.DType is DType.Float32 or DType.BFloat16 && p.Data.ToFloatArray().Any(v => !float.IsFinite(v)))
+                {
+                    bad.Add($"{group} ({p.Data.Name})");
+                }
+            }
+        }
+        return bad.Count == 0 ? " (all parameters are finite: the loss overflowed)" : $" (non-finite parameters in: {string.Join(", ", bad)})";
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _log.Dispose();
+        _optimizer.Dispose();
+        Model.Dispose();
+    }
+}
