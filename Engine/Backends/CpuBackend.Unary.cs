@@ -127,16 +127,21 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    // The GELUs run on float lanes (16 with AVX-512, else 8); the scalar tail computes in double. The exact form
-    // with AVX-512 is Gelu512's divide-free fit (≈ 5e-7 relative); on 8 lanes it is the Chebyshev fit of
-    // ErrorFunction in float32 (≈ 3e-7 relative where the result is not tiny); the tanh form is x·σ(2u) with
-    // Exp512 on 16 lanes and .NET's vectorised exp on 8.
+    // The GELUs run on float lanes: 16 with AVX-512, 8 with AVX2 and FMA; the scalar path (and the tail of the tanh
+    // form) computes in double. The exact form is Gelu512's divide-free fit (≈ 5e-7 relative) or Gelu256, the same fit
+    // on 8 lanes; the tanh form is x·σ(2u) with σ and σ(1 − σ) from e = exp(−|2u|) (Exp512 or Exp256), so neither
+    // meets a 1 − σ cancellation.
 
     private static void GeluForward(bool exact, float* x, float* y, int n)
     {
         if (exact && Gelu512.IsSupported)
         {
             Gelu512.Forward(x, y, n);
+            return;
+        }
+        if (exact && Gelu256.IsSupported)
+        {
+            Gelu256.Forward(x, y, n);
             return;
         }
         int i = 0;
@@ -147,11 +152,11 @@ public sealed unsafe partial class CpuBackend
                 Vector512.Store(GeluTanh(Vector512.Load(x + i)), y + i);
             }
         }
-        else if (Vector256.IsHardwareAccelerated)
+        else if (!exact && Gelu256.IsSupported)
         {
             for (; i + 8 <= n; i += 8)
             {
-                Vector256.Store(Gelu(exact, Vector256.Load(x + i)), y + i);
+                Vector256.Store(GeluTanh(Vector256.Load(x + i)), y + i);
             }
         }
         for (; i < n; i++)
@@ -167,6 +172,11 @@ public sealed unsafe partial class CpuBackend
             Gelu512.Backward(x, gy, gx, n);
             return;
         }
+        if (exact && Gelu256.IsSupported)
+        {
+            Gelu256.Backward(x, gy, gx, n);
+            return;
+        }
         int i = 0;
         if (!exact && Vector512.IsHardwareAccelerated)
         {
@@ -175,11 +185,11 @@ public sealed unsafe partial class CpuBackend
                 Vector512.Store(GeluTanhDerivative(Vector512.Load(x + i)) * Vector512.Load(gy + i), gx + i);
             }
         }
-        else if (Vector256.IsHardwareAccelerated)
+        else if (!exact && Gelu256.IsSupported)
         {
             for (; i + 8 <= n; i += 8)
             {
-                Vector256.Store(GeluDerivative(exact, Vector256.Load(x + i)) * Vector256.Load(gy + i), gx + i);
+                Vector256.Store(GeluTanhDerivative(Vector256.Load(x + i)) * Vector256.Load(gy + i), gx + i);
             }
         }
         for (; i < n; i++)
@@ -208,6 +218,9 @@ public sealed unsafe partial class CpuBackend
     private static Vector512<float> GeluTanh(Vector512<float> v)
         => v * Sigmoid(Vector512.Create((float)(2.0 * SqrtTwoOverPi)) * TanhArgument(v));
 
+    private static Vector256<float> GeluTanh(Vector256<float> v)
+        => v * Sigmoid(Vector256.Create((float)(2.0 * SqrtTwoOverPi)) * TanhArgument(v));
+
     /// <summary>σ(a) from e = exp(−|a|) ≤ 1: 1/(1 + e) for a ≥ 0, e/(1 + e) below, so exp never overflows.</summary>
     private static Vector512<float> Sigmoid(Vector512<float> a)
     {
@@ -216,9 +229,12 @@ public sealed unsafe partial class CpuBackend
         return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(a, Vector512<float>.Zero), inv, e * inv);
     }
 
-    private static Vector256<float> Gelu(bool exact, Vector256<float> v) => exact
-        ? v * ErrorFunction.NormalCdf(v)
-        : v / (Vector256<float>.One + Vector256.Exp(Vector256.Create((float)(-2.0 * SqrtTwoOverPi)) * TanhArgument(v)));
+    private static Vector256<float> Sigmoid(Vector256<float> a)
+    {
+        var e = Exp256.NonPositive(-Vector256.Abs(a));
+        var inv = Vector256<float>.One / (Vector256<float>.One + e);
+        return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(a, Vector256<float>.Zero), inv, e * inv);
+    }
 
     private static Vector512<float> TanhArgument(Vector512<float> v) =>
         Vector512.FusedMultiplyAdd(Vector512.Create((float)GeluTanhCubic) * v * v, v, v);
@@ -237,16 +253,14 @@ public sealed unsafe partial class CpuBackend
         return Vector512.FusedMultiplyAdd(Vector512.Create(2f) * v * (e * inv * inv), slope, s);
     }
 
-    private static Vector256<float> GeluDerivative(bool exact, Vector256<float> v)
+    private static Vector256<float> GeluTanhDerivative(Vector256<float> v)
     {
-        if (exact)
-        {
-            // Φ(v) + v·φ(v)
-            return Vector256.FusedMultiplyAdd(v * Vector256.Create((float)InvSqrtTwoPi), Vector256.Exp(Vector256.Create(-0.5f) * v * v),
-                ErrorFunction.NormalCdf(v));
-        }
-        var s = Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(Vector256.Create((float)(-2.0 * SqrtTwoOverPi)) * TanhArgument(v)));
+        // as on 16 lanes: s(1 − s) = e/(1 + e)², where 1 − s in float loses all of s(1 − s)'s digits as s nears 1
+        var a = Vector256.Create((float)(2.0 * SqrtTwoOverPi)) * TanhArgument(v);
+        var e = Exp256.NonPositive(-Vector256.Abs(a));
+        var inv = Vector256<float>.One / (Vector256<float>.One + e);
+        var s = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(a, Vector256<float>.Zero), inv, e * inv);
         var slope = Vector256.Create((float)SqrtTwoOverPi) * Vector256.FusedMultiplyAdd(Vector256.Create((float)(3.0 * GeluTanhCubic)) * v, v, Vector256<float>.One);
-        return s + Vector256.Create(2f) * v * s * (Vector256<float>.One - s) * slope;
+        return Vector256.FusedMultiplyAdd(Vector256.Create(2f) * v * (e * inv * inv), slope, s);
     }
 }

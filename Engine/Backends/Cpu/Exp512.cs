@@ -11,12 +11,16 @@ internal static class Exp512
     // e^x = 2^k·e^r with k = round(x·log₂e) and r = x − k·ln 2 split in two constants (Cody–Waite) so that r is exact
     // to float precision; |r| ≤ ln 2 / 2, where a degree-6 polynomial fitted for relative error (Lawson's iteration)
     // is within 2e-9 of e^r, 7e-8 evaluated in float.
-    private const float Log2E = 1.44269504f;
-    private const float Ln2Hi = 0.693359375f;
-    private const float Ln2Lo = -2.12194440e-4f;
+    // (shared with Exp256 and the GELU kernels)
+    internal const float Log2E = 1.44269504f;
+    internal const float Ln2Hi = 0.693359375f;
+    internal const float Ln2Lo = -2.12194440e-4f;
 
     // below this e^x is under float's smallest normal; the kernel returns 0 there rather than build a denormal
-    private const float ExpFloor = -87.3f;
+    internal const float ExpFloor = -87.3f;
+
+    // the degree-6 polynomial's coefficients above the constant 1, highest power first (Horner order)
+    internal const float P6 = 0.0013836838f, P5 = 0.008374820f, P4 = 0.041668225f, P3 = 0.1666642f, P2 = 0.4999999f;
 
     /// <summary>e^x for x ≤ 0 (0 below <see cref="ExpFloor"/>; NaN stays NaN), within about 2 ulp.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -38,11 +42,11 @@ internal static class Exp512
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Reduced(Vector512<float> r)
     {
-        var p = Vector512.Create(0.0013836838f);
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.008374820f));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.041668225f));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.1666642f));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.4999999f));
+        var p = Vector512.Create(P6);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P5));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P4));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P3));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P2));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
         return Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
     }

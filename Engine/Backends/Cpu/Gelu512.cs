@@ -122,26 +122,31 @@ internal static unsafe class Gelu512
     }
 
     // 1/√(2π) = hi + lo to 1e-15
-    private const float InvSqrtTwoPiHi = 0.398942280f;
-    private const float InvSqrtTwoPiLo = (float)(0.39894228040143268 - InvSqrtTwoPiHi);
+    internal const float InvSqrtTwoPiHi = 0.398942280f;
+    internal const float InvSqrtTwoPiLo = (float)(0.39894228040143268 - InvSqrtTwoPiHi);
 
     /// <summary>ρ = Φ(−u)·e^(u²/2) as r·S′(r) with S′(r) = 4·S(4r): the fit's coefficients c_j scaled by 4^(j+1),
     /// exact powers of two.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Ratio(Vector512<float> r)
     {
-        var s = Vector512.Create(0.016633615f * 1048576f);
-        s = Vector512.FusedMultiplyAdd(s, r, Vector512.Create(-0.06306719f * 262144f));
-        s = Vector512.FusedMultiplyAdd(s, r, Vector512.Create(0.05225111f * 65536f));
-        s = Vector512.FusedMultiplyAdd(s, r, Vector512.Create(0.027708916f * 16384f));
-        s = Vector512.FusedMultiplyAdd(s, r, Vector512.Create(0.01325075f * 4096f));
-        s = Vector512.FusedMultiplyAdd(s, r, Vector512.Create(0.086405724f * 1024f));
-        s = Vector512.FusedMultiplyAdd(s, r, Vector512.Create(0.07207239f * 256f));
-        s = Vector512.FusedMultiplyAdd(s, r, Vector512.Create(0.09550311f * 64f));
-        s = Vector512.FusedMultiplyAdd(s, r, Vector512.Create(0.09949372f * 16f));
-        s = Vector512.FusedMultiplyAdd(s, r, Vector512.Create(0.09974786f * 4f));
+        var s = Vector512.Create(R9);
+        s = Vector512.FusedMultiplyAdd(s, r, Vector512.Create(R8));
+        s = Vector512.FusedMultiplyAdd(s, r, Vector512.Create(R7));
+        s = Vector512.FusedMultiplyAdd(s, r, Vector512.Create(R6));
+        s = Vector512.FusedMultiplyAdd(s, r, Vector512.Create(R5));
+        s = Vector512.FusedMultiplyAdd(s, r, Vector512.Create(R4));
+        s = Vector512.FusedMultiplyAdd(s, r, Vector512.Create(R3));
+        s = Vector512.FusedMultiplyAdd(s, r, Vector512.Create(R2));
+        s = Vector512.FusedMultiplyAdd(s, r, Vector512.Create(R1));
+        s = Vector512.FusedMultiplyAdd(s, r, Vector512.Create(R0));
         return s * r;
     }
+
+    // S′'s coefficients, highest power first (shared with Gelu256)
+    internal const float R9 = 0.016633615f * 1048576f, R8 = -0.06306719f * 262144f, R7 = 0.05225111f * 65536f,
+        R6 = 0.027708916f * 16384f, R5 = 0.01325075f * 4096f, R4 = 0.086405724f * 1024f, R3 = 0.07207239f * 256f,
+        R2 = 0.09550311f * 64f, R1 = 0.09949372f * 16f, R0 = 0.09974786f * 4f;
 
     /// <summary>e^(−u²/2), its exponent split exactly into h + err by a fused multiply-add.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -158,9 +163,9 @@ internal static unsafe class Gelu512
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Exp(Vector512<float> h, Vector512<float> err)
     {
-        var k = Vector512.Round(h * Vector512.Create(1.44269504f));
-        var p = Vector512.FusedMultiplyAdd(k, Vector512.Create(-0.693359375f), h);
-        p = Vector512.FusedMultiplyAdd(k, Vector512.Create(2.12194440e-4f), p) + err;
+        var k = Vector512.Round(h * Vector512.Create(Exp512.Log2E));
+        var p = Vector512.FusedMultiplyAdd(k, Vector512.Create(-Exp512.Ln2Hi), h);
+        p = Vector512.FusedMultiplyAdd(k, Vector512.Create(-Exp512.Ln2Lo), p) + err;
         return Avx512F.Scale(Exp512.Reduced(p), k);
     }
 }
