@@ -1,3 +1,5 @@
+using Xmc.Engine.Cuda.Launch;
+
 namespace Xmc.Engine.Cuda;
 
 public sealed partial class CudaBackend
@@ -13,7 +15,13 @@ public sealed partial class CudaBackend
             throw new ArgumentOutOfRangeException(nameof(pruneCount), pruneCount,
                 $"SetPruneRegrow: can replace 0..{Math.Min(fanIn, inFeatures - fanIn)} connections per row (fan-in {fanIn}, input width {inFeatures})");
         }
-        var kernel = "set_prune_regrow_" + TypeSuffix(nameof(SetPruneRegrow), valueType, indexType);
+        // The launch over rows start .. start + rows - 1, for the layer's element types (checked before anything is done).
+        int stateCount = slotState.Length;
+        void Launch<TV, TI>(long start, long rows, nint states, nint workspace) where TV : IValueElement where TI : IIndexElement =>
+            Kernels.Dst.SetPruneRegrow<TV, TI>.Kernel.Launch(_kernels, Linear(rows), values, indices, start, rows, fanIn, inFeatures, pruneCount,
+                regrowValue, seed, offset, states, stateCount, workspace);
+        var launch = ByValueAndIndex<Action<long, long, nint, nint>>(nameof(SetPruneRegrow), valueType, indexType,
+            Launch<F32, U16>, Launch<F32, I32>, Launch<BF16, U16>, Launch<BF16, I32>);
         if (pruneCount == 0 || labels <= 0)
         {
             return;
@@ -36,9 +44,7 @@ public sealed partial class CudaBackend
             }
             for (long start = 0; start < labels; start += chunk)
             {
-                long rows = Math.Min(chunk, labels - start);
-                LaunchLinear("dst.cu", kernel, rows, values, indices, start, rows, fanIn, inFeatures, pruneCount, regrowValue,
-                    (long)seed, (long)offset, states.Address, slotState.Length, workspace.Address);
+                launch(start, Math.Min(chunk, labels - start), states.Address, workspace.Address);
             }
         }
         finally

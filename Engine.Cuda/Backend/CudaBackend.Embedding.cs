@@ -1,3 +1,4 @@
+using Xmc.Engine.Cuda.Launch;
 using Xmc.Engine.Cuda.Native;
 
 namespace Xmc.Engine.Cuda;
@@ -15,7 +16,7 @@ public sealed partial class CudaBackend
         {
             _context.MakeCurrent();
             Driver.cuMemsetD8Async(first.Address, 0xFF, sizeof(ulong), _context.Stream).Check();
-            LaunchLinear("embedding.cu", "first_out_of_range_i32", n, ids, n, bound, first.Address);
+            Kernels.Embedding.FirstOutOfRange.Launch(_kernels, Linear(n), ids, n, bound, first.Address);
             Span<byte> bytes = stackalloc byte[sizeof(ulong)];
             CopyToHost(first.Address, bytes);
             var position = BitConverter.ToUInt64(bytes);
@@ -28,8 +29,8 @@ public sealed partial class CudaBackend
     }
 
     public void EmbeddingGather(nint weight, nint ids, nint y, long n, int dim) =>
-        LaunchLinear("embedding.cu", "embedding_gather_f32", n * dim, weight, ids, y, n, dim);
+        Kernels.Embedding.Gather.Launch(_kernels, Linear(n * dim), weight, ids, y, n, dim);
 
     public void EmbeddingScatterAdd(nint gy, nint ids, nint gWeight, long n, int dim) =>
-        LaunchLinear("embedding.cu", "embedding_scatter_add_f32", n * dim, gy, ids, gWeight, n, dim);
+        Kernels.Embedding.ScatterAdd.Launch(_kernels, Linear(n * dim), gy, ids, gWeight, n, dim);
 }

@@ -12,39 +12,60 @@ public sealed partial class CudaBackend
         }
         var tiles = (rows + 31) / 32 * ((cols + 31) / 32);
         var blocks = (uint)Math.Min(tiles, (long)_context.MultiprocessorCount * 32);
-        _kernels.Launch("fixedfanin.cu", "transpose_2d_f32", new LaunchShape(blocks, 1, 1, 32, 8, 1), src, dst, rows, cols);
+        Kernels.FixedFanIn.Transpose2D.Launch(_kernels, new LaunchShape(blocks, 1, 1, 32, 8, 1), src, dst, rows, cols);
     }
 
     public void FixedFanInForward(nint xT, int batch, int inFeatures, nint values, DType valueType, nint indices,
-        DType indexType, nint bias, long labels, int fanIn, nint zT) =>
-        LaunchLinear("fixedfanin.cu", "fixed_fan_in_forward_" + TypeSuffix(nameof(FixedFanInForward), valueType, indexType), labels * batch,
-            xT, batch, values, indices, bias, labels, fanIn, zT);
+        DType indexType, nint bias, long labels, int fanIn, nint zT)
+    {
+        var shape = Linear(labels * batch);
+        void Launch<TV, TI>() where TV : IValueElement where TI : IIndexElement =>
+            Kernels.FixedFanIn.Forward<TV, TI>.Kernel.Launch(_kernels, shape, xT, batch, values, indices, bias, labels, fanIn, zT);
+        ByValueAndIndex<Action>(nameof(FixedFanInForward), valueType, indexType, Launch<F32, U16>, Launch<F32, I32>, Launch<BF16, U16>, Launch<BF16, I32>)();
+    }
 
     public void FixedFanInBackwardValues(nint xT, nint deltaT, int batch, int inFeatures, nint indices, DType indexType,
         long labels, int fanIn, nint gradValues, float beta)
     {
-        var suffix = TypeSuffix(nameof(FixedFanInBackwardValues), DType.Float32, indexType)[4..];
         // One warp per (label, slot): 32 threads per output.
-        LaunchLinear("fixedfanin.cu", "fixed_fan_in_backward_values_" + suffix, labels * fanIn * 32,
-            xT, deltaT, batch, indices, labels, fanIn, gradValues, beta);
+        var shape = Linear(labels * fanIn * 32);
+        void Launch<TI>() where TI : IIndexElement =>
+            Kernels.FixedFanIn.BackwardValues<TI>.Kernel.Launch(_kernels, shape, xT, deltaT, batch, indices, labels, fanIn, gradValues, beta);
+        switch (indexType)
+        {
+            case DType.UInt16:
+                Launch<U16>();
+                break;
+            case DType.Int32:
+                Launch<I32>();
+                break;
+            default:
+                throw new NotSupportedException($"{nameof(FixedFanInBackwardValues)}: indices must be UInt16 or Int32, got {indexType}");
+        }
     }
 
     /// <summary>None: the GPU scatters with atomics straight into the gradient.</summary>
     public long FixedFanInBackwardInputWorkspaceBytes(int batch, int inFeatures) => 0;
 
     public void FixedFanInBackwardInput(nint deltaT, int batch, int inFeatures, nint values, DType valueType, nint indices,
-        DType indexType, long labels, int fanIn, nint gradXT, nint workspace) =>
-        LaunchLinear("fixedfanin.cu", "fixed_fan_in_backward_input_" + TypeSuffix(nameof(FixedFanInBackwardInput), valueType, indexType),
-            labels * fanIn * batch, deltaT, batch, values, indices, labels, fanIn, gradXT);
-
-    /// <summary>The kernel-name suffix of a value and index type pair, e.g. <c>f32_u16</c>.</summary>
-    private static string TypeSuffix(string kernel, DType valueType, DType indexType) => (valueType, indexType) switch
+        DType indexType, long labels, int fanIn, nint gradXT, nint workspace)
     {
-        (DType.Float32, DType.UInt16) => "f32_u16",
-        (DType.Float32, DType.Int32) => "f32_i32",
-        (DType.BFloat16, DType.UInt16) => "bf16_u16",
-        (DType.BFloat16, DType.Int32) => "bf16_i32",
-        _ => throw new NotSupportedException(
-            $"{kernel}: values must be Float32 or BFloat16 and indices UInt16 or Int32, got {valueType} values and {indexType} indices"),
-    };
+        var shape = Linear(labels * fanIn * batch);
+        void Launch<TV, TI>() where TV : IValueElement where TI : IIndexElement =>
+            Kernels.FixedFanIn.BackwardInput<TV, TI>.Kernel.Launch(_kernels, shape, deltaT, batch, values, indices, labels, fanIn, gradXT);
+        ByValueAndIndex<Action>(nameof(FixedFanInBackwardInput), valueType, indexType, Launch<F32, U16>, Launch<F32, I32>, Launch<BF16, U16>, Launch<BF16, I32>)();
+    }
+
+    /// <summary>Of one generic launch instantiated for each pair of element types a fixed fan-in layer stores (float32 or
+    /// bfloat16 values, uint16 or int32 indices), the one for <paramref name="valueType"/> and <paramref name="indexType"/>.</summary>
+    private static T ByValueAndIndex<T>(string op, DType valueType, DType indexType, T f32U16, T f32I32, T bf16U16, T bf16I32) =>
+        (valueType, indexType) switch
+        {
+            (DType.Float32, DType.UInt16) => f32U16,
+            (DType.Float32, DType.Int32) => f32I32,
+            (DType.BFloat16, DType.UInt16) => bf16U16,
+            (DType.BFloat16, DType.Int32) => bf16I32,
+            _ => throw new NotSupportedException(
+                $"{op}: values must be Float32 or BFloat16 and indices UInt16 or Int32, got {valueType} values and {indexType} indices"),
+        };
 }

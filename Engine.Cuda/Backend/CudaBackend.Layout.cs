@@ -1,3 +1,5 @@
+using Xmc.Engine.Cuda.Launch;
+
 namespace Xmc.Engine.Cuda;
 
 public sealed partial class CudaBackend
@@ -11,14 +13,14 @@ public sealed partial class CudaBackend
         // Word copies when everything is 4-byte aligned (float32 and int32 matrices), bytes otherwise.
         if (((dst | src) & 3) == 0 && ((dstPitch | srcPitch | rowBytes) & 3) == 0)
         {
-            LaunchLinear("layout.cu", "copy_strided_words", rows * (rowBytes / 4), dst, dstPitch / 4, src, srcPitch / 4, rows, rowBytes / 4);
+            Kernels.Layout.CopyStridedWords.Launch(_kernels, Linear(rows * (rowBytes / 4)), dst, dstPitch / 4, src, srcPitch / 4, rows, rowBytes / 4);
         }
         else
         {
-            LaunchLinear("layout.cu", "copy_strided_bytes", rows * rowBytes, dst, dstPitch, src, srcPitch, rows, rowBytes);
+            Kernels.Layout.CopyStridedBytes.Launch(_kernels, Linear(rows * rowBytes), dst, dstPitch, src, srcPitch, rows, rowBytes);
         }
     }
 
     public void SwapMiddleAxes(nint x, nint y, int outer, int a, int b, int inner) =>
-        LaunchLinear("layout.cu", "swap_middle_axes_f32", (long)outer * a * b * inner, x, y, (long)outer, (long)a, (long)b, (long)inner);
+        Kernels.Layout.SwapMiddleAxes.Launch(_kernels, Linear((long)outer * a * b * inner), x, y, outer, a, b, inner);
 }

@@ -1,23 +1,25 @@
+using Xmc.Engine.Cuda.Launch;
+
 namespace Xmc.Engine.Cuda;
 
 public sealed partial class CudaBackend
 {
     public void BceWithLogits(nint z, nint targets, nint rowLoss, long rows, long cols) =>
-        LaunchRows("loss.cu", "bce_with_logits_rows_f32", rows, z, targets, rowLoss, rows, cols);
+        Kernels.Loss.BceWithLogitsRows.Launch(_kernels, Rows(rows), z, targets, rowLoss, rows, cols);
 
     public void BceWithLogitsBackward(nint z, nint targets, nint gradLoss, nint dz, long rows, long cols, float scale) =>
-        LaunchLinear("loss.cu", "bce_with_logits_backward_f32", rows * cols, z, targets, gradLoss, dz, rows * cols, scale);
+        Kernels.Loss.BceWithLogitsBackward.Launch(_kernels, Linear(rows * cols), z, targets, gradLoss, dz, rows * cols, scale);
 
     public void SoftmaxCrossEntropy(nint logits, nint targets, nint rowLoss, long rows, long cols)
     {
         CheckTargets(targets, rows, cols);
-        LaunchRows("loss.cu", "softmax_cross_entropy_f32", rows, logits, targets, rowLoss, rows, cols);
+        Kernels.Loss.SoftmaxCrossEntropy.Launch(_kernels, Rows(rows), logits, targets, rowLoss, rows, cols);
     }
 
     public void SoftmaxCrossEntropyBackward(nint logits, nint targets, nint gradLoss, nint dz, long rows, long cols, float scale)
     {
         CheckTargets(targets, rows, cols);
-        LaunchRows("loss.cu", "softmax_cross_entropy_backward_f32", rows, logits, targets, gradLoss, dz, rows, cols, scale);
+        Kernels.Loss.SoftmaxCrossEntropyBackward.Launch(_kernels, Rows(rows), logits, targets, gradLoss, dz, rows, cols, scale);
     }
 
     // A target outside the classes would read outside the row on the device, so it is caught before launch:

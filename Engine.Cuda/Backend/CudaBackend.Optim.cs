@@ -1,3 +1,5 @@
+using Xmc.Engine.Cuda.Launch;
+
 namespace Xmc.Engine.Cuda;
 
 public sealed partial class CudaBackend
@@ -6,7 +8,7 @@ public sealed partial class CudaBackend
         float weightDecay, bool nesterov, ulong roundingSeed, ulong roundingOffset)
     {
         var bf16 = ParamIsBFloat16(nameof(SgdUpdate), paramType);
-        LaunchLinear("optim.cu", "sgd_update", n, param, bf16, grad, velocity, n, lr, momentum, weightDecay, nesterov ? 1 : 0, (long)roundingSeed, (long)roundingOffset);
+        Kernels.Optim.Sgd.Launch(_kernels, Linear(n), param, bf16, grad, velocity, n, lr, momentum, weightDecay, nesterov ? 1 : 0, roundingSeed, roundingOffset);
     }
 
     public void AdamUpdate(nint param, DType paramType, nint grad, nint m, nint v, long n, float lr, float beta1, float beta2,
@@ -17,12 +19,12 @@ public sealed partial class CudaBackend
         float c1 = 1f / (1f - MathF.Pow(beta1, step)), c2 = 1f / (1f - MathF.Pow(beta2, step));
         float shrink = decoupledWeightDecay ? 1f - lr * weightDecay : 1f;
         float l2 = decoupledWeightDecay ? 0f : weightDecay;
-        LaunchLinear("optim.cu", "adam_update", n, param, bf16, grad, m, v, n, lr,
-            beta1, 1f - beta1, beta2, 1f - beta2, eps, l2, shrink, c1, c2, (long)roundingSeed, (long)roundingOffset);
+        Kernels.Optim.Adam.Launch(_kernels, Linear(n), param, bf16, grad, m, v, n, lr,
+            beta1, 1f - beta1, beta2, 1f - beta2, eps, l2, shrink, c1, c2, roundingSeed, roundingOffset);
     }
 
     public void ZeroAt(nint dst, nint positions, long count) =>
-        LaunchLinear("optim.cu", "zero_at_f32", count, dst, positions, count);
+        Kernels.Optim.ZeroAt.Launch(_kernels, Linear(count), dst, positions, count);
 
     private static int ParamIsBFloat16(string kernel, DType t) => t switch
     {

@@ -1,3 +1,5 @@
+using Xmc.Engine.Cuda.Launch;
+
 namespace Xmc.Engine.Cuda;
 
 public sealed partial class CudaBackend
@@ -8,7 +10,7 @@ public sealed partial class CudaBackend
         {
             return;
         }
-        LaunchRows("softmax.cu", "softmax_f32", rows, x, mask, y, rows, cols, Math.Max(rowsPerMaskRow, 1), log ? 1 : 0);
+        Kernels.Softmax.Forward.Launch(_kernels, Rows(rows), x, mask, y, rows, cols, Math.Max(rowsPerMaskRow, 1), log ? 1 : 0);
     }
 
     public void SoftmaxBackward(nint y, nint g, nint dx, long rows, long cols, bool log)
@@ -17,6 +19,6 @@ public sealed partial class CudaBackend
         {
             return;
         }
-        LaunchRows("softmax.cu", "softmax_backward_f32", rows, y, g, dx, rows, cols, log ? 1 : 0);
+        Kernels.Softmax.Backward.Launch(_kernels, Rows(rows), y, g, dx, rows, cols, log ? 1 : 0);
     }
 }

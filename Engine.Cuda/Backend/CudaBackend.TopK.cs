@@ -1,3 +1,5 @@
+using Xmc.Engine.Cuda.Launch;
+
 namespace Xmc.Engine.Cuda;
 
 public sealed partial class CudaBackend
@@ -8,6 +10,6 @@ public sealed partial class CudaBackend
         {
             return;
         }
-        LaunchLinear("topk.cu", "topk_rows_f32", rows, x, values, indices, rows, cols, k);
+        Kernels.TopK.Rows.Launch(_kernels, Linear(rows), x, values, indices, rows, cols, k);
     }
 }

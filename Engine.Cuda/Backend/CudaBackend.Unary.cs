@@ -1,14 +1,15 @@
 using Xmc.Engine.Backends;
+using Xmc.Engine.Cuda.Launch;
 
 namespace Xmc.Engine.Cuda;
 
 public sealed partial class CudaBackend
 {
     public void Unary(UnaryOp op, nint x, nint y, long n) =>
-        LaunchLinear("unary.cu", "unary_f32", n, UnaryCode(op), x, y, n);
+        Kernels.Unary.Forward.Launch(_kernels, Linear(n), UnaryCode(op), x, y, n);
 
     public void UnaryBackward(UnaryOp op, nint x, nint gy, nint gx, long n) =>
-        LaunchLinear("unary.cu", "unary_backward_f32", n, UnaryCode(op), x, gy, gx, n);
+        Kernels.Unary.Backward.Launch(_kernels, Linear(n), UnaryCode(op), x, gy, gx, n);
 
     /// <summary>The op's number in unary.cu's <c>UnaryKind</c>.</summary>
     private static int UnaryCode(UnaryOp op) => op switch

@@ -1,3 +1,5 @@
+using Xmc.Engine.Cuda.Launch;
+
 namespace Xmc.Engine.Cuda;
 
 public sealed partial class CudaBackend
@@ -14,10 +16,10 @@ public sealed partial class CudaBackend
         try
         {
             Zero(accumulator.Address, sizeof(double));
-            LaunchLinear("xmcloss.cu", "bce_label_major_positive_loss", batch, zT, labels, batch, labelStart, positiveOffsets, positiveLabels, accumulator.Address);
-            LaunchLinear("xmcloss.cu", "bce_label_major_dense", labels * batch, zT, labels * batch, gradScale, accumulator.Address);
-            LaunchLinear("xmcloss.cu", "bce_label_major_positive_grad", batch, zT, labels, batch, labelStart, positiveOffsets, positiveLabels, gradScale);
-            LaunchLinear("xmcloss.cu", "bce_label_major_finish", 1, accumulator.Address, lossSum);
+            Kernels.XmcLoss.PositiveLoss.Launch(_kernels, Linear(batch), zT, labels, batch, labelStart, positiveOffsets, positiveLabels, accumulator.Address);
+            Kernels.XmcLoss.Dense.Launch(_kernels, Linear(labels * batch), zT, labels * batch, gradScale, accumulator.Address);
+            Kernels.XmcLoss.PositiveGrad.Launch(_kernels, Linear(batch), zT, labels, batch, labelStart, positiveOffsets, positiveLabels, gradScale);
+            Kernels.XmcLoss.Finish.Launch(_kernels, Linear(1), accumulator.Address, lossSum);
         }
         finally
         {
@@ -31,6 +33,6 @@ public sealed partial class CudaBackend
         {
             return;
         }
-        LaunchLinear("xmcloss.cu", "topk_update_label_major", batch, zT, labels, batch, labelStart, k, topScores, topLabels);
+        Kernels.XmcLoss.TopKUpdate.Launch(_kernels, Linear(batch), zT, labels, batch, labelStart, k, topScores, topLabels);
     }
 }

@@ -149,26 +149,12 @@ public sealed unsafe partial class CudaBackend : IBackend, IDisposable
 
     public override string ToString() => $"CUDA backend on {_context}";
 
-    /// <summary>Queues an element-wise (grid-stride) kernel over <paramref name="count"/> items; nothing for none.</summary>
-    private void LaunchLinear(string file, string kernel, long count, params ReadOnlySpan<KernelArgument> arguments)
-    {
-        if (count <= 0)
-        {
-            return;
-        }
-        _kernels.Launch(file, kernel, LaunchShape.Linear(count, _context.MultiprocessorCount), arguments);
-    }
+    /// <summary>The launch of an element-wise (grid-stride) kernel over <paramref name="count"/> items; empty for none.</summary>
+    private LaunchShape Linear(long count) => count <= 0 ? LaunchShape.Empty : LaunchShape.Linear(count, _context.MultiprocessorCount);
 
-    /// <summary>Queues a row kernel (one <see cref="RowBlock"/>-thread block per row, grid-stride over rows).</summary>
-    private void LaunchRows(string file, string kernel, long rows, params ReadOnlySpan<KernelArgument> arguments)
-    {
-        if (rows <= 0)
-        {
-            return;
-        }
-        var blocks = (uint)Math.Min(rows, (long)_context.MultiprocessorCount * 32);
-        _kernels.Launch(file, kernel, new LaunchShape(blocks, 1, 1, RowBlock, 1, 1), arguments);
-    }
+    /// <summary>The launch of a row kernel: one <see cref="RowBlock"/>-thread block per row, grid-stride over rows; empty for none.</summary>
+    private LaunchShape Rows(long rows) =>
+        rows <= 0 ? LaunchShape.Empty : new((uint)Math.Min(rows, (long)_context.MultiprocessorCount * 32), 1, 1, RowBlock, 1, 1);
 
     /// <summary>Device scratch for one call; released (back to the cache) right after the launches that use it
     /// are queued, which stream order makes safe.</summary>

@@ -4,14 +4,15 @@ using Xmc.Engine.Cuda.Native;
 namespace Xmc.Engine.Cuda.Launch;
 
 /// <summary>The embedded kernels on one device: each file is compiled for the device (cubin, or PTX as the
-/// fallback; through the disk cache) and loaded on first use, and kernels are launched on the compute stream.</summary>
+/// fallback; through the disk cache) and loaded on first use, and kernels (declared in <see cref="Kernels"/>) are launched on
+/// the compute stream.</summary>
 public sealed class CudaKernels : IDisposable
 {
     private readonly CudaContext _context;
     private readonly KernelCompiler _compiler;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, nint> _modules = new();
-    private readonly Dictionary<(string File, string Kernel), nint> _functions = new();
+    private readonly Dictionary<Kernel, nint> _functions = new();
 
     /// <summary>Kernels for <paramref name="context"/>'s device, compiled by <paramref name="compiler"/>.</summary>
     public CudaKernels(CudaContext context, KernelCompiler compiler)
@@ -20,44 +21,22 @@ public sealed class CudaKernels : IDisposable
         _compiler = compiler;
     }
 
-    /// <summary>The function handle of <paramref name="kernel"/> in kernel file <paramref name="file"/>.</summary>
-    public nint Function(string file, string kernel)
+    /// <summary>Queues <paramref name="kernel"/> on the compute stream (does not wait), with
+    /// <paramref name="arguments"/> the addresses of its parameters' values in order, as many as it declares (the
+    /// typed <c>Kernel&lt;T1, …&gt;.Launch</c> makes them). An empty <paramref name="shape"/> queues nothing.</summary>
+    internal unsafe void Launch(Kernel kernel, LaunchShape shape, void** arguments)
     {
-        lock (_lock)
+        if (shape.IsEmpty)
         {
-            if (_functions.TryGetValue((file, kernel), out var function))
-            {
-                return function;
-            }
-            var module = Module(file);
-            var found = Driver.cuModuleGetFunction(out function, module, kernel);
-            if (found == CuResult.NotFound)
-            {
-                throw new ArgumentException($"kernel file {file} has no kernel named {kernel}", nameof(kernel));
-            }
-            found.Check();
-            _functions[(file, kernel)] = function;
-            return function;
+            return;
         }
-    }
-
-    /// <summary>Queues <paramref name="kernel"/> of <paramref name="file"/> on the compute stream (does not wait).</summary>
-    public unsafe void Launch(string file, string kernel, LaunchShape shape, params ReadOnlySpan<KernelArgument> arguments)
-    {
-        var function = Function(file, kernel);
-        var values = stackalloc KernelArgument[arguments.Length];
-        var pointers = stackalloc void*[arguments.Length];
-        for (int i = 0; i < arguments.Length; i++)
-        {
-            values[i] = arguments[i];
-            pointers[i] = &values[i];
-        }
+        var function = Function(kernel);
         _context.MakeCurrent();
         var launched = Driver.cuLaunchKernel(function, shape.GridX, shape.GridY, shape.GridZ,
-            shape.BlockX, shape.BlockY, shape.BlockZ, shape.SharedBytes, _context.Stream, pointers, null);
+            shape.BlockX, shape.BlockY, shape.BlockZ, shape.SharedBytes, _context.Stream, arguments, null);
         if (launched != CuResult.Success)
         {
-            throw CudaStatus.DriverError(launched, $"cuLaunchKernel({file}:{kernel}, grid {shape.GridX}x{shape.GridY}x{shape.GridZ}, block {shape.BlockX}x{shape.BlockY}x{shape.BlockZ})");
+            throw CudaStatus.DriverError(launched, $"cuLaunchKernel({kernel.File}:{kernel.Name}, grid {shape.GridX}x{shape.GridY}x{shape.GridZ}, block {shape.BlockX}x{shape.BlockY}x{shape.BlockZ})");
         }
     }
 
@@ -73,6 +52,26 @@ public sealed class CudaKernels : IDisposable
             }
             _modules.Clear();
             _functions.Clear();
+        }
+    }
+
+    private nint Function(Kernel kernel)
+    {
+        lock (_lock)
+        {
+            if (_functions.TryGetValue(kernel, out var function))
+            {
+                return function;
+            }
+            var module = Module(kernel.File);
+            var found = Driver.cuModuleGetFunction(out function, module, kernel.Name);
+            if (found == CuResult.NotFound)
+            {
+                throw new ArgumentException($"kernel file {kernel.File} has no kernel named {kernel.Name}", nameof(kernel));
+            }
+            found.Check();
+            _functions[kernel] = function;
+            return function;
         }
     }
 

@@ -1,3 +1,4 @@
+using FsCheck.Xunit;
 using System.Runtime.InteropServices;
 using Xmc.Engine;
 using Xmc.Engine.Cuda;
@@ -9,19 +10,32 @@ using Xmc.Engine.Memory;
 
 namespace Xmc.Tests.Cuda;
 
-/// <summary>Argument packing and launch shapes everywhere; on a GPU, a few kernels against naive host loops.</summary>
+/// <summary>Argument layout and launch shapes everywhere; on a GPU, a few kernels against naive host loops.</summary>
 public class CudaKernelLaunchTests
 {
-    private static byte[] Slot(KernelArgument argument) => MemoryMarshal.AsBytes(new ReadOnlySpan<KernelArgument>(ref argument)).ToArray();
+    private static byte[] Bytes<T>(T argument) where T : unmanaged => MemoryMarshal.AsBytes(new ReadOnlySpan<T>(ref argument)).ToArray();
 
     [Fact]
-    public void Arguments_sit_at_the_start_of_an_eight_byte_slot()
+    public void Argument_types_hold_the_bytes_of_their_C_types()
     {
-        Assert.Equal(8, Marshal.SizeOf<KernelArgument>());
-        Assert.Equal(1.5f, BitConverter.ToSingle(Slot(1.5f)));
-        Assert.Equal(-7, BitConverter.ToInt32(Slot(-7)));
-        Assert.Equal(1L << 40, BitConverter.ToInt64(Slot(1L << 40)));
-        Assert.Equal(0x7f00_1234_5678L, BitConverter.ToInt64(Slot(new nint(0x7f00_1234_5678L))));
+        Assert.Equal(BitConverter.GetBytes(1.5f), Bytes<F32>(1.5f));
+        Assert.Equal(BitConverter.GetBytes(-7), Bytes<I32>(-7));
+        Assert.Equal(BitConverter.GetBytes(1L << 40), Bytes<I64>(1L << 40));
+        Assert.Equal(BitConverter.GetBytes(ulong.MaxValue - 1), Bytes<U64>(ulong.MaxValue - 1));
+        Assert.Equal(BitConverter.GetBytes(0x7f00_1234_5678L), Bytes<Ptr<F32>>(new nint(0x7f00_1234_5678L)));
+        Assert.Equal(BitConverter.GetBytes(0x7f00_1234_5678L), Bytes<Ptr<Const<Ptr<F32>>>>(new nint(0x7f00_1234_5678L)));
+    }
+
+    [Property]
+    public bool An_int_passed_as_long_long_keeps_its_sign(int value) => BitConverter.ToInt64(Bytes<I64>(value)) == value;
+
+    [Fact]
+    public void Only_a_shape_without_threads_is_empty()
+    {
+        Assert.True(LaunchShape.Empty.IsEmpty);
+        Assert.True(new LaunchShape(4, 1, 1, 0, 1, 1).IsEmpty);
+        Assert.False(LaunchShape.Linear(0, 108).IsEmpty);
+        Assert.False(new LaunchShape(1, 1, 1, 1, 1, 1).IsEmpty);
     }
 
     [Theory]
@@ -114,8 +128,8 @@ public class CudaKernelLaunchTests
         var drow = gpu.Upload(row);
         var sms = gpu.Context.MultiprocessorCount;
 
-        gpu.Kernels.Launch("axpy.cu", "axpy_f32", LaunchShape.Linear(x.Length, sms), dy.Address, dx.Address, (long)x.Length, 0.25f);
-        gpu.Kernels.Launch("binary.cu", "binary_div_row", LaunchShape.Linear(x.Length, sms), dy.Address, drow.Address, dy.Address, (long)rows, (long)cols);
+        Kernels.Axpy.Apply.Launch(gpu.Kernels, LaunchShape.Linear(x.Length, sms), dy.Address, dx.Address, x.Length, 0.25f);
+        Kernels.Binary.DivRow.Launch(gpu.Kernels, LaunchShape.Linear(x.Length, sms), dy.Address, drow.Address, dy.Address, rows, cols);
         var got = gpu.Download<float>(dy, y.Length);
 
         // Tolerance: the GPU may fuse y + 0.25·x into one FMA (one rounding less), so allow a few ulps.
@@ -141,10 +155,10 @@ public class CudaKernelLaunchTests
         var sumsOverCols = gpu.Allocator.Allocate(rows * sizeof(float), MemoryCategory.Activations);
         var sms = gpu.Context.MultiprocessorCount;
 
-        gpu.Kernels.Launch("reduce.cu", "reduce_rows_f32", new LaunchShape((uint)Math.Min((cols + 31) / 32, sms * 8), 1, 1, 32, 32, 1),
-            dx.Address, sumsOverRows.Address, (long)rows, (long)cols, 0.5f);
-        gpu.Kernels.Launch("reduce.cu", "reduce_cols_f32", new LaunchShape((uint)Math.Min(rows, sms * 8), 1, 1, 256, 1, 1),
-            dx.Address, sumsOverCols.Address, (long)rows, (long)cols, 2f);
+        Kernels.Reduce.Rows.Launch(gpu.Kernels, new LaunchShape((uint)Math.Min((cols + 31) / 32, sms * 8), 1, 1, 32, 32, 1),
+            dx.Address, sumsOverRows.Address, rows, cols, 0.5f);
+        Kernels.Reduce.Cols.Launch(gpu.Kernels, new LaunchShape((uint)Math.Min(rows, sms * 8), 1, 1, 256, 1, 1),
+            dx.Address, sumsOverCols.Address, rows, cols, 2f);
         var byColumn = gpu.Download<float>(sumsOverRows, cols);
         var byRow = gpu.Download<float>(sumsOverCols, rows);
 
@@ -185,8 +199,8 @@ public class CudaKernelLaunchTests
         var back = gpu.Allocator.Allocate(x.Length * 4, MemoryCategory.Activations);
         var sms = gpu.Context.MultiprocessorCount;
 
-        gpu.Kernels.Launch("convert.cu", "f32_to_bf16", LaunchShape.Linear(x.Length, sms), dx.Address, dy.Address, (long)x.Length);
-        gpu.Kernels.Launch("convert.cu", "bf16_to_f32", LaunchShape.Linear(x.Length, sms), dy.Address, back.Address, (long)x.Length);
+        Kernels.Convert.ToBFloat16.Launch(gpu.Kernels, LaunchShape.Linear(x.Length, sms), dx.Address, dy.Address, x.Length);
+        Kernels.Convert.ToFloat32.Launch(gpu.Kernels, LaunchShape.Linear(x.Length, sms), dy.Address, back.Address, x.Length);
         var bits = gpu.Download<ushort>(dy, x.Length);
         var widened = gpu.Download<float>(back, x.Length);
 

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using Xmc.Engine.Cuda.Compilation;
 using Xmc.Engine.Cuda.Native;
 
@@ -7,7 +6,7 @@ namespace Xmc.Tests.Cuda;
 
 /// <summary>Every embedded CUDA C file must compile through NVRTC for the architectures we target. CI installs
 /// Debian's NVRTC 11.8, so there these run without a GPU; they skip only where no libnvrtc exists at all.</summary>
-public partial class KernelCompileTests
+public class KernelCompileTests
 {
     private static readonly string[] Architectures = ["7.0", "8.0", "9.0"];
 
@@ -25,28 +24,9 @@ public partial class KernelCompileTests
         return data;
     }
 
-    [GeneratedRegex(@"extern\s+""C""\s+__global__\s+void\s+(\w+)\s*\(")]
-    private static partial Regex PlainKernel();
-
-    [GeneratedRegex(@"extern\s+""C""\s+__global__\s+void\s+(\w+)##(\w+)##(\w+)\s*\(")]
-    private static partial Regex MacroKernel();
-
-    [GeneratedRegex(@"^XMC_BINARY\((\w+),", RegexOptions.Multiline)]
-    private static partial Regex BinaryInstance();
-
-    /// <summary>The kernel names a file declares, with the binary-op macro expanded by hand.</summary>
-    private static List<string> DeclaredKernels(KernelSource source)
-    {
-        var names = PlainKernel().Matches(source.Code).Select(m => m.Groups[1].Value).ToList();
-        foreach (Match macro in MacroKernel().Matches(source.Code))
-        {
-            foreach (Match instance in BinaryInstance().Matches(source.Code))
-            {
-                names.Add(macro.Groups[1].Value + instance.Groups[1].Value + macro.Groups[3].Value);
-            }
-        }
-        return names;
-    }
+    /// <summary>The kernels declared for a file (<see cref="KernelSignatureTests"/> holds the declarations against it).</summary>
+    private static List<string> DeclaredKernels(KernelSource source) =>
+        KernelSignatures.Declarations().Where(d => d.File == source.Name).Select(d => d.Name).ToList();
 
     [Fact]
     public void Kernel_files_are_embedded_and_each_declares_kernels()
@@ -55,7 +35,7 @@ public partial class KernelCompileTests
         Assert.Contains(KernelSource.Embedded, s => s.Name == "binary.cu");
         foreach (var source in KernelSource.Embedded)
         {
-            Assert.True(DeclaredKernels(source).Count > 0, $"{source.Name} declares no extern \"C\" __global__ kernel");
+            Assert.True(DeclaredKernels(source).Count > 0, $"no kernel of {source.Name} is declared in Kernels");
             // only our own embedded headers, never CUDA's (NVRTC has none at run time)
             Assert.DoesNotContain("#include <", source.Code);
             int includes = source.Code.Split('\n').Count(line => line.TrimStart().StartsWith("#include", StringComparison.Ordinal));
