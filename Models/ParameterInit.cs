@@ -26,7 +26,7 @@ public static class ParameterInit
         var w = new float[(long)rows * cols];
         ulong perRow = Philox.BlocksFor(cols);
         Parallel.For(0, rows, r => Philox.FillUniform(seed, (ulong)r * perRow, w.AsSpan((int)((long)r * cols), cols), -bound, bound));
-        MaskedLinear.Copy(t, w);
+        t.CopyFrom<float>(w);
     }
 
     /// <summary>Fills <paramref name="p"/> with <paramref name="value"/>.</summary>
