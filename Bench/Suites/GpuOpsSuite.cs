@@ -30,47 +30,11 @@ public static class GpuOpsSuite
 
     private static readonly (int Rows, int Cols)[] QuickShapes = [(4096, 768), (32768, 768), (49152, 128)];
 
-    /// <summary>In run order: each backward follows its forward, whose outputs (y, mean, rstd) it reads.</summary>
-    private enum Kernel
-    {
-        SoftmaxForward,
-        SoftmaxBackward,
-        LayerNormForward,
-        LayerNormBackward,
-        GeluForward,
-        GeluBackward,
-        Add,
-        ToBFloat16,
-        FromBFloat16,
-    }
-
-    /// <summary>Bytes a call must move per element: reads plus writes of the [rows, cols] operands.</summary>
-    private static int BytesPerElement(Kernel k) => k switch
-    {
-        Kernel.SoftmaxBackward or Kernel.LayerNormBackward or Kernel.GeluBackward or Kernel.Add => 12,
-        Kernel.ToBFloat16 or Kernel.FromBFloat16 => 6,
-        _ => 8,
-    };
-
-    /// <summary>The case's op name, shared with the peer script.</summary>
-    private static string Name(Kernel k) => k switch
-    {
-        Kernel.SoftmaxForward => "softmax_fwd",
-        Kernel.SoftmaxBackward => "softmax_bwd",
-        Kernel.LayerNormForward => "layernorm_fwd",
-        Kernel.LayerNormBackward => "layernorm_bwd",
-        Kernel.GeluForward => "gelu_fwd",
-        Kernel.GeluBackward => "gelu_bwd",
-        Kernel.Add => "add",
-        Kernel.ToBFloat16 => "f32_to_bf16",
-        _ => "bf16_to_f32",
-    };
-
     public static void Run(BenchReport report, bool quick, CudaBackend gpu, string repoRoot)
     {
         var shapes = quick ? QuickShapes : FullShapes;
         int repetitions = quick ? 3 : 5;
-        var ours = new List<(Kernel Kernel, int Rows, int Cols, string Name, double Bytes, double Seconds, int Calls)>();
+        var ours = new List<(RowKernel Kernel, int Rows, int Cols, string Name, double Bytes, double Seconds, int Calls)>();
         double copy;
         using (var timer = new CudaEventTimer(gpu.Context))
         {
@@ -80,10 +44,11 @@ public static class GpuOpsSuite
             using var buffers = new Buffers(gpu, shapes.Max(s => (long)s.Rows * s.Cols), shapes.Max(s => s.Cols), shapes.Max(s => s.Rows));
             foreach (var (rows, cols) in shapes)
             {
-                foreach (var kernel in Enum.GetValues<Kernel>())
+                foreach (var kernel in Enum.GetValues<RowKernel>())
                 {
                     var (seconds, calls) = GpuTiming.Best(timer, () => buffers.Run(kernel, rows, cols), repetitions);
-                    ours.Add((kernel, rows, cols, $"{Name(kernel)}_{rows}x{cols}", (double)BytesPerElement(kernel) * rows * cols, seconds, calls));
+                    ours.Add((kernel, rows, cols, $"{RowKernels.Name(kernel)}_{rows}x{cols}", (double)RowKernels.BytesPerElement(kernel) * rows * cols,
+                        seconds, calls));
                 }
             }
             gpu.Synchronize();
@@ -92,7 +57,7 @@ public static class GpuOpsSuite
         gpu.CudaAllocator.EmptyCache(); // the peer's torch gets the memory our cache would hold
 
         var peer = TorchGpuPeer.RunAndDescribe(TorchGpuPeer.OpsRequest(
-            ours.Select(o => new OpsPeerCase(o.Name, Name(o.Kernel), o.Rows, o.Cols, o.Calls)), repetitions), repoRoot);
+            ours.Select(o => new OpsPeerCase(o.Name, RowKernels.Name(o.Kernel), o.Rows, o.Cols, o.Calls)), repetitions), repoRoot);
         var table = new List<string[]> { new[] { "case", "MiB moved", "ours GB/s", "of copy", "torch GB/s", "torch of copy", "ours/torch" } };
         var large = new List<(string Name, double OfCopy)>();
         foreach (var o in ours)
@@ -143,67 +108,45 @@ public static class GpuOpsSuite
     private sealed class Buffers : IDisposable
     {
         private readonly CudaBackend _gpu;
-        private readonly DeviceBuffer _x, _y, _g, _dx, _half, _gamma, _beta, _dGamma, _dBeta, _mean, _rstd;
+        private readonly List<DeviceBuffer> _blocks = [];
+        private readonly RowKernelOperands _operands;
 
         public Buffers(CudaBackend gpu, long elements, int maxCols, int maxRows)
         {
             _gpu = gpu;
-            _x = Uniform(elements, 1, -4f, 4f);
-            _g = Uniform(elements, 2, -1f, 1f);
-            _y = Uniform(elements, 3, 0f, 0.01f);
-            _dx = Uniform(elements, 4, 0f, 0f);
-            _gamma = Uniform(maxCols, 5, 0.5f, 2f);
-            _beta = Uniform(maxCols, 6, -1f, 1f);
-            _dGamma = Uniform(maxCols, 7, 0f, 0f);
-            _dBeta = Uniform(maxCols, 8, 0f, 0f);
-            _mean = Uniform(maxRows, 9, 0f, 0f);
-            _rstd = Uniform(maxRows, 10, 1f, 1f);
-            _half = gpu.Allocator.Allocate(elements * 2, MemoryCategory.Workspace);
-            gpu.ConvertToBFloat16(_x.Address, _half.Address, elements);
+            _operands = new RowKernelOperands(gpu, Uniform, count => Allocate(count * 2), elements, maxCols, maxRows);
         }
 
-        public void Run(Kernel kernel, int rows, int cols)
-        {
-            long n = (long)rows * cols;
-            switch (kernel)
-            {
-                case Kernel.SoftmaxForward: _gpu.Softmax(_x.Address, 0, _y.Address, rows, cols, 1, log: false); break;
-                case Kernel.SoftmaxBackward: _gpu.SoftmaxBackward(_y.Address, _g.Address, _dx.Address, rows, cols, log: false); break;
-                case Kernel.LayerNormForward:
-                    _gpu.LayerNorm(_x.Address, _gamma.Address, _beta.Address, _y.Address, _mean.Address, _rstd.Address, rows, cols, 1e-5f);
-                    break;
-                case Kernel.LayerNormBackward:
-                    _gpu.LayerNormBackward(_x.Address, _gamma.Address, _mean.Address, _rstd.Address, _g.Address, _dx.Address,
-                        _dGamma.Address, _dBeta.Address, rows, cols);
-                    break;
-                case Kernel.GeluForward: _gpu.Unary(UnaryOp.GeluErf, _x.Address, _y.Address, n); break;
-                case Kernel.GeluBackward: _gpu.UnaryBackward(UnaryOp.GeluErf, _x.Address, _g.Address, _dx.Address, n); break;
-                case Kernel.Add: _gpu.Binary(BinaryOp.Add, _x.Address, _g.Address, _y.Address, rows, cols, Broadcast.None); break;
-                case Kernel.ToBFloat16: _gpu.ConvertToBFloat16(_x.Address, _half.Address, n); break;
-                default: _gpu.ConvertToFloat32(_half.Address, _y.Address, n); break;
-            }
-        }
+        public void Run(RowKernel kernel, int rows, int cols) => RowKernels.Run(_gpu, _operands, kernel, rows, cols);
 
         public void Dispose()
         {
-            foreach (var b in new[] { _x, _y, _g, _dx, _half, _gamma, _beta, _dGamma, _dBeta, _mean, _rstd })
+            foreach (var b in _blocks)
             {
                 b.Release();
             }
+            _blocks.Clear();
         }
 
-        private DeviceBuffer Uniform(long count, ulong seed, float lo, float hi)
+        private nint Allocate(long bytes)
         {
-            var buffer = _gpu.Allocator.Allocate(count * sizeof(float), MemoryCategory.Workspace);
+            var buffer = _gpu.Allocator.Allocate(bytes, MemoryCategory.Workspace);
+            _blocks.Add(buffer);
+            return buffer.Address;
+        }
+
+        private nint Uniform(long count, int seed, float lo, float hi)
+        {
+            var at = Allocate(count * sizeof(float));
             if (lo == hi)
             {
-                _gpu.Fill(buffer.Address, count, lo);
+                _gpu.Fill(at, count, lo);
             }
             else
             {
-                _gpu.FillUniform(buffer.Address, count, seed, 0, lo, hi);
+                _gpu.FillUniform(at, count, (ulong)seed, 0, lo, hi);
             }
-            return buffer;
+            return at;
         }
     }
 }

@@ -25,48 +25,20 @@ public static unsafe class OpsSuite
     private static readonly (int Rows, int Cols)[] QuickShapes =
         [(4096, 768), (16384, 768), (1024, 3072), (16384, 128), (4096, 512), (128, 768)];
 
-    private enum Kernel
-    {
-        SoftmaxForward,
-        SoftmaxBackward,
-        LayerNormForward,
-        LayerNormBackward,
-        GeluForward,
-        GeluBackward,
-        ToBFloat16,
-        FromBFloat16,
-    }
+    /// <summary>Every shared row kernel but Add, which the libtorch peer (<see cref="TorchRowOps"/>) does not time.</summary>
+    private static readonly RowKernel[] Kernels = [.. Enum.GetValues<RowKernel>().Where(k => k != RowKernel.Add)];
 
-    /// <summary>Bytes a call must move per element: reads plus writes of the [rows, cols] operands.</summary>
-    private static int BytesPerElement(Kernel k) => k switch
+    private static (TorchRowOps.Op Op, bool Backward) PeerOf(RowKernel k) => k switch
     {
-        Kernel.SoftmaxBackward or Kernel.LayerNormBackward or Kernel.GeluBackward => 12,
-        Kernel.ToBFloat16 or Kernel.FromBFloat16 => 6,
-        _ => 8,
-    };
-
-    private static (TorchRowOps.Op Op, bool Backward) PeerOf(Kernel k) => k switch
-    {
-        Kernel.SoftmaxForward => (TorchRowOps.Op.Softmax, false),
-        Kernel.SoftmaxBackward => (TorchRowOps.Op.Softmax, true),
-        Kernel.LayerNormForward => (TorchRowOps.Op.LayerNorm, false),
-        Kernel.LayerNormBackward => (TorchRowOps.Op.LayerNorm, true),
-        Kernel.GeluForward => (TorchRowOps.Op.Gelu, false),
-        Kernel.GeluBackward => (TorchRowOps.Op.Gelu, true),
-        Kernel.ToBFloat16 => (TorchRowOps.Op.ToBFloat16, false),
-        _ => (TorchRowOps.Op.FromBFloat16, false),
-    };
-
-    private static string Name(Kernel k) => k switch
-    {
-        Kernel.SoftmaxForward => "softmax_fwd",
-        Kernel.SoftmaxBackward => "softmax_bwd",
-        Kernel.LayerNormForward => "layernorm_fwd",
-        Kernel.LayerNormBackward => "layernorm_bwd",
-        Kernel.GeluForward => "gelu_fwd",
-        Kernel.GeluBackward => "gelu_bwd",
-        Kernel.ToBFloat16 => "f32_to_bf16",
-        _ => "bf16_to_f32",
+        RowKernel.SoftmaxForward => (TorchRowOps.Op.Softmax, false),
+        RowKernel.SoftmaxBackward => (TorchRowOps.Op.Softmax, true),
+        RowKernel.LayerNormForward => (TorchRowOps.Op.LayerNorm, false),
+        RowKernel.LayerNormBackward => (TorchRowOps.Op.LayerNorm, true),
+        RowKernel.GeluForward => (TorchRowOps.Op.Gelu, false),
+        RowKernel.GeluBackward => (TorchRowOps.Op.Gelu, true),
+        RowKernel.ToBFloat16 => (TorchRowOps.Op.ToBFloat16, false),
+        RowKernel.FromBFloat16 => (TorchRowOps.Op.FromBFloat16, false),
+        _ => throw new ArgumentOutOfRangeException(nameof(k), k, "no libtorch peer"),
     };
 
     public static void Run(BenchReport report, bool quick)
@@ -106,15 +78,15 @@ public static unsafe class OpsSuite
             foreach (var (rows, cols) in shapes)
             {
                 long elements = (long)rows * cols;
-                foreach (var kernel in Enum.GetValues<Kernel>())
+                foreach (var kernel in Kernels)
                 {
-                    bool oneThread = kernel is Kernel.ToBFloat16 or Kernel.FromBFloat16;
+                    bool oneThread = kernel is RowKernel.ToBFloat16 or RowKernel.FromBFloat16;
                     int kernelThreads = oneThread ? 1 : threads;
                     var (copy, copyCpu, copyName) = oneThread ? (copyOne.Wall, copyOne.Cpu, copyOneName) : (copyAll.Wall, copyAll.Cpu, copyAllName);
-                    double bytes = (double)BytesPerElement(kernel) * elements;
+                    double bytes = (double)RowKernels.BytesPerElement(kernel) * elements;
                     // small working sets repeat inside one timing so a measurement is not a handful of microseconds
                     int inner = (int)Math.Max(1, (32L << 20) / (long)bytes);
-                    string name = $"{Name(kernel)}_{rows}x{cols}";
+                    string name = $"{RowKernels.Name(kernel)}_{rows}x{cols}";
                     var (wall, cpu) = Timing.Best(() =>
                     {
                         for (int i = 0; i < inner; i++)
@@ -150,24 +122,11 @@ public static unsafe class OpsSuite
     /// <summary>Native operands sized for the largest shape, filled once, shared by every case.</summary>
     private sealed class Buffers : IDisposable
     {
-        private readonly float* _x, _y, _g, _dx, _gamma, _beta, _dGamma, _dBeta, _mean, _rstd;
-        private readonly BFloat16* _half;
+        private readonly List<nint> _blocks = [];
+        private readonly RowKernelOperands _operands;
 
         public Buffers(long elements, int maxCols, int maxRows)
-        {
-            _x = Filled(elements, 1, -4f, 4f);
-            _g = Filled(elements, 2, -1f, 1f);
-            _y = Filled(elements, 3, 0f, 0.01f);
-            _dx = Filled(elements, 4, 0f, 0f);
-            _gamma = Filled(maxCols, 5, 0.5f, 2f);
-            _beta = Filled(maxCols, 6, -1f, 1f);
-            _dGamma = Filled(maxCols, 7, 0f, 0f);
-            _dBeta = Filled(maxCols, 8, 0f, 0f);
-            _mean = Filled(maxRows, 9, 0f, 0f);
-            _rstd = Filled(maxRows, 10, 1f, 1f);
-            _half = (BFloat16*)NativeMemory.AlignedAlloc((nuint)(elements * sizeof(BFloat16)), 64);
-            BFloat16.FromSingles(new ReadOnlySpan<float>(_x, checked((int)elements)), new Span<BFloat16>(_half, (int)elements));
-        }
+            => _operands = new RowKernelOperands(CpuBackend.Instance, Filled, count => Aligned(count * sizeof(BFloat16)), elements, maxCols, maxRows);
 
         /// <summary>Runs every kernel often enough, on a small shape, for the JIT to replace its first code (and the
         /// library's ahead-of-time code, built without AVX-512) with optimised code for this CPU, and waits for the
@@ -177,7 +136,7 @@ public static unsafe class OpsSuite
         {
             for (int round = 0; round < 3; round++)
             {
-                foreach (var kernel in Enum.GetValues<Kernel>())
+                foreach (var kernel in Kernels)
                 {
                     for (int i = 0; i < 60; i++)
                     {
@@ -188,45 +147,33 @@ public static unsafe class OpsSuite
             }
         }
 
-        public void Run(Kernel kernel, int rows, int cols)
-        {
-            var cpu = CpuBackend.Instance;
-            long n = (long)rows * cols;
-            switch (kernel)
-            {
-                case Kernel.SoftmaxForward: cpu.Softmax((nint)_x, 0, (nint)_y, rows, cols, 1, log: false); break;
-                case Kernel.SoftmaxBackward: cpu.SoftmaxBackward((nint)_y, (nint)_g, (nint)_dx, rows, cols, log: false); break;
-                case Kernel.LayerNormForward:
-                    cpu.LayerNorm((nint)_x, (nint)_gamma, (nint)_beta, (nint)_y, (nint)_mean, (nint)_rstd, rows, cols, 1e-5f);
-                    break;
-                case Kernel.LayerNormBackward:
-                    cpu.LayerNormBackward((nint)_x, (nint)_gamma, (nint)_mean, (nint)_rstd, (nint)_g, (nint)_dx, (nint)_dGamma, (nint)_dBeta, rows, cols);
-                    break;
-                case Kernel.GeluForward: cpu.Unary(UnaryOp.GeluErf, (nint)_x, (nint)_y, n); break;
-                case Kernel.GeluBackward: cpu.UnaryBackward(UnaryOp.GeluErf, (nint)_x, (nint)_g, (nint)_dx, n); break;
-                case Kernel.ToBFloat16: BFloat16.FromSingles(new ReadOnlySpan<float>(_x, (int)n), new Span<BFloat16>(_half, (int)n)); break;
-                default: BFloat16.ToSingles(new ReadOnlySpan<BFloat16>(_half, (int)n), new Span<float>(_y, (int)n)); break;
-            }
-        }
+        public void Run(RowKernel kernel, int rows, int cols) => RowKernels.Run(CpuBackend.Instance, _operands, kernel, rows, cols);
 
         public void Dispose()
         {
-            foreach (var p in new[] { _x, _y, _g, _dx, _gamma, _beta, _dGamma, _dBeta, _mean, _rstd })
+            foreach (var p in _blocks)
             {
-                NativeMemory.AlignedFree(p);
+                NativeMemory.AlignedFree((void*)p);
             }
-            NativeMemory.AlignedFree(_half);
+            _blocks.Clear();
         }
 
-        private static float* Filled(long count, int seed, float lo, float hi)
+        private nint Aligned(long bytes)
         {
-            var p = (float*)NativeMemory.AlignedAlloc((nuint)(count * sizeof(float)), 64);
+            var p = (nint)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+            _blocks.Add(p);
+            return p;
+        }
+
+        private nint Filled(long count, int seed, float lo, float hi)
+        {
+            var p = (float*)Aligned(count * sizeof(float));
             var random = new Random(seed);
             for (long i = 0; i < count; i++)
             {
                 p[i] = lo + (float)random.NextDouble() * (hi - lo);
             }
-            return p;
+            return (nint)p;
         }
     }
 }

@@ -5,26 +5,58 @@ namespace Xmc.Engine;
 
 /// <summary>An output layer seen one label chunk at a time, for the chunked loss and top-k: it writes the
 /// logits of labels l0 .. l0+n−1 label-major (zT [n, batch]) and, given their gradient in the same layout,
-/// accumulates the gradients of its inputs. Holds its scratch (Workspace) until disposed.</summary>
-internal interface IChunkedOutput : IDisposable
+/// accumulates the gradients of its inputs. Holds its scratch (Workspace) until disposed. The one chunk loop of
+/// the output ops is <see cref="ForEachChunk"/>, and the one chunk size <see cref="ChunkLabels"/>.</summary>
+internal abstract class ChunkedOutput : IDisposable
 {
-    int Labels { get; }
+    public int Labels { get; protected init; }
 
-    int Batch { get; }
+    public int Batch { get; protected init; }
 
     /// <summary>Scratch bytes one label of a chunk costs beyond the chunk's logits.</summary>
-    long ExtraBytesPerLabel { get; }
+    public abstract long ExtraBytesPerLabel { get; }
 
-    void Logits(int l0, int n, nint zT);
+    public abstract void Logits(int l0, int n, nint zT);
 
-    void Backward(int l0, int n, nint deltaT);
+    public abstract void Backward(int l0, int n, nint deltaT);
 
     /// <summary>The finished gradients, one per input of the op (null where not wanted).</summary>
-    Tensor?[] Gradients();
+    public abstract Tensor?[] Gradients();
+
+    public abstract void Dispose();
+
+    /// <summary>Labels per chunk under <paramref name="chunking"/>: each label costs its logits column [batch]
+    /// plus <see cref="ExtraBytesPerLabel"/>.</summary>
+    public int ChunkLabels(LabelChunking chunking) => chunking.For(Labels, (long)Batch * sizeof(float) + ExtraBytesPerLabel);
+
+    /// <summary>Computes the logits chunk by chunk into one scratch zT [chunk, batch] and hands each chunk to
+    /// <paramref name="visit"/> (first label, labels in the chunk, zT) while they are at hand.</summary>
+    public void ForEachChunk(LabelChunking chunking, Action<int, int, nint> visit)
+    {
+        int n = ChunkLabels(chunking);
+        var device = Device;
+        using var zT = Tensor.Empty(new Shape(n, Batch), DType.Float32, device, MemoryCategory.Workspace);
+        for (int l0 = 0; l0 < Labels; l0 += n)
+        {
+            int m = Math.Min(n, Labels - l0);
+            Logits(l0, m, zT.Address);
+            visit(l0, m, zT.Address);
+        }
+    }
+
+    /// <summary>The device the layer's input lives on.</summary>
+    protected abstract Device Device { get; }
+
+    /// <summary>A Float32 gradient buffer shaped as <paramref name="input"/> when it is wanted and the input requires
+    /// a gradient, else null; left uninitialised, as each chunk writes its own rows.</summary>
+    protected static Tensor? GradientFor(Tensor? input, bool wantGrads)
+        => wantGrads && input is { RequiresGrad: true }
+            ? Tensor.Empty(input.Shape, DType.Float32, input.Device, MemoryCategory.Gradients)
+            : null;
 }
 
 /// <summary>The fixed fan-in layer chunk by chunk.</summary>
-internal sealed class FixedFanInChunks : IChunkedOutput
+internal sealed class FixedFanInChunks : ChunkedOutput
 {
     private readonly IBackend _be;
     private readonly Tensor _x, _values, _indices;
@@ -35,7 +67,9 @@ internal sealed class FixedFanInChunks : IChunkedOutput
 
     public FixedFanInChunks(string op, Tensor x, Tensor values, Tensor indices, Tensor? bias, bool wantGrads)
     {
-        (Batch, _inFeatures, Labels, _fanIn) = Ops.CheckFixedFanIn(op, x, values, indices, bias);
+        int batch, labels;
+        (batch, _inFeatures, labels, _fanIn) = Ops.CheckFixedFanIn(op, x, values, indices, bias);
+        (Batch, Labels) = (batch, labels);
         _be = x.Backend;
         (_x, _values, _indices, _bias) = (x, values, indices, bias);
         _xT = Ops.TransposeRows(x, Batch, _inFeatures, MemoryCategory.Workspace);
@@ -45,23 +79,15 @@ internal sealed class FixedFanInChunks : IChunkedOutput
             _workspace = Tensor.Empty(new Shape(checked((int)(_be.FixedFanInBackwardInputWorkspaceBytes(Batch, _inFeatures) / sizeof(float)))),
                 DType.Float32, x.Device, MemoryCategory.Workspace);
         }
-        if (wantGrads && values.RequiresGrad)
-        {
-            _gv = Tensor.Empty(values.Shape, DType.Float32, x.Device, MemoryCategory.Gradients);
-        }
-        if (wantGrads && bias is { RequiresGrad: true })
-        {
-            _gb = Tensor.Empty(bias.Shape, DType.Float32, x.Device, MemoryCategory.Gradients);
-        }
+        _gv = GradientFor(values, wantGrads);
+        _gb = GradientFor(bias, wantGrads);
     }
 
-    public int Labels { get; }
+    public override long ExtraBytesPerLabel => 0;
 
-    public int Batch { get; }
+    protected override Device Device => _x.Device;
 
-    public long ExtraBytesPerLabel => 0;
-
-    public void Logits(int l0, int n, nint zT)
+    public override void Logits(int l0, int n, nint zT)
     {
         long slot = (long)l0 * _fanIn;
         _be.FixedFanInForward(_xT.Address, Batch, _inFeatures, _values.Address + (nint)(slot * _values.DType.SizeOf()), _values.DType,
@@ -69,7 +95,7 @@ internal sealed class FixedFanInChunks : IChunkedOutput
             _bias is null ? 0 : _bias.Address + (nint)l0 * sizeof(float), n, _fanIn, zT);
     }
 
-    public void Backward(int l0, int n, nint deltaT)
+    public override void Backward(int l0, int n, nint deltaT)
     {
         long slot = (long)l0 * _fanIn;
         nint idx = _indices.Address + (nint)(slot * _indices.DType.SizeOf());
@@ -89,7 +115,7 @@ internal sealed class FixedFanInChunks : IChunkedOutput
         }
     }
 
-    public Tensor?[] Gradients()
+    public override Tensor?[] Gradients()
     {
         Tensor? gx = null;
         if (_gxT is not null)
@@ -100,7 +126,7 @@ internal sealed class FixedFanInChunks : IChunkedOutput
         return _bias is null ? [gx, _gv] : [gx, _gv, _gb];
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
         _xT.Dispose();
         _gxT?.Dispose();
@@ -109,14 +135,14 @@ internal sealed class FixedFanInChunks : IChunkedOutput
 }
 
 /// <summary>A dense linear head (weight [L, d]), optionally times a 0/1 mask of the same shape, chunk by chunk.</summary>
-internal sealed class LinearChunks : IChunkedOutput
+internal sealed class LinearChunks : ChunkedOutput
 {
     private readonly IBackend _be;
     private readonly Tensor _x, _weight;
     private readonly Tensor? _mask, _bias, _masked, _gx, _gw, _gb;
     private readonly int _inFeatures;
 
-    public LinearChunks(string op, Tensor x, Tensor weight, Tensor? mask, Tensor? bias, bool wantGrads, int maxChunk)
+    public LinearChunks(string op, Tensor x, Tensor weight, Tensor? mask, Tensor? bias, bool wantGrads, LabelChunking chunking)
     {
         Check.Float32(op, x);
         Check.Float32(op, weight);
@@ -152,27 +178,19 @@ internal sealed class LinearChunks : IChunkedOutput
         (_x, _weight, _mask, _bias) = (x, weight, mask, bias);
         if (mask is not null)
         {
-            _masked = Tensor.Empty(new Shape(Math.Min(maxChunk, Labels), _inFeatures), DType.Float32, x.Device, MemoryCategory.Workspace);
+            _masked = Tensor.Empty(new Shape(ChunkLabels(chunking), _inFeatures), DType.Float32, x.Device, MemoryCategory.Workspace);
         }
         if (wantGrads && x.RequiresGrad)
         {
             _gx = Tensor.Zeros(x.Shape, DType.Float32, x.Device, MemoryCategory.Gradients);
         }
-        if (wantGrads && weight.RequiresGrad)
-        {
-            _gw = Tensor.Empty(weight.Shape, DType.Float32, x.Device, MemoryCategory.Gradients);
-        }
-        if (wantGrads && bias is { RequiresGrad: true })
-        {
-            _gb = Tensor.Empty(bias.Shape, DType.Float32, x.Device, MemoryCategory.Gradients);
-        }
+        _gw = GradientFor(weight, wantGrads);
+        _gb = GradientFor(bias, wantGrads);
     }
 
-    public int Labels { get; }
+    protected override Device Device => _x.Device;
 
-    public int Batch { get; }
-
-    public long ExtraBytesPerLabel => _mask is null ? 0 : (long)_inFeatures * sizeof(float);
+    public override long ExtraBytesPerLabel => _mask is null ? 0 : (long)_inFeatures * sizeof(float);
 
     private nint Rows(Tensor t, int l0) => t.Address + (nint)((long)l0 * _inFeatures * sizeof(float));
 
@@ -187,7 +205,7 @@ internal sealed class LinearChunks : IChunkedOutput
         return _masked.Address;
     }
 
-    public void Logits(int l0, int n, nint zT)
+    public override void Logits(int l0, int n, nint zT)
     {
         nint w = EffectiveWeight(l0, n);
         _be.Sgemm(false, true, n, Batch, _inFeatures, 1f, w, _inFeatures, 0, _x.Address, _inFeatures, 0, 0f, zT, Batch, 0, 1);
@@ -198,7 +216,7 @@ internal sealed class LinearChunks : IChunkedOutput
     }
 
     // Runs right after Logits of the same chunk, so the masked scratch still holds this chunk's weights.
-    public void Backward(int l0, int n, nint deltaT)
+    public override void Backward(int l0, int n, nint deltaT)
     {
         if (_gw is not null)
         {
@@ -220,7 +238,7 @@ internal sealed class LinearChunks : IChunkedOutput
         }
     }
 
-    public Tensor?[] Gradients() => _bias is null ? [_gx, _gw] : [_gx, _gw, _gb];
+    public override Tensor?[] Gradients() => _bias is null ? [_gx, _gw] : [_gx, _gw, _gb];
 
-    public void Dispose() => _masked?.Dispose();
+    public override void Dispose() => _masked?.Dispose();
 }

@@ -27,10 +27,7 @@ public static partial class Ops
         const string op = "linear_bce_loss";
         bool record = Autograd.NeedsRecording(x, weight, bias);
         var chunk = chunking ?? LabelChunking.Default;
-        int labels = weight.Shape.Rank == 2 ? weight.Shape[0] : 0;
-        int rows = x.Shape.Rank >= 1 ? checked((int)x.Shape.Rows) : 0;
-        int n = chunk.For(labels, (long)rows * sizeof(float) + (mask is null ? 0 : (long)x.Shape.Last * sizeof(float)));
-        using var layer = new LinearChunks(op, x, weight, mask, bias, record, n);
+        using var layer = new LinearChunks(op, x, weight, mask, bias, record, chunk);
         Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
         return ChunkedBce(op, layer, inputs, targets, chunk, record);
     }
@@ -48,13 +45,11 @@ public static partial class Ops
     public static (Tensor Scores, Tensor Labels) LinearTopK(Tensor x, Tensor weight, Tensor? bias, int k, LabelChunking? chunking = null, Tensor? mask = null)
     {
         var chunk = chunking ?? LabelChunking.Default;
-        int labels = weight.Shape.Rank == 2 ? weight.Shape[0] : 0;
-        int n = chunk.For(labels, (long)x.Shape.Rows * sizeof(float) + (mask is null ? 0 : (long)x.Shape.Last * sizeof(float)));
-        using var layer = new LinearChunks("linear_top_k", x, weight, mask, bias, wantGrads: false, n);
+        using var layer = new LinearChunks("linear_top_k", x, weight, mask, bias, wantGrads: false, chunk);
         return ChunkedTopK("linear_top_k", layer, x, k, chunk);
     }
 
-    private static Tensor ChunkedBce(string op, IChunkedOutput layer, Tensor[] inputs, PositiveLabels targets, LabelChunking chunking, bool record)
+    private static Tensor ChunkedBce(string op, ChunkedOutput layer, Tensor[] inputs, PositiveLabels targets, LabelChunking chunking, bool record)
     {
         ArgumentNullException.ThrowIfNull(targets);
         if (targets.Batch != layer.Batch || targets.NumLabels != layer.Labels)
@@ -64,23 +59,17 @@ public static partial class Ops
         var x = inputs[0];
         Check.SameDevice(op, x, targets.Offsets);
         var be = x.Backend;
-        int batch = layer.Batch, labels = layer.Labels;
-        int n = chunking.For(labels, (long)batch * sizeof(float) + layer.ExtraBytesPerLabel);
+        int batch = layer.Batch;
         float scale = 1f / Math.Max(1, batch);
         var loss = Tensor.Zeros(new Shape(), DType.Float32, x.Device);
-        using (var zT = Tensor.Empty(new Shape(n, batch), DType.Float32, x.Device, MemoryCategory.Workspace))
+        layer.ForEachChunk(chunking, (l0, m, zT) =>
         {
-            for (int l0 = 0; l0 < labels; l0 += n)
+            be.BceWithLogitsLabelMajor(zT, m, batch, l0, targets.Offsets.Address, targets.Labels.Address, scale, loss.Address);
+            if (record)
             {
-                int m = Math.Min(n, labels - l0);
-                layer.Logits(l0, m, zT.Address);
-                be.BceWithLogitsLabelMajor(zT.Address, m, batch, l0, targets.Offsets.Address, targets.Labels.Address, scale, loss.Address);
-                if (record)
-                {
-                    layer.Backward(l0, m, zT.Address);
-                }
+                layer.Backward(l0, m, zT);
             }
-        }
+        });
         be.Affine(loss.Address, loss.Address, 1, scale, 0f);
         if (!record)
         {
@@ -120,24 +109,17 @@ public static partial class Ops
         return loss;
     }
 
-    private static (Tensor Scores, Tensor Labels) ChunkedTopK(string op, IChunkedOutput layer, Tensor x, int k, LabelChunking chunking)
+    private static (Tensor Scores, Tensor Labels) ChunkedTopK(string op, ChunkedOutput layer, Tensor x, int k, LabelChunking chunking)
     {
         if (k < 1 || k > layer.Labels)
         {
             throw new ArgumentOutOfRangeException(nameof(k), k, $"{op}: k must be between 1 and the {layer.Labels} labels");
         }
         var be = x.Backend;
-        int batch = layer.Batch, labels = layer.Labels;
-        int n = chunking.For(labels, (long)batch * sizeof(float) + layer.ExtraBytesPerLabel);
+        int batch = layer.Batch;
         var scores = Tensor.Full(new Shape(batch, k), float.NegativeInfinity, x.Device);
         var top = Tensor.Zeros(new Shape(batch, k), DType.Int32, x.Device);
-        using var zT = Tensor.Empty(new Shape(n, batch), DType.Float32, x.Device, MemoryCategory.Workspace);
-        for (int l0 = 0; l0 < labels; l0 += n)
-        {
-            int m = Math.Min(n, labels - l0);
-            layer.Logits(l0, m, zT.Address);
-            be.TopKUpdateLabelMajor(zT.Address, m, batch, l0, k, scores.Address, top.Address);
-        }
+        layer.ForEachChunk(chunking, (l0, m, zT) => be.TopKUpdateLabelMajor(zT, m, batch, l0, k, scores.Address, top.Address));
         return (scores, top);
     }
 }

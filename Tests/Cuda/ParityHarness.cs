@@ -3,6 +3,7 @@ using Xmc.Engine.Backends;
 using Xmc.Engine.Cuda;
 using Xmc.Engine.Cuda.Native;
 using Xmc.Engine.Memory;
+using Xmc.Tests.Engine;
 
 namespace Xmc.Tests.Cuda;
 
@@ -123,17 +124,8 @@ internal sealed unsafe class Parity : IDisposable
         _buffers.Clear();
     }
 
-    /// <summary>Uniform floats in [lo, hi) from a seeded generator.</summary>
-    public static float[] Floats(int n, int seed, float lo = -2f, float hi = 2f)
-    {
-        var r = new Random(seed);
-        var data = new float[n];
-        for (int i = 0; i < n; i++)
-        {
-            data[i] = lo + (hi - lo) * (float)r.NextDouble();
-        }
-        return data;
-    }
+    /// <summary>Uniform floats in [lo, hi) from a generator seeded with <paramref name="seed"/>.</summary>
+    public static float[] Floats(int n, int seed, float lo = -2f, float hi = 2f) => RandomData.Floats(new Random(seed), n, lo, hi);
 
     private ParityBuffer Allocate(long bytes)
     {

@@ -1,21 +1,21 @@
 using Xmc.Engine.Backends;
+using Xmc.Tests.Cases;
 
 namespace Xmc.Tests.Cuda;
 
-/// <summary>Activations and their backwards. The CPU computes in double, the GPU in float32 with its own
+/// <summary>Activations and their backwards, on the element counts and inputs the CPU kernel tests check against a
+/// reference (<see cref="RowKernelCases"/>), and the bias + activation fusion. The CPU computes in double, the GPU in float32 with its own
 /// tanhf/expf/erfcf (a few ulps): tolerance 1e-6 absolute plus 1e-5 relative.</summary>
 public class ParityUnaryTests
 {
     [Theory]
-    [InlineData(1)]
-    [InlineData(4099)]
+    [MemberData(nameof(RowKernelCases.Counts), MemberType = typeof(RowKernelCases))]
     public void Activations_and_backwards_match_the_cpu(int n)
     {
         using var p = Parity.OpenOrSkip();
-        var data = Parity.Floats(n, 1, -6f, 6f);
-        data[0] = 0f;
-        var x = p.Upload(data);
-        var gy = p.Upload(Parity.Floats(n, 2));
+        var (xData, gyData) = RowKernelCases.Unary(n);
+        var x = p.Upload(xData);
+        var gy = p.Upload(gyData);
         var y = p.Zeros(n * 4L);
         var gx = p.Zeros(n * 4L);
         foreach (var op in Enum.GetValues<UnaryOp>())

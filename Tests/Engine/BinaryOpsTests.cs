@@ -7,17 +7,14 @@ namespace Xmc.Tests.Engine;
 
 public class BinaryOpsTests
 {
-    private static float[] Rand(System.Random r, int n, float lo = -2f, float hi = 2f)
-        => Enumerable.Range(0, n).Select(_ => (float)(lo + (hi - lo) * r.NextDouble())).ToArray();
-
     [Fact]
     public void Add_row_and_column_broadcast_match_naive_loops()
     {
         using var scope = TensorScope.Begin();
         var r = new System.Random(1);
-        var a = Rand(r, 3 * 5);
-        var row = Rand(r, 5);
-        var col = Rand(r, 3);
+        var a = RandomData.Floats(r, 3 * 5, -2f, 2f);
+        var row = RandomData.Floats(r, 5, -2f, 2f);
+        var col = RandomData.Floats(r, 3, -2f, 2f);
         var yr = Ops.Add(Tensor.FromArray(a, new Shape(3, 5)), Tensor.FromArray(row, new Shape(5))).ToArray<float>();
         var yc = Ops.Mul(Tensor.FromArray(a, new Shape(3, 5)), Tensor.FromArray(col, new Shape(3, 1))).ToArray<float>();
         for (int i = 0; i < 3; i++)
@@ -46,10 +43,10 @@ public class BinaryOpsTests
     {
         int rows = 1 + rowsP.Get % 5, cols = 1 + colsP.Get % 6;
         var r = new System.Random(seed);
-        var a = Rand(r, rows * cols);
+        var a = RandomData.Floats(r, rows * cols, -2f, 2f);
         Shape bShape = (mode % 3) switch { 0 => new Shape(rows, cols), 1 => new Shape(cols), _ => new Shape(rows, 1) };
         // keep divisors away from zero
-        var b = Rand(r, (int)bShape.Numel, 0.5f, 2f).Select((v, i) => i % 2 == 0 ? v : -v).ToArray();
+        var b = RandomData.Floats(r, (int)bShape.Numel, 0.5f, 2f).Select((v, i) => i % 2 == 0 ? v : -v).ToArray();
         Func<Tensor, Tensor, Tensor> f = (which % 4) switch { 0 => Ops.Add, 1 => Ops.Sub, 2 => Ops.Mul, _ => Ops.Div };
         var failure = GradCheck.Check(x => f(x[0], x[1]), [a, b], [new Shape(rows, cols), bShape]);
         return failure is null ? true : throw new Xunit.Sdk.XunitException(failure);

@@ -2,59 +2,53 @@ using System.Runtime.Intrinsics;
 using Xmc.Engine;
 using Xmc.Engine.Backends;
 using Xmc.Engine.Backends.Cpu;
+using Xmc.Tests.Cases;
 
 namespace Xmc.Tests.Engine;
 
 /// <summary>The CPU backend's vectorised, multi-threaded row and element-wise kernels against naive double
-/// references, at sizes large enough to be split over threads (the op tests' small shapes stay on one) and at row
-/// lengths that leave every vector width a tail: 1, 17, 33, 130.</summary>
+/// references. Softmax, LayerNorm and the activations run the cases the CUDA parity suite runs too
+/// (<see cref="RowKernelCases"/>: small shapes on one thread, and row lengths 1, 17, 33, 128, 130 that leave every
+/// vector width a tail, with rows enough to be split over threads); the rest at such sizes of their own.</summary>
 public unsafe class CpuRowKernelTests
 {
     private static readonly CpuBackend Cpu = CpuBackend.Instance;
 
-    /// <summary>Rows enough for at least two parts of <see cref="CpuRanges"/> at this row length.</summary>
-    private static int ManyRows(int cols) => (int)(2 * CpuRanges.MinWorkPerPart / cols) + 3;
-
     private static void AssertClose(double expected, float actual, double abs, double rel, string what)
         => Assert.True(Math.Abs(actual - expected) <= abs + rel * Math.Abs(expected), $"{what}: {actual} vs {expected}");
 
-    // Tolerances as the op tests: 1e-5 absolute on probabilities, 1e-4 on log-probabilities, float against double.
+    // Tolerances as the op tests: 1e-5 absolute on probabilities, 1e-4 on log-probabilities, float against double,
+    // plus 1e-6 relative for the padded key's log-probability near −1e9 (float x + mask rounds there by up to 32).
     [Theory]
-    [InlineData(1, false)]
-    [InlineData(17, false)]
-    [InlineData(33, true)]
-    [InlineData(128, false)]
-    [InlineData(128, true)]
-    [InlineData(130, true)]
-    [InlineData(130, false)]
-    public void Softmax_and_its_backward_match_naive_rows(int cols, bool log)
+    [MemberData(nameof(RowKernelCases.ShapesAndLog), MemberType = typeof(RowKernelCases))]
+    public void Softmax_and_its_backward_match_naive_rows(int rows, int cols, bool log)
     {
-        int rows = ManyRows(cols);
-        var r = new System.Random(cols);
-        var x = RandomData.Floats(r, rows * cols, -6f, 6f);
-        var mask = RandomData.Floats(r, rows / 4 * cols + cols, -3f, 0f);
-        var g = RandomData.Floats(r, rows * cols);
+        var (x, mask, g) = RowKernelCases.Softmax(rows, cols);
+        const int perMask = RowKernelCases.SoftmaxRowsPerMaskRow;
         var y = new float[rows * cols];
         var dx = new float[rows * cols];
-        fixed (float* px = x, pm = mask, py = y, pg = g, pd = dx)
+        foreach (bool masked in new[] { false, true })
         {
-            Cpu.Softmax((nint)px, (nint)pm, (nint)py, rows, cols, 4, log);
-            Cpu.SoftmaxBackward((nint)py, (nint)pg, (nint)pd, rows, cols, log);
-        }
-        for (int i = 0; i < rows; i++)
-        {
-            var v = Enumerable.Range(0, cols).Select(c => (double)x[i * cols + c] + mask[i / 4 * cols + c]).ToArray();
-            double max = v.Max(), sum = v.Sum(e => Math.Exp(e - max));
-            var p = v.Select(e => Math.Exp(e - max) / sum).ToArray();
-            double gSum = Enumerable.Range(0, cols).Sum(c => (double)g[i * cols + c]);
-            double gDotP = Enumerable.Range(0, cols).Sum(c => g[i * cols + c] * p[c]);
-            for (int c = 0; c < cols; c++)
+            fixed (float* px = x, pm = mask, py = y, pg = g, pd = dx)
             {
-                int k = i * cols + c;
-                double want = log ? v[c] - max - Math.Log(sum) : p[c];
-                AssertClose(want, y[k], log ? 1e-4 : 1e-5, 0, $"y[{i},{c}]");
-                double wantDx = log ? g[k] - p[c] * gSum : p[c] * (g[k] - gDotP);
-                AssertClose(wantDx, dx[k], 1e-4, 1e-4, $"dx[{i},{c}]");
+                Cpu.Softmax((nint)px, masked ? (nint)pm : 0, (nint)py, rows, cols, perMask, log);
+                Cpu.SoftmaxBackward((nint)py, (nint)pg, (nint)pd, rows, cols, log);
+            }
+            for (int i = 0; i < rows; i++)
+            {
+                var v = Enumerable.Range(0, cols).Select(c => (double)x[i * cols + c] + (masked ? mask[i / perMask * cols + c] : 0)).ToArray();
+                double max = v.Max(), sum = v.Sum(e => Math.Exp(e - max));
+                var p = v.Select(e => Math.Exp(e - max) / sum).ToArray();
+                double gSum = Enumerable.Range(0, cols).Sum(c => (double)g[i * cols + c]);
+                double gDotP = Enumerable.Range(0, cols).Sum(c => g[i * cols + c] * p[c]);
+                for (int c = 0; c < cols; c++)
+                {
+                    int k = i * cols + c;
+                    double want = log ? v[c] - max - Math.Log(sum) : p[c];
+                    AssertClose(want, y[k], log ? 1e-4 : 1e-5, 1e-6, $"y[{i},{c}] (mask {masked})");
+                    double wantDx = log ? g[k] - p[c] * gSum : p[c] * (g[k] - gDotP);
+                    AssertClose(wantDx, dx[k], 1e-4, 1e-4, $"dx[{i},{c}] (mask {masked})");
+                }
             }
         }
     }
@@ -86,26 +80,32 @@ public unsafe class CpuRowKernelTests
     // Tolerance: float against a double reference, 1e-4 absolute + 1e-4 relative; dγ and dβ sum over thousands of
     // rows, whose float partial sums differ from the double ones by about 1e-6 relative per row.
     [Theory]
+    [MemberData(nameof(RowKernelCases.Shapes), MemberType = typeof(RowKernelCases))]
+    public void LayerNorm_and_its_backward_match_naive_rows(int rows, int cols)
+        => AssertLayerNormMatchesNaive(rows, cols, RowKernelCases.LayerNorm(rows, cols));
+
+    // The shared cases' inputs centred at 100: a variance taken as a cancelling Σx² − (Σx)² would fail here.
+    [Theory]
     [InlineData(1)]
     [InlineData(17)]
     [InlineData(33)]
     [InlineData(130)]
-    public void LayerNorm_and_its_backward_match_naive_rows(int cols)
+    public void LayerNorm_variance_does_not_cancel_far_from_zero(int cols)
     {
-        int rows = ManyRows(cols);
-        var r = new System.Random(100 + cols);
-        // an offset far from zero: the variance must not come from a cancelling Σx² − (Σx)²
-        var x = RandomData.Floats(r, rows * cols, 95f, 105f);
-        var gamma = RandomData.Floats(r, cols, 0.5f, 2f);
-        var beta = RandomData.Floats(r, cols);
-        var dy = RandomData.Floats(r, rows * cols);
+        int rows = RowKernelCases.ManyRows(cols);
+        AssertLayerNormMatchesNaive(rows, cols, RowKernelCases.LayerNorm(rows, cols, offset: 100f));
+    }
+
+    private static void AssertLayerNormMatchesNaive(int rows, int cols, (float[] X, float[] Gamma, float[] Beta, float[] Dy) inputs)
+    {
+        var (x, gamma, beta, dy) = inputs;
         var y = new float[rows * cols];
         var dx = new float[rows * cols];
         var mean = new float[rows];
         var rstd = new float[rows];
         var dGamma = new float[cols];
         var dBeta = new float[cols];
-        const float eps = 1e-3f;
+        const float eps = RowKernelCases.LayerNormEps;
         fixed (float* px = x, pg = gamma, pb = beta, py = y, pm = mean, pr = rstd, pdy = dy, pdx = dx, pdg = dGamma, pdb = dBeta)
         {
             Cpu.LayerNorm((nint)px, (nint)pg, (nint)pb, (nint)py, (nint)pm, (nint)pr, rows, cols, eps);
@@ -139,17 +139,10 @@ public unsafe class CpuRowKernelTests
     // Tolerance: the exact GELU keeps the erfc fit's 1.2e-7 relative error, computed in double and rounded once to
     // float, so 3e-7 relative (+1e-30 for zeros) holds; the tanh form and the derivatives are checked at 1e-6.
     [Theory]
-    [InlineData(UnaryOp.GeluErf)]
-    [InlineData(UnaryOp.GeluTanh)]
-    [InlineData(UnaryOp.Relu)]
-    [InlineData(UnaryOp.Tanh)]
-    [InlineData(UnaryOp.Sigmoid)]
-    public void Unary_and_its_backward_match_naive_elements(UnaryOp op)
+    [MemberData(nameof(RowKernelCases.OpsAndCounts), MemberType = typeof(RowKernelCases))]
+    public void Unary_and_its_backward_match_naive_elements(UnaryOp op, int n)
     {
-        int n = (int)(2 * CpuRanges.MinWorkPerPart) + 13;
-        var r = new System.Random((int)op);
-        var x = RandomData.Floats(r, n, -9f, 9f);
-        var g = RandomData.Floats(r, n);
+        var (x, g) = RowKernelCases.Unary(n);
         var y = new float[n];
         var gx = new float[n];
         fixed (float* px = x, pg = g, py = y, po = gx)
@@ -207,7 +200,7 @@ public unsafe class CpuRowKernelTests
     [InlineData(130)]
     public void Scatter_add_over_threads_sums_repeated_ids(int dim)
     {
-        int n = ManyRows(dim), vocab = 37;
+        int n = RowKernelCases.ManyRows(dim), vocab = 37;
         var r = new System.Random(dim);
         var ids = RandomData.Ints(r, n, vocab);
         var gy = RandomData.Floats(r, n * dim);
@@ -237,7 +230,7 @@ public unsafe class CpuRowKernelTests
     [InlineData(130)]
     public void Csr_products_over_threads_match_the_dense_products(int dim)
     {
-        int rows = ManyRows(dim) / 4 + 1, features = 50;
+        int rows = RowKernelCases.ManyRows(dim) / 4 + 1, features = 50;
         var r = new System.Random(dim);
         var rowPtr = new int[rows + 1];
         var cols = new List<int>();

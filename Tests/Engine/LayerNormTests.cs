@@ -7,9 +7,6 @@ namespace Xmc.Tests.Engine;
 
 public class LayerNormTests
 {
-    private static float[] Rand(System.Random r, int n, float lo = -2f, float hi = 2f)
-        => Enumerable.Range(0, n).Select(_ => (float)(lo + (hi - lo) * r.NextDouble())).ToArray();
-
     // Tolerance: float32 against a double reference, 1e-5 absolute + 1e-5 relative (outputs of order 1–10).
     [Theory]
     [InlineData(4, 7, 1e-12f)]
@@ -19,9 +16,9 @@ public class LayerNormTests
     {
         using var scope = TensorScope.Begin();
         var r = new System.Random(rows * 100 + cols);
-        var x = Rand(r, rows * cols, -5f, 9f);
-        var gamma = Rand(r, cols, 0.5f, 2f);
-        var beta = Rand(r, cols);
+        var x = RandomData.Floats(r, rows * cols, -5f, 9f);
+        var gamma = RandomData.Floats(r, cols, 0.5f, 2f);
+        var beta = RandomData.Floats(r, cols, -2f, 2f);
         var y = Ops.LayerNorm(Tensor.FromArray(x, new Shape(rows, cols)), Tensor.FromArray(gamma), Tensor.FromArray(beta), eps).ToArray<float>();
         for (int i = 0; i < rows; i++)
         {
@@ -53,9 +50,9 @@ public class LayerNormTests
     {
         int a = 1 + aP.Get % 2, b = 1 + bP.Get % 3, c = 1 + cP.Get % 7;
         var r = new System.Random(seed);
-        var x = Rand(r, a * b * c);
-        var gamma = Rand(r, c, 0.5f, 1.5f);
-        var beta = Rand(r, c);
+        var x = RandomData.Floats(r, a * b * c, -2f, 2f);
+        var gamma = RandomData.Floats(r, c, 0.5f, 1.5f);
+        var beta = RandomData.Floats(r, c, -2f, 2f);
         var failure = GradCheck.Check(t => Ops.LayerNorm(t[0], t[1], t[2], 0.05f), [x, gamma, beta],
             [new Shape(a, b, c), new Shape(c), new Shape(c)], atol: 3e-3f, rtol: 3e-2f);
         return failure is null ? true : throw new Xunit.Sdk.XunitException(failure);

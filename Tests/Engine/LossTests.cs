@@ -7,9 +7,6 @@ namespace Xmc.Tests.Engine;
 
 public class LossTests
 {
-    private static float[] Rand(System.Random r, int n, float lo = -3f, float hi = 3f)
-        => Enumerable.Range(0, n).Select(_ => (float)(lo + (hi - lo) * r.NextDouble())).ToArray();
-
     /// <summary>Naive BCE: −t·log σ(z) − (1 − t)·log(1 − σ(z)), in double (fine for |z| ≤ 30).</summary>
     private static double NaiveBce(double z, double t)
     {
@@ -26,7 +23,7 @@ public class LossTests
         using var scope = TensorScope.Begin();
         var r = new System.Random(5);
         int rows = 4, cols = 10;
-        var z = Rand(r, rows * cols, -8f, 8f);
+        var z = RandomData.Floats(r, rows * cols, -8f, 8f);
         var t = Enumerable.Range(0, rows * cols).Select(i => i % 3 == 0 ? 1f : i % 7 == 0 ? 0.3f : 0f).ToArray();
         float loss = Ops.BceWithLogits(Tensor.FromArray(z, new Shape(rows, cols)), Tensor.FromArray(t, new Shape(rows, cols)), reduction).Item();
         double total = Enumerable.Range(0, rows * cols).Sum(i => NaiveBce(z[i], t[i]));
@@ -53,7 +50,7 @@ public class LossTests
         using var scope = TensorScope.Begin();
         var r = new System.Random(8);
         int rows = 5, cols = 7;
-        var z = Rand(r, rows * cols, -20f, 20f);
+        var z = RandomData.Floats(r, rows * cols, -20f, 20f);
         var t = new[] { 0, 6, 3, 3, 1 };
         float loss = Ops.SoftmaxCrossEntropy(Tensor.FromArray(z, new Shape(rows, cols)), Tensor.FromArray(t)).Item();
         double expected = 0;
@@ -91,7 +88,7 @@ public class LossTests
     {
         int rows = 1 + rP.Get % 4, cols = 1 + cP.Get % 7;
         var r = new System.Random(seed);
-        var z = Rand(r, rows * cols);
+        var z = RandomData.Floats(r, rows * cols, -3f, 3f);
         var t = Enumerable.Range(0, rows * cols).Select(_ => (float)r.Next(2)).ToArray();
         var shape = new Shape(rows, cols);
         var reduction = mean ? LossReduction.Mean : LossReduction.SumLabelsMeanBatch;
@@ -104,7 +101,7 @@ public class LossTests
     {
         int rows = 1 + rP.Get % 4, cols = 1 + cP.Get % 7;
         var r = new System.Random(seed);
-        var z = Rand(r, rows * cols);
+        var z = RandomData.Floats(r, rows * cols, -3f, 3f);
         var t = Enumerable.Range(0, rows).Select(_ => r.Next(cols)).ToArray();
         var failure = GradCheck.Check(a => Ops.SoftmaxCrossEntropy(a[0], Tensor.FromArray(t)), [z], [new Shape(rows, cols)]);
         return failure is null ? true : throw new Xunit.Sdk.XunitException(failure);

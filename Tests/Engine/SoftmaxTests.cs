@@ -7,9 +7,6 @@ namespace Xmc.Tests.Engine;
 
 public class SoftmaxTests
 {
-    private static float[] Rand(System.Random r, int n, float lo = -3f, float hi = 3f)
-        => Enumerable.Range(0, n).Select(_ => (float)(lo + (hi - lo) * r.NextDouble())).ToArray();
-
     /// <summary>Naive softmax of each row of [rows, cols] in double; mask row = row / rowsPerMaskRow.</summary>
     private static double[] Reference(float[] x, float[]? mask, int rows, int cols, int rowsPerMaskRow, bool log)
     {
@@ -40,7 +37,7 @@ public class SoftmaxTests
         using var scope = TensorScope.Begin();
         int b = 2, h = 3, t = 5;
         var r = new System.Random(3);
-        var x = Rand(r, b * h * t * t);
+        var x = RandomData.Floats(r, b * h * t * t, -3f, 3f);
         var mask = new float[b * t];
         mask[0 * t + 4] = -1e9f; // sequence 0: last key is padding
         mask[1 * t + 2] = -1e9f;
@@ -96,7 +93,7 @@ public class SoftmaxTests
     {
         int b = 1 + bP.Get % 3, h = 1 + hP.Get % 3, c = 1 + cP.Get % 6;
         var r = new System.Random(seed);
-        var x = Rand(r, b * h * c);
+        var x = RandomData.Floats(r, b * h * c, -3f, 3f);
         var mask = Enumerable.Range(0, b * c).Select(i => r.Next(4) == 0 ? -1e9f : 0f).ToArray();
         var shape = new Shape(b, h, c);
         Func<Tensor[], Tensor> f = masked
