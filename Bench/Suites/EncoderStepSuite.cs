@@ -161,7 +161,7 @@ public static class EncoderStepSuite
     {
         using var layer = new BertLayer(config with { NumHiddenLayers = 1 }, new PhiloxStream(1), new DropoutContext());
         var weights = layer.NamedParameters().ToDictionary(p => p.Name, p => (p.Parameter.Data.ToArray<float>(), p.Parameter.Shape.ToArray().Select(v => (long)v).ToArray()));
-        using var peer = new TorchBertLayer(weights, config.NumAttentionHeads, config.LayerNormEps, config.HiddenAct == "gelu", CpuBackend.Instance.Threads);
+        using var peer = new TorchBertLayer(weights, config.NumAttentionHeads, config.LayerNormEps, config.ExactGelu, CpuBackend.Instance.Threads);
         return peer.TrainingStep(batch, Length, config.HiddenDropoutProb, config.AttentionProbsDropoutProb, repetitions);
     }
 }

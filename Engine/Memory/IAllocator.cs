@@ -9,6 +9,10 @@ public interface IAllocator
     /// <summary>The ledger this allocator reports to.</summary>
     MemoryLedger Ledger { get; }
 
+    /// <summary>Cap on the bytes in use (the ledger's total), or null for none: an allocation beyond it fails with
+    /// <see cref="DeviceOutOfMemoryException"/> as if the device were that small.</summary>
+    long? LimitBytes { get; set; }
+
     /// <summary>Allocates <paramref name="bytes"/> bytes (contents undefined). Throws
     /// <see cref="DeviceOutOfMemoryException"/> when the device or the configured limit cannot serve it.</summary>
     DeviceBuffer Allocate(long bytes, MemoryCategory category);

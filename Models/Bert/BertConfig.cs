@@ -45,6 +45,9 @@ public sealed record BertConfig
     /// (tanh approximation).</summary>
     public string HiddenAct { get; init; } = "gelu";
 
+    /// <summary>Whether <see cref="HiddenAct"/> is the exact (erf) GELU rather than its tanh approximation.</summary>
+    public bool ExactGelu => HiddenAct == "gelu";
+
     /// <summary>Each layer and each of its halves (attention, feed-forward) frees its temporaries when it ends,
     /// keeping only what the backward reads (see <see cref="GraphSegment"/>); gradients are bit-identical. Implied
     /// by the other two memory options. A memory option of this encoder, not a field of <c>config.json</c>.</summary>

@@ -20,7 +20,7 @@ public sealed class BertLayer : Module
     {
         _config = config;
         _dropout = dropout;
-        _exactGelu = config.HiddenAct == "gelu";
+        _exactGelu = config.ExactGelu;
         _segmented = config.FreeLayerTemporaries || config.RecomputeLayers || config.ActivationStorage == DType.BFloat16;
         Attention = Register("attention", new BertAttention(config, init, dropout, device));
         Intermediate = Register("intermediate", new BertFeedForwardIn(config, init, device));

@@ -24,6 +24,22 @@ public class TrainerTests
         => ConfigLoader.Load(null, Small.Concat(["run.output=" + output]).Concat(more));
 
     [Fact]
+    public void Device_memory_limit_is_the_runs_own_and_is_put_back_when_the_trainer_ends()
+    {
+        var allocator = Xmc.Engine.Backends.CpuBackend.Instance.Allocator;
+        var before = allocator.LimitBytes;
+        using (var trainer = new Trainer(SmallConfig(TempDir(), "run.deviceMemoryLimit=3GiB"), TextWriter.Null, interactive: false))
+        {
+            Assert.Equal(3L << 30, trainer.Backend.Allocator.LimitBytes);
+        }
+        Assert.Equal(before, allocator.LimitBytes);
+        // A run that fails while it is set up (here: its training file is missing) puts it back too.
+        var missing = Path.Combine(TempDir(), "missing.txt");
+        Assert.Throws<XmcDataException>(() => new Trainer(SmallConfig(TempDir(), "run.deviceMemoryLimit=1GiB", "data.train=" + missing), TextWriter.Null, interactive: false));
+        Assert.Equal(before, allocator.LimitBytes);
+    }
+
+    [Fact]
     public void Sparse_head_with_SET_beats_the_popularity_baseline()
     {
         using var trainer = new Trainer(SmallConfig(TempDir()), TextWriter.Null, interactive: false);

@@ -22,6 +22,7 @@ public sealed class Trainer : IDisposable
 {
     private readonly TrainConfig _config;
     private readonly Device _device;
+    private readonly TrainingDevice _opened;
     private readonly PreparedModel _prepared;
     private readonly Optimizer _optimizer;
     private readonly DstController? _dst;
@@ -41,15 +42,17 @@ public sealed class Trainer : IDisposable
         ArgumentNullException.ThrowIfNull(config);
         _config = config;
         _device = config.Run.Device;
-        Backend = TrainingDevice.Open(_device, config.Run.DeviceMemoryLimit?.Bytes);
-        config.Run.Output ??= Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
-        RunFolder = config.Run.Output;
-        Data = data ?? TrainingData.Load(config.Data);
-        if (config.Model.AuxClusters > Data.Train.NumLabels)
+        _opened = TrainingDevice.Open(_device, config.Run.DeviceMemoryLimit?.Bytes);
+        try
         {
-            throw new ConfigException($"config field model.auxClusters: {config.Model.AuxClusters} clusters for {Data.Train.NumLabels} labels; must be ≤ the number of labels");
+            (Data, _prepared) = Setup(config, data, resumeFrom is not null);
         }
-        _prepared = ModelSetup.Prepare(config, Data, RunFolder, resumeFrom is not null, _device);
+        catch
+        {
+            _opened.Dispose();
+            throw;
+        }
+        RunFolder = config.Run.Output!;
         Model = _prepared.Model;
         if (Model.Head.Bias is { } bias)
         {
@@ -82,11 +85,23 @@ public sealed class Trainer : IDisposable
         _evaluation = new RunEvaluation(Model, Data, _prepared.Test, chunking, _device, _log, _progress);
     }
 
+    /// <summary>Picks the run folder, loads the data (unless given) and prepares the model and its inputs.</summary>
+    private (TrainingData Data, PreparedModel Prepared) Setup(TrainConfig config, TrainingData? given, bool resuming)
+    {
+        config.Run.Output ??= Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        var data = given ?? TrainingData.Load(config.Data);
+        if (config.Model.AuxClusters > data.Train.NumLabels)
+        {
+            throw new ConfigException($"config field model.auxClusters: {config.Model.AuxClusters} clusters for {data.Train.NumLabels} labels; must be ≤ the number of labels");
+        }
+        return (data, ModelSetup.Prepare(config, data, config.Run.Output, resuming, _device));
+    }
+
     /// <summary>The data of the run.</summary>
     public TrainingData Data { get; }
 
     /// <summary>The backend of the run's device (its allocator holds the ledger the run reports).</summary>
-    public IBackend Backend { get; }
+    public IBackend Backend => _opened.Backend;
 
     /// <summary>The model being trained.</summary>
     public IXmcModel Model { get; }
@@ -213,5 +228,6 @@ public sealed class Trainer : IDisposable
         _log.Dispose();
         _optimizer.Dispose();
         Model.Dispose();
+        _opened.Dispose();
     }
 }
