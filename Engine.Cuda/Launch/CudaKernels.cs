@@ -6,7 +6,7 @@ namespace Xmc.Engine.Cuda.Launch;
 /// <summary>The embedded kernels on one device: each file is compiled for the device (cubin, or PTX as the
 /// fallback; through the disk cache) and loaded on first use, and kernels (declared in <see cref="Kernels"/>) are launched on
 /// the compute stream.</summary>
-public sealed class CudaKernels : IDisposable
+public sealed class CudaKernels : IKernelLauncher, IDisposable
 {
     private readonly CudaContext _context;
     private readonly KernelCompiler _compiler;
@@ -21,10 +21,9 @@ public sealed class CudaKernels : IDisposable
         _compiler = compiler;
     }
 
-    /// <summary>Queues <paramref name="kernel"/> on the compute stream (does not wait), with
-    /// <paramref name="arguments"/> the addresses of its parameters' values in order, as many as it declares (the
-    /// typed <c>Kernel&lt;T1, …&gt;.Launch</c> makes them). An empty <paramref name="shape"/> queues nothing.</summary>
-    internal unsafe void Launch(Kernel kernel, LaunchShape shape, void** arguments)
+    /// <summary>Queues <paramref name="kernel"/> on the compute stream (does not wait). An empty
+    /// <paramref name="shape"/> queues nothing.</summary>
+    unsafe void IKernelLauncher.Launch(Kernel kernel, LaunchShape shape, void** arguments)
     {
         if (shape.IsEmpty)
         {

@@ -38,6 +38,80 @@ public class CudaKernelLaunchTests
         Assert.False(new LaunchShape(1, 1, 1, 1, 1, 1).IsEmpty);
     }
 
+    /// <summary>Keeps what a typed launch passes: the kernel, the shape and each argument's bytes, read from its
+    /// address with the size of the parameter's C type.</summary>
+    private sealed unsafe class RecordingLauncher : IKernelLauncher
+    {
+        public List<(Kernel Kernel, LaunchShape Shape, List<byte[]> Arguments)> Launches { get; } = [];
+
+        public void Launch(Kernel kernel, LaunchShape shape, void** arguments)
+        {
+            var values = kernel.Parameters
+                .Select((p, i) => new ReadOnlySpan<byte>(arguments[i], p.CudaType is "int" or "float" ? 4 : 8).ToArray())
+                .ToList();
+            Launches.Add((kernel, shape, values));
+        }
+    }
+
+    private static byte[] Address(long a) => BitConverter.GetBytes(a);
+
+    /// <summary>One launch of a kernel of each number of parameters there is (each a class of its own in
+    /// KernelArities.cs), with distinct values in every slot, against the bytes each parameter must receive.</summary>
+    [Fact]
+    public void A_typed_launch_passes_each_argument_as_its_C_type_in_order()
+    {
+        var launcher = new RecordingLauncher();
+        nint p1 = 0x1000, p2 = 0x2000, p3 = 0x3000, p4 = 0x4000, p5 = 0x5000, p6 = 0x6000, none = 0;
+        var shape = new LaunchShape(3, 1, 1, 64, 1, 1);
+        var expected = new List<(Kernel Kernel, byte[][] Arguments)>();
+        void Check(Kernel kernel, params byte[][] arguments) => expected.Add((kernel, arguments));
+
+        Kernels.XmcLoss.Finish.Launch(launcher, shape, p1, p2);
+        Check(Kernels.XmcLoss.Finish, Address(0x1000), Address(0x2000));
+        Kernels.Convert.ToBFloat16.Launch(launcher, shape, p1, p2, 3L << 33);
+        Check(Kernels.Convert.ToBFloat16, Address(0x1000), Address(0x2000), BitConverter.GetBytes(3L << 33));
+        Kernels.Axpy.Apply.Launch(launcher, shape, p1, p2, -5, 0.25f);
+        Check(Kernels.Axpy.Apply, Address(0x1000), Address(0x2000), BitConverter.GetBytes(-5L), BitConverter.GetBytes(0.25f));
+        Kernels.Binary.DivColumn.Launch(launcher, shape, p1, p2, p3, 7, 9);
+        Check(Kernels.Binary.DivColumn, Address(0x1000), Address(0x2000), Address(0x3000), BitConverter.GetBytes(7L), BitConverter.GetBytes(9L));
+        Kernels.TopK.Rows.Launch(launcher, shape, p1, p2, p3, 11, 13, -2);
+        Check(Kernels.TopK.Rows, Address(0x1000), Address(0x2000), Address(0x3000), BitConverter.GetBytes(11L), BitConverter.GetBytes(13L),
+            BitConverter.GetBytes(-2));
+        Kernels.Softmax.Forward.Launch(launcher, shape, p1, none, p3, 4, 5, 6, 1);
+        Check(Kernels.Softmax.Forward, Address(0x1000), Address(0), Address(0x3000), BitConverter.GetBytes(4L), BitConverter.GetBytes(5L),
+            BitConverter.GetBytes(6L), BitConverter.GetBytes(1));
+        Kernels.Norm.BackwardInput.Launch(launcher, shape, p1, p2, p3, p4, p5, p6, 21, 22);
+        Check(Kernels.Norm.BackwardInput, Address(0x1000), Address(0x2000), Address(0x3000), Address(0x4000), Address(0x5000), Address(0x6000),
+            BitConverter.GetBytes(21L), BitConverter.GetBytes(22L));
+        Kernels.Norm.LayerNorm.Launch(launcher, shape, p1, p2, p3, p4, p5, p6, 21, 22, 1e-5f);
+        Check(Kernels.Norm.LayerNorm, Address(0x1000), Address(0x2000), Address(0x3000), Address(0x4000), Address(0x5000), Address(0x6000),
+            BitConverter.GetBytes(21L), BitConverter.GetBytes(22L), BitConverter.GetBytes(1e-5f));
+        Kernels.Optim.Sgd.Launch(launcher, shape, p1, 1, p3, p4, 100, 0.1f, 0.9f, 0.01f, 0, ulong.MaxValue, 1UL << 63);
+        Check(Kernels.Optim.Sgd, Address(0x1000), BitConverter.GetBytes(1), Address(0x3000), Address(0x4000), BitConverter.GetBytes(100L),
+            BitConverter.GetBytes(0.1f), BitConverter.GetBytes(0.9f), BitConverter.GetBytes(0.01f), BitConverter.GetBytes(0),
+            BitConverter.GetBytes(ulong.MaxValue), BitConverter.GetBytes(1UL << 63));
+        Kernels.Dst.SetPruneRegrow<BF16, I32>.Kernel.Launch(launcher, shape, p1, p2, 30, 31, 32, 33, 34, 0.5f, 35, 36, p3, 2, p4);
+        Check(Kernels.Dst.SetPruneRegrow<BF16, I32>.Kernel, Address(0x1000), Address(0x2000), BitConverter.GetBytes(30L), BitConverter.GetBytes(31L),
+            BitConverter.GetBytes(32), BitConverter.GetBytes(33), BitConverter.GetBytes(34), BitConverter.GetBytes(0.5f), BitConverter.GetBytes(35UL),
+            BitConverter.GetBytes(36UL), Address(0x3000), BitConverter.GetBytes(2), Address(0x4000));
+        float[] f = [0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f, 0.9f, 1.1f];
+        Kernels.Optim.Adam.Launch(launcher, shape, p1, 0, p3, p4, p5, 1L << 40, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], 41, 42);
+        Check(Kernels.Optim.Adam, [Address(0x1000), BitConverter.GetBytes(0), Address(0x3000), Address(0x4000), Address(0x5000),
+            BitConverter.GetBytes(1L << 40), .. f.Select(BitConverter.GetBytes), BitConverter.GetBytes(41UL), BitConverter.GetBytes(42UL)]);
+
+        Assert.Equal(expected.Count, launcher.Launches.Count);
+        Assert.Equal(
+            new[] { 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 18 },
+            expected.Select(e => e.Kernel.Parameters.Count));
+        for (int i = 0; i < expected.Count; i++)
+        {
+            var (kernel, gotShape, got) = launcher.Launches[i];
+            Assert.Same(expected[i].Kernel, kernel);
+            Assert.Equal(shape, gotShape);
+            Assert.Equal(expected[i].Arguments, got);
+        }
+    }
+
     [Theory]
     [InlineData(0, 108, 1)]
     [InlineData(1, 108, 1)]

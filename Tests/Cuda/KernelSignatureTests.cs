@@ -27,7 +27,8 @@ public class KernelSignatureTests
         var kernels = AllKernels();
         var declarations = Declarations();
 
-        Assert.Empty(Differences(kernels, declarations));
+        var differences = Differences(kernels, declarations);
+        Assert.True(differences.Count == 0, $"{differences.Count} differences between the kernel files and Kernels:\n{string.Join("\n", differences)}");
         Assert.Equal(KernelCount, kernels.Count);
         Assert.Equal(KernelCount, declarations.Count);
     }
