@@ -7,13 +7,15 @@ namespace Xmc.Engine.Backends.Cpu;
 /// <summary>The exact GELU x·Φ(x) and its derivative Φ(x) + x·φ(x) on eight float lanes, for machines without
 /// AVX-512: <see cref="Gelu512"/>'s method and fit with AVX2 and FMA. The caller checks <see cref="IsSupported"/>.</summary>
 /// <remarks>
-/// What differs from <see cref="Gelu512"/>: AVX has no 14-bit reciprocal estimate, only rcpps (1.5·2⁻¹²), whose
-/// first-order error would leave δ² ≈ 1.4e-7 in r after one Newton step, and in the backward a second-order term of
-/// the first-order correction that shows in the slope's cancellation near x = −0.75. So r gets one cubic Newton
-/// step, r·(1 + δ + δ²) with δ = 1 − d·r (error δ³ ≈ 5e-11), and the backward then corrects ρ to first order in the
-/// remaining rounding of r and of 4 + u, as <see cref="Gelu512"/> does. AVX2 has no scalef either: 2^k is built in
+/// What differs from <see cref="Gelu512"/>: AVX has no 14-bit reciprocal estimate, only rcpps (relative error up to
+/// 1.5·2⁻¹²), after which one ordinary Newton step would leave δ² ≈ 1.3e-7 in r, as much again as the fit's own error.
+/// So r gets one cubic step, r·(1 + δ + δ²) with δ = 1 − d·r (δ³ ≈ 5e-11), and the backward then corrects ρ to
+/// first order in what is left, the rounding of r and of 4 + u, as <see cref="Gelu512"/> does (without that
+/// correction the slope near x = −0.75 leaves the tests' bound). AVX2 has no scalef either: 2^k is built in
 /// the exponent bits as 2^(k+64), a normal float for every k this kernel meets (k ≥ −163 for u ≤ 15), and the
-/// product then scaled by 2⁻⁶⁴, so a result below float's normal range rounds once into the subnormals.
+/// product then scaled by 2⁻⁶⁴, so a result below float's normal range rounds once into the subnormals. Measured over a dense sweep of
+/// [−9.5, 9.5] (step 1/4096), the worst error is 0.34 of the op tests' tolerance forward and 0.57 backward (with
+/// |gy| = 2); Gelu512 measures 0.34 and 0.66 on the same sweep.
 /// </remarks>
 internal static unsafe class Gelu256
 {
