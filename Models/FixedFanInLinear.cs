@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Xmc.Engine;
 
 namespace Xmc.Models;
@@ -123,13 +122,13 @@ public sealed class FixedFanInLinear : Module, IOutputHead
         var vt = Values.Data;
         if (vt.DType == DType.Float32)
         {
-            vt.Backend.CopyFromHost(vt.Address, MemoryMarshal.AsBytes(values.AsSpan()));
+            vt.CopyFrom<float>(values);
         }
         else
         {
             var b = new BFloat16[values.Length];
             BFloat16.FromSingles(values, b);
-            vt.Backend.CopyFromHost(vt.Address, MemoryMarshal.AsBytes(b.AsSpan()));
+            vt.CopyFrom<BFloat16>(b);
         }
         SetIndices(indices);
     }
@@ -147,11 +146,11 @@ public sealed class FixedFanInLinear : Module, IOutputHead
         if (IndexType == DType.UInt16)
         {
             var u = Array.ConvertAll(indices, v => (ushort)v);
-            it.Backend.CopyFromHost(it.Address, MemoryMarshal.AsBytes(u.AsSpan()));
+            it.CopyFrom<ushort>(u);
         }
         else
         {
-            it.Backend.CopyFromHost(it.Address, MemoryMarshal.AsBytes(indices.AsSpan()));
+            it.CopyFrom<int>(indices);
         }
         MarkTopologyChanged();
     }

@@ -11,7 +11,7 @@ public class OptimizerTests
     private static Parameter Param(params float[] values)
     {
         var p = new Parameter(new Shape(values.Length));
-        p.Data.Backend.CopyFromHost(p.Data.Address, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+        p.Data.CopyFrom<float>(values);
         return p;
     }
 
