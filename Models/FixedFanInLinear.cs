@@ -58,13 +58,6 @@ public sealed class FixedFanInLinear : Module, IOutputHead
     /// <summary>[L] or null.</summary>
     public Parameter? Bias { get; }
 
-    /// <summary>Counts topology changes (a DST update bumps it), so anything derived from the indices knows
-    /// when to rebuild.</summary>
-    public long TopologyVersion { get; private set; }
-
-    /// <summary>Records that the indices changed.</summary>
-    public void MarkTopologyChanged() => TopologyVersion++;
-
     /// <summary>The index dtype for an input width: UInt16 up to 65 536 inputs, else Int32.</summary>
     public static DType IndexTypeFor(int inFeatures) => inFeatures <= 65536 ? DType.UInt16 : DType.Int32;
 
@@ -152,6 +145,5 @@ public sealed class FixedFanInLinear : Module, IOutputHead
         {
             it.CopyFrom<int>(indices);
         }
-        MarkTopologyChanged();
     }
 }

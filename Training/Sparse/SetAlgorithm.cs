@@ -40,6 +40,5 @@ public sealed class SetAlgorithm(ulong seed, float regrowValue = 0f) : IDstAlgor
         ulong offset = (ulong)step * (ulong)layer.Labels * IBackend.SetRowBlocks(layer.FanIn);
         v.Backend.SetPruneRegrow(v.Address, v.DType, layer.Indices.Data.Address, layer.IndexType, layer.Labels, layer.FanIn,
             layer.InFeatures, pruneCount, RegrowValue, Seed, offset, addresses);
-        layer.MarkTopologyChanged();
     }
 }
