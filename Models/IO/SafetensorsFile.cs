@@ -165,28 +165,6 @@ public sealed unsafe class SafetensorsFile : IDisposable
         }
     }
 
-    /// <summary>Loads every tensor (default dtypes) into a dictionary; the caller disposes the tensors.</summary>
-    public Dictionary<string, Tensor> LoadAll(Device? device = null, MemoryCategory category = MemoryCategory.Parameters)
-    {
-        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        try
-        {
-            foreach (var entry in Header.Entries)
-            {
-                result.Add(entry.Name, Load(entry.Name, null, device, category));
-            }
-        }
-        catch
-        {
-            foreach (var t in result.Values)
-            {
-                t.Dispose();
-            }
-            throw;
-        }
-        return result;
-    }
-
     /// <summary>Unmaps the file.</summary>
     public void Dispose()
     {
