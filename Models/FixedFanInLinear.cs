@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Xmc.Engine;
 
 namespace Xmc.Models;
@@ -59,13 +58,6 @@ public sealed class FixedFanInLinear : Module, IOutputHead
     /// <summary>[L] or null.</summary>
     public Parameter? Bias { get; }
 
-    /// <summary>Counts topology changes (a DST update bumps it), so anything derived from the indices knows
-    /// when to rebuild.</summary>
-    public long TopologyVersion { get; private set; }
-
-    /// <summary>Records that the indices changed.</summary>
-    public void MarkTopologyChanged() => TopologyVersion++;
-
     /// <summary>The index dtype for an input width: UInt16 up to 65 536 inputs, else Int32.</summary>
     public static DType IndexTypeFor(int inFeatures) => inFeatures <= 65536 ? DType.UInt16 : DType.Int32;
 
@@ -123,13 +115,13 @@ public sealed class FixedFanInLinear : Module, IOutputHead
         var vt = Values.Data;
         if (vt.DType == DType.Float32)
         {
-            vt.Backend.CopyFromHost(vt.Address, MemoryMarshal.AsBytes(values.AsSpan()));
+            vt.CopyFrom<float>(values);
         }
         else
         {
             var b = new BFloat16[values.Length];
             BFloat16.FromSingles(values, b);
-            vt.Backend.CopyFromHost(vt.Address, MemoryMarshal.AsBytes(b.AsSpan()));
+            vt.CopyFrom<BFloat16>(b);
         }
         SetIndices(indices);
     }
@@ -147,12 +139,11 @@ public sealed class FixedFanInLinear : Module, IOutputHead
         if (IndexType == DType.UInt16)
         {
             var u = Array.ConvertAll(indices, v => (ushort)v);
-            it.Backend.CopyFromHost(it.Address, MemoryMarshal.AsBytes(u.AsSpan()));
+            it.CopyFrom<ushort>(u);
         }
         else
         {
-            it.Backend.CopyFromHost(it.Address, MemoryMarshal.AsBytes(indices.AsSpan()));
+            it.CopyFrom<int>(indices);
         }
-        MarkTopologyChanged();
     }
 }

@@ -87,5 +87,5 @@ public sealed class MaskedLinear : Module, IOutputHead
         => Ops.LinearTopK(x, Weight.Data, Bias?.Data, k, chunking, Mask.Data);
 
     internal static void Copy(Tensor t, float[] data)
-        => t.Backend.CopyFromHost(t.Address, System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan()));
+        => t.CopyFrom<float>(data);
 }

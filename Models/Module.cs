@@ -59,9 +59,6 @@ public abstract class Module : IDisposable
     /// <summary>All parameters, in <see cref="NamedParameters"/> order.</summary>
     public IEnumerable<Parameter> Parameters() => NamedParameters().Select(p => p.Parameter);
 
-    /// <summary>The direct children with their names.</summary>
-    public IEnumerable<(string Name, Module Module)> NamedChildren() => _children;
-
     /// <summary>Frees every parameter's gradient.</summary>
     public void ZeroGrad()
     {

@@ -4,17 +4,18 @@ using Xmc.Engine.Memory;
 
 namespace Xmc.Training;
 
-/// <summary>A small end-to-end run of the engine until the XMC trainer lands: a two-layer network trained by
-/// plain SGD on Philox-generated Gaussian clusters. Each class owns several clusters scattered over the space,
-/// so a class's region is not one convex blob. The hidden activation
-/// is LayerNorm followed by a + a⊙a (a quadratic unit built from ops this branch has); dropout regularises it.</summary>
+/// <summary>The engine's smoke run behind <c>xmc demo</c>: a two-layer network trained by plain SGD on
+/// Philox-generated Gaussian clusters, touching tensors, autodiff, the CPU kernels and the memory ledger without
+/// the XMC model or trainer. Each class owns several clusters scattered over the space, so a class's region is
+/// not one convex blob. The hidden activation is LayerNorm followed by a + a⊙a (a quadratic unit built from
+/// element-wise ops); dropout regularises it.</summary>
 public static class EngineDemo
 {
     private const int Inputs = 8, Hidden = 64, Classes = 6, ClustersPerClass = 4;
     private const int TrainPoints = 3000, TestPoints = 1200, Batch = 128, ReportEvery = 50;
     private const float LearningRate = 0.2f, DropoutP = 0.1f;
 
-    /// <summary>The steps the <c>train</c> command runs.</summary>
+    /// <summary>The steps <c>xmc demo</c> runs.</summary>
     public const int DefaultSteps = 500;
 
     /// <summary>Trains the demo network for <paramref name="steps"/> SGD steps, printing the loss as it falls,

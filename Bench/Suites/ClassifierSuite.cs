@@ -99,7 +99,7 @@ public static class ClassifierSuite
         var xData = new float[Batch * D];
         Philox.FillNormal(5, 0, xData);
         using var x = Tensor.CreateUntracked(new Shape(Batch, D), DType.Float32, Device.Cpu, MemoryCategory.Data);
-        x.Backend.CopyFromHost(x.Address, System.Runtime.InteropServices.MemoryMarshal.AsBytes(xData.AsSpan()));
+        x.CopyFrom<float>(xData);
         x.RequiresGrad = true;
         long[] peaks = new long[Categories.Length];
         var (wall, _) = Timing.Best(() =>

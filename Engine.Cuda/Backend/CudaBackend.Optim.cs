@@ -23,9 +23,6 @@ public sealed partial class CudaBackend
             beta1, 1f - beta1, beta2, 1f - beta2, eps, l2, shrink, c1, c2, roundingSeed, roundingOffset);
     }
 
-    public void ZeroAt(nint dst, nint positions, long count) =>
-        Kernels.Optim.ZeroAt.Launch(_kernels, Linear(count), dst, positions, count);
-
     private static int ParamIsBFloat16(string kernel, DType t) => t switch
     {
         DType.Float32 => 0,

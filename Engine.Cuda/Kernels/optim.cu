@@ -80,13 +80,3 @@ extern "C" __global__ void adam_update(void* param, int isBf16, const float* gra
         store_param(param, isBf16, i, __fsub_rn(__fmul_rn(p, shrink), update), roundingSeed, roundingOffset);
     }
 }
-
-// dst[positions[i]] = 0 for i < count.
-extern "C" __global__ void zero_at_f32(float* dst, const int* positions, long long count)
-{
-    const long long stride = (long long)gridDim.x * blockDim.x;
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < count; i += stride)
-    {
-        dst[positions[i]] = 0.0f;
-    }
-}

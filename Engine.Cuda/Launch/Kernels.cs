@@ -154,7 +154,6 @@ public static class Kernels
         public static Kernel<Ptr<Untyped>, I32, Ptr<Const<F32>>, Ptr<F32>, Ptr<F32>, I64, F32, F32, F32, F32, F32, F32, F32, F32, F32, F32, U64, U64> Adam { get; } =
             new("optim.cu", "adam_update", "param", "isBf16", "grad", "m", "v", "n", "lr", "beta1", "oneMinusBeta1", "beta2", "oneMinusBeta2",
                 "eps", "l2", "shrink", "c1", "c2", "roundingSeed", "roundingOffset");
-        public static Kernel<Ptr<F32>, Ptr<Const<I32>>, I64> ZeroAt { get; } = new("optim.cu", "zero_at_f32", "dst", "positions", "count");
     }
 
     /// <summary>random.cu</summary>

@@ -52,19 +52,6 @@ public sealed unsafe partial class CpuBackend
         });
     }
 
-    public void ZeroAt(nint dst, nint positions, long count)
-    {
-        CpuVector.ForBlocks(count, 4096, (i0, i1) =>
-        {
-            float* d = (float*)dst;
-            int* pos = (int*)positions;
-            for (long i = i0; i < i1; i++)
-            {
-                d[pos[i]] = 0f;
-            }
-        });
-    }
-
     private static void CheckParamType(string kernel, DType t)
     {
         if (t is not (DType.Float32 or DType.BFloat16))

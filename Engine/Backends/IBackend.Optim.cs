@@ -19,8 +19,4 @@ public partial interface IBackend
     /// first shrinks p by (1 − lr·weightDecay) and leaves g alone.</summary>
     void AdamUpdate(nint param, DType paramType, nint grad, nint m, nint v, long n, float lr, float beta1, float beta2,
         float eps, float weightDecay, bool decoupledWeightDecay, long step, ulong roundingSeed, ulong roundingOffset);
-
-    /// <summary>Sets the Float32 elements of <paramref name="dst"/> at the <paramref name="count"/> Int32
-    /// positions in <paramref name="positions"/> to zero (resetting optimizer state of rewired slots).</summary>
-    void ZeroAt(nint dst, nint positions, long count);
 }

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Xmc.Engine;
 
 public static partial class Ops
@@ -18,7 +16,7 @@ public static partial class Ops
         if (bad >= 0)
         {
             var id = new int[1];
-            ids.Backend.CopyToHost(ids.Address + (nint)(bad * sizeof(int)), MemoryMarshal.AsBytes(id.AsSpan()));
+            ids.CopyTo<int>(id, start: bad);
             throw new ArgumentOutOfRangeException(nameof(ids),
                 $"{op}: id {id[0]} at position {bad} of ids {ids.Shape} is outside the vocabulary of {vocab} rows (weight {weight.Shape})");
         }

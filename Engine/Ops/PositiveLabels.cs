@@ -53,10 +53,10 @@ public sealed class PositiveLabels : IDisposable
         }
         var dev = device ?? Device.Default;
         var o = Tensor.CreateUntracked(new Shape(offsets.Length), DType.Int32, dev, MemoryCategory.Data, zero: false);
-        o.Backend.CopyFromHost(o.Address, System.Runtime.InteropServices.MemoryMarshal.AsBytes(offsets.AsSpan()));
+        o.CopyFrom<int>(offsets);
         var labels = all.Count == 0 ? [0] : all.ToArray();
         var l = Tensor.CreateUntracked(new Shape(labels.Length), DType.Int32, dev, MemoryCategory.Data, zero: false);
-        l.Backend.CopyFromHost(l.Address, System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels.AsSpan()));
+        l.CopyFrom<int>(labels);
         return new PositiveLabels(o, l, rows.Count, numLabels);
     }
 

@@ -138,7 +138,6 @@ public sealed unsafe class SafetensorsFile : IDisposable
 
     private void Fill(Tensor tensor, SafetensorsEntry entry)
     {
-        var backend = tensor.Backend;
         byte* src = _data + entry.Begin;
         int storedSize = entry.DType.SizeOf();
         if (SafetensorsConversion.StoredAs(tensor.DType) == entry.DType)
@@ -146,7 +145,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
             for (long done = 0; done < entry.ByteLength; done += CopyChunkBytes)
             {
                 int n = (int)Math.Min(CopyChunkBytes, entry.ByteLength - done);
-                backend.CopyFromHost(tensor.Address + (nint)done, new ReadOnlySpan<byte>(src + done, n));
+                tensor.CopyFrom(new ReadOnlySpan<byte>(src + done, n), start: done);
             }
             return;
         }
@@ -162,30 +161,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
                 throw new SafetensorsFormatException(Path, entry.Name,
                     $"element {first + bad} of this {entry.DType.HeaderName()} tensor does not fit in {tensor.DType}");
             }
-            backend.CopyFromHost(tensor.Address + (nint)(first * targetSize), staging.AsSpan(0, n * targetSize));
+            tensor.CopyFrom<byte>(staging.AsSpan(0, n * targetSize), start: first * targetSize);
         }
-    }
-
-    /// <summary>Loads every tensor (default dtypes) into a dictionary; the caller disposes the tensors.</summary>
-    public Dictionary<string, Tensor> LoadAll(Device? device = null, MemoryCategory category = MemoryCategory.Parameters)
-    {
-        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        try
-        {
-            foreach (var entry in Header.Entries)
-            {
-                result.Add(entry.Name, Load(entry.Name, null, device, category));
-            }
-        }
-        catch
-        {
-            foreach (var t in result.Values)
-            {
-                t.Dispose();
-            }
-            throw;
-        }
-        return result;
     }
 
     /// <summary>Unmaps the file.</summary>

@@ -51,7 +51,7 @@ public static class SafetensorsWriter
         for (long done = 0; done < t.Bytes; done += buffer.Length)
         {
             int n = (int)Math.Min(buffer.Length, t.Bytes - done);
-            t.Backend.CopyToHost(t.Address + (nint)done, buffer.AsSpan(0, n));
+            t.CopyTo(buffer.AsSpan(0, n), start: done);
             stream.Write(buffer, 0, n);
         }
     }

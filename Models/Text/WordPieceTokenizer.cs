@@ -27,10 +27,6 @@ public sealed class WordPieceTokenizer
         _splitter = new BertWordSplitter(lowercase);
     }
 
-    /// <summary>Loads <paramref name="vocabPath"/> and creates a tokenizer for it.</summary>
-    public static WordPieceTokenizer FromVocabFile(string vocabPath, bool lowercase = true)
-        => new(WordPieceVocabulary.Load(vocabPath), lowercase);
-
     /// <summary>The vocabulary.</summary>
     public WordPieceVocabulary Vocabulary { get; }
 

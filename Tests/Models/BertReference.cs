@@ -34,7 +34,7 @@ internal sealed class BertReference
     }
 
     public static void Set(Parameter p, float[] v)
-        => p.Data.Backend.CopyFromHost(p.Data.Address, System.Runtime.InteropServices.MemoryMarshal.AsBytes(v.AsSpan()));
+        => p.Data.CopyFrom<float>(v);
 
     /// <summary>Last hidden state [B·T·d] and the pooler output [B·d] for ids and a 0/1 mask, both [B·T].</summary>
     public (double[] Hidden, double[] Pooled) Forward(int[] ids, int[] mask, int b, int t)

@@ -4,7 +4,7 @@ namespace Xmc.Tests.Training;
 
 public class EngineDemoTests
 {
-    // The README's main job: a short run must already beat chance (1/6) by far and cut the loss from its
+    // The smoke run's job (xmc demo): a short run must already beat chance (1/6) by far and cut the loss from its
     // starting value (≈ 3 for the initial random network) to well under 1.
     [Fact]
     public void Short_run_learns_the_clusters()

@@ -187,42 +187,97 @@ public class SetTests
         Assert.Equal(2, s.PruneCount(0, 32, 34)); // capped by the two free inputs
     }
 
-    [Fact]
-    public void Controller_resets_the_optimizer_state_of_regrown_slots_and_raises_the_event()
+    /// <summary>Through the controller, as training runs it: Adam's moments and the held gradient of a survivor
+    /// move with its connection, a changed slot's start from zero, so the next Adam step gives it exactly the
+    /// moments of a first step (m = (1 − β1)·g, v = (1 − β2)·g²) while survivors continue theirs; one event per
+    /// layer names the layer, the step and the count.</summary>
+    [Property(MaxTest = 15)]
+    public bool Controller_carries_optimizer_state_and_reports_each_layer(PositiveInt seedP)
     {
         using var scope = TensorScope.Begin();
-        using var layer = new FixedFanInLinear(40, 30, 8, seed: 3);
-        using var opt = new Adam([new ParameterGroup(layer.Parameters().Where(p => p.Trainable).ToArray(), 0.01f)]);
-        using var targets = PositiveLabels.FromLists([[1, 5], [29]], 30);
-        var x = Tensor.FromArray(Rand(new System.Random(2), 80), new Shape(2, 40));
-        layer.Loss(x, targets).Backward();
-        opt.Step();
-        var controller = new DstController(new SetAlgorithm(9), new DstSchedule(1, 0.5, 10), [layer], opt);
-        TopologyChange? seen = null;
-        controller.SlotsChanged += c => seen = c;
-        var before = layer.IndicesToHost();
-        Assert.True(controller.AfterStep(1));
-        Assert.NotNull(seen);
-        Assert.Equal(30L * seen!.ReplacedPerRow, seen.ReplacedTotal);
-        var after = layer.IndicesToHost();
-        var m = opt.State(layer.Values)[0].ToArray<float>();
-        var v = opt.State(layer.Values)[1].ToArray<float>();
-        int regrown = 0;
-        for (int p = 0; p < after.Length; p++)
+        var r = new System.Random(seedP.Get);
+        int d = 12 + r.Next(40), k = 2 + r.Next(8), batch = 1 + r.Next(4);
+        using var first = new FixedFanInLinear(d, 5 + r.Next(30), k, seed: (ulong)seedP.Get);
+        using var second = new FixedFanInLinear(d, 5 + r.Next(30), k, seed: (ulong)seedP.Get + 1);
+        FixedFanInLinear[] layers = [first, second];
+        using var opt = new Adam([new ParameterGroup(layers.SelectMany(l => l.Parameters()).Where(p => p.Trainable).ToArray(), 0.01f)]);
+        var x = Tensor.FromArray(Rand(r, batch * d), new Shape(batch, d));
+        void Backward()
         {
-            bool isNew = !before.Skip(p / 8 * 8).Take(8).Contains(after[p]);
-            if (isNew)
+            foreach (var layer in layers)
             {
-                regrown++;
-                Assert.Equal(0f, m[p]);
-                Assert.Equal(0f, v[p]);
-            }
-            else
-            {
-                Assert.NotEqual(0f, v[p]);
+                var positives = Enumerable.Range(0, batch).Select(_ => new[] { r.Next(layer.Labels) }).ToArray();
+                using var targets = PositiveLabels.FromLists(positives, layer.Labels);
+                layer.Loss(x, targets).Backward();
             }
         }
-        Assert.Equal(seen.ReplacedTotal, regrown);
+        Backward();
+        opt.Step();
+
+        var schedule = new DstSchedule(UpdateInterval: 1, Alpha: 0.5, TotalSteps: 10);
+        var controller = new DstController(new SetAlgorithm(9), schedule, layers, opt);
+        var seen = new List<SlotChange>();
+        controller.SlotsChanged += seen.Add;
+        var before = layers.Select(l => (Idx: l.IndicesToHost(), M: opt.State(l.Values)[0].ToArray<float>(),
+            V: opt.State(l.Values)[1].ToArray<float>(), G: l.Values.Grad!.ToArray<float>())).ToArray();
+        Assert.True(controller.AfterStep(1));
+
+        int n = schedule.PruneCount(1, k, d);
+        Assert.True(n > 0);
+        Assert.Equal(layers.Length, seen.Count);
+        for (int li = 0; li < layers.Length; li++)
+        {
+            var layer = layers[li];
+            Assert.Same(layer, seen[li].Layer);
+            Assert.Equal(1, seen[li].Step);
+            Assert.Equal((long)n * layer.Labels, seen[li].Changed);
+            Assert.Equal((long)layer.Labels * k, seen[li].Slots);
+            Assert.Equal((double)n / k, seen[li].FractionChanged, 12);
+            Assert.Equal(seen[li].Changed, seen[li].MetricsRow()["dst_changed"]);
+        }
+
+        // where each slot's state now comes from: its old slot, or -1 for a changed one
+        var sources = layers.Select((layer, li) =>
+        {
+            var after = layer.IndicesToHost();
+            var from = new int[after.Length];
+            int changed = 0;
+            var m = opt.State(layer.Values)[0].ToArray<float>();
+            var v = opt.State(layer.Values)[1].ToArray<float>();
+            var g = layer.Values.Grad!.ToArray<float>();
+            for (int p = 0; p < after.Length; p++)
+            {
+                int row = p / k * k;
+                int old = Array.IndexOf(before[li].Idx, after[p], row, k);
+                from[p] = old;
+                changed += old < 0 ? 1 : 0;
+                Assert.Equal(old < 0 ? 0f : before[li].M[old], m[p]);
+                Assert.Equal(old < 0 ? 0f : before[li].V[old], v[p]);
+                Assert.Equal(old < 0 ? 0f : before[li].G[old], g[p]);
+            }
+            Assert.Equal(seen[li].Changed, changed);
+            return from;
+        }).ToArray();
+
+        opt.ZeroGrad();
+        Backward();
+        var grads = layers.Select(l => l.Values.Grad!.ToArray<float>()).ToArray();
+        opt.Step();
+        float b1 = opt.Beta1, b2 = opt.Beta2;
+        for (int li = 0; li < layers.Length; li++)
+        {
+            var m = opt.State(layers[li].Values)[0].ToArray<float>();
+            var v = opt.State(layers[li].Values)[1].ToArray<float>();
+            for (int p = 0; p < m.Length; p++)
+            {
+                int old = sources[li][p];
+                float g = grads[li][p], m0 = old < 0 ? 0f : before[li].M[old], v0 = old < 0 ? 0f : before[li].V[old];
+                Assert.Equal(b1 * m0 + (1f - b1) * g, m[p]);
+                Assert.Equal(b2 * v0 + (1f - b2) * g * g, v[p]);
+            }
+        }
         Assert.False(controller.AfterStep(10));
+        Assert.Equal(layers.Length, seen.Count);
+        return true;
     }
 }

@@ -101,26 +101,6 @@ public abstract class Optimizer : IDisposable, ISlotStateProvider
     /// <summary>The state tensors of <paramref name="p"/> created so far (a DST update moves them with the slots).</summary>
     public IReadOnlyList<Tensor> SlotState(Parameter p) => _state.TryGetValue(p, out var s) ? s : [];
 
-    /// <summary>Zeroes every state entry of <paramref name="p"/> at the first <paramref name="count"/> flat
-    /// positions of <paramref name="positions"/> (Int32): the slots a topology update rewired start afresh.</summary>
-    public void ResetSlots(Parameter p, Tensor positions, long count)
-    {
-        ArgumentNullException.ThrowIfNull(p);
-        ArgumentNullException.ThrowIfNull(positions);
-        if (positions.DType != DType.Int32 || count > positions.Numel)
-        {
-            throw new ArgumentException($"ResetSlots: positions must be Int32 holding at least {count} entries, got {positions.DType} {positions.Shape}");
-        }
-        if (!_state.TryGetValue(p, out var s))
-        {
-            return; // no state yet: it will be created zero
-        }
-        foreach (var t in s)
-        {
-            t.Backend.ZeroAt(t.Address, positions.Address, count);
-        }
-    }
-
     /// <summary>Frees every group's gradients.</summary>
     public void ZeroGrad()
     {

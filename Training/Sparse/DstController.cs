@@ -5,16 +5,17 @@ namespace Xmc.Training.Sparse;
 
 /// <summary>Runs a DST algorithm on a set of fixed fan-in layers by its schedule. Call <see cref="AfterStep"/>
 /// after every optimizer step: on update steps it gathers the slot-aligned state of each layer's values (from
-/// the providers, usually the optimizer, plus the values' gradient if one is held), rewires, and raises
-/// <see cref="SlotsChanged"/>.</summary>
+/// the providers, usually the optimizer, plus the values' gradient if one is held), has the algorithm rewire
+/// the layer and carry that state, and raises <see cref="SlotsChanged"/>.</summary>
 public sealed class DstController(IDstAlgorithm algorithm, DstSchedule schedule, IReadOnlyList<FixedFanInLinear> layers, params ISlotStateProvider[] stateProviders)
 {
     public IDstAlgorithm Algorithm { get; } = algorithm;
 
     public DstSchedule Schedule { get; } = schedule;
 
-    /// <summary>Raised after each layer is rewired.</summary>
-    public event Action<TopologyChange>? SlotsChanged;
+    /// <summary>Raised after each layer is rewired (not for a layer whose update replaces nothing), once its
+    /// slot-aligned state has been carried along; see <see cref="SlotChange"/>.</summary>
+    public event Action<SlotChange>? SlotsChanged;
 
     /// <summary>Rewires if <paramref name="step"/> is an update step; returns whether it did.</summary>
     public bool AfterStep(long step)
@@ -40,8 +41,8 @@ public sealed class DstController(IDstAlgorithm algorithm, DstSchedule schedule,
             {
                 state.Add(g);
             }
-            Algorithm.Update(layer, n, step, state);
-            SlotsChanged?.Invoke(new TopologyChange(layer, step, n, (long)n * layer.Labels));
+            long changed = Algorithm.Update(layer, n, step, state);
+            SlotsChanged?.Invoke(new SlotChange(layer, step, changed, (long)layer.Labels * layer.FanIn));
             any = true;
         }
         return any;

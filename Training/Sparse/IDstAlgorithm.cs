@@ -11,18 +11,17 @@ public interface ISlotStateProvider
     IReadOnlyList<Tensor> SlotState(Parameter p);
 }
 
-/// <summary>A dynamic-sparse-training rewiring of fixed fan-in layers: per row it replaces
-/// <c>pruneCount</c> connections, keeping the fan-in, the indices sorted and unique, and moving every
-/// slot-aligned tensor given to it (regrown entries 0, survivors' entries kept).</summary>
+/// <summary>A dynamic-sparse-training rewiring of fixed fan-in layers: per row it replaces connections, keeping
+/// the fan-in, the indices sorted and unique, and moving every slot-aligned tensor given to it with its
+/// connection (a changed slot's entries 0, survivors' entries kept). <see cref="DstController"/> runs it and
+/// reports what it did as a <see cref="SlotChange"/>.</summary>
 public interface IDstAlgorithm
 {
     /// <summary>A short name for logs ("set", "gse", "rigl").</summary>
     string Name { get; }
 
-    /// <summary>Rewires <paramref name="layer"/> at <paramref name="step"/>, replacing <paramref name="pruneCount"/>
-    /// connections per row, and carries <paramref name="slotState"/> along.</summary>
-    void Update(FixedFanInLinear layer, int pruneCount, long step, IReadOnlyList<Tensor> slotState);
+    /// <summary>Rewires <paramref name="layer"/> at <paramref name="step"/>, replacing up to
+    /// <paramref name="pruneCount"/> connections per row, and carries <paramref name="slotState"/> along.</summary>
+    /// <returns>The number of slots of the layer that now hold a new connection.</returns>
+    long Update(FixedFanInLinear layer, int pruneCount, long step, IReadOnlyList<Tensor> slotState);
 }
-
-/// <summary>What one update did, for the <see cref="DstController.SlotsChanged"/> event.</summary>
-public sealed record TopologyChange(FixedFanInLinear Layer, long Step, int ReplacedPerRow, long ReplacedTotal);

@@ -18,7 +18,9 @@ public sealed class SetAlgorithm(ulong seed, float regrowValue = 0f) : IDstAlgor
     /// <summary>The Philox stream of the regrowth draws.</summary>
     public ulong Seed { get; } = seed;
 
-    public void Update(FixedFanInLinear layer, int pruneCount, long step, IReadOnlyList<Tensor> slotState)
+    /// <summary>Replaces exactly <paramref name="pruneCount"/> connections in every row (0 ≤ pruneCount ≤
+    /// min(k, d − k)).</summary>
+    public long Update(FixedFanInLinear layer, int pruneCount, long step, IReadOnlyList<Tensor> slotState)
     {
         ArgumentNullException.ThrowIfNull(layer);
         ArgumentNullException.ThrowIfNull(slotState);
@@ -40,6 +42,6 @@ public sealed class SetAlgorithm(ulong seed, float regrowValue = 0f) : IDstAlgor
         ulong offset = (ulong)step * (ulong)layer.Labels * IBackend.SetRowBlocks(layer.FanIn);
         v.Backend.SetPruneRegrow(v.Address, v.DType, layer.Indices.Data.Address, layer.IndexType, layer.Labels, layer.FanIn,
             layer.InFeatures, pruneCount, RegrowValue, Seed, offset, addresses);
-        layer.MarkTopologyChanged();
+        return (long)pruneCount * layer.Labels;
     }
 }
