@@ -10,19 +10,23 @@ namespace Xmc.Bench.Suites;
 /// in-run FMA peak and against libtorch at the same thread count.</summary>
 public static unsafe class GemmSuite
 {
-    private static readonly (int M, int K, int N)[] FullShapes =
-        [(4096, 768, 768), (4096, 768, 3072), (4096, 3072, 768), (4096, 256, 1024), (2048, 2048, 2048)];
+    /// <summary>The encoder layers timed here (of <see cref="EncoderGemmShapes.Linear"/>): BERT-base's three and
+    /// BERT-mini's feed-forward up-projection; a square product follows them as the contrast.</summary>
+    private static readonly string[] Layers = ["base_attn_proj", "base_ffn_up", "base_ffn_down", "mini_ffn_up"];
 
     // --quick: a quarter of the rows (half the cube), so the suite stays under a minute on two cores
-    private static readonly (int M, int K, int N)[] QuickShapes =
-        [(1024, 768, 768), (1024, 768, 3072), (1024, 3072, 768), (1024, 256, 1024), (1024, 1024, 1024)];
+    private static (int M, int K, int N)[] Shapes(bool quick)
+    {
+        int rows = quick ? EncoderGemmShapes.Tokens / 4 : EncoderGemmShapes.Tokens, cube = quick ? 1024 : 2048;
+        return [.. EncoderGemmShapes.Linear.Where(l => Layers.Contains(l.Label)).Select(l => (rows, l.K, l.N)), (cube, cube, cube)];
+    }
 
     private static readonly (string Name, bool TransA, bool TransB)[] Layouts = [("NN", false, false), ("NT", false, true), ("TN", true, false)];
 
     public static void Run(BenchReport report, bool quick)
     {
         const string suite = "gemm";
-        var shapes = quick ? QuickShapes : FullShapes;
+        var shapes = Shapes(quick);
         int repetitions = quick ? 2 : 5;
         int allThreads = Environment.ProcessorCount;
         Console.WriteLine($"SGEMM: {CpuBackend.SgemmConfiguration}");

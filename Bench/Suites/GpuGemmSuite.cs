@@ -30,13 +30,8 @@ public static class GpuGemmSuite
     private static readonly (GemmMath Math, string Name)[] MathModes =
         [(GemmMath.Float32, "fp32"), (GemmMath.Tf32, "tf32"), (GemmMath.BFloat16, "bf16")];
 
-    /// <summary>Linear layers over 4096 tokens (32 sequences of 128), y = x·Wᵀ (NT), dx = dy·W (NN),
-    /// dW = dyᵀ·x (TN; the m, k, n of the forward kept, as the CPU suite does).</summary>
-    private static readonly (string Label, int M, int K, int N)[] Linear =
-    [
-        ("base_attn_proj", 4096, 768, 768), ("base_ffn_up", 4096, 768, 3072), ("base_ffn_down", 4096, 3072, 768),
-        ("mini_attn_proj", 4096, 256, 256), ("mini_ffn_up", 4096, 256, 1024), ("mini_ffn_down", 4096, 1024, 256),
-    ];
+    // The linear layers (EncoderGemmShapes.Linear), y = x·Wᵀ (NT), dx = dy·W (NN), dW = dyᵀ·x (TN; the m, k, n of
+    // the forward kept, as the CPU suite does).
 
     /// <summary>Attention, one GEMM per (sequence, head), head size 64: scores = Q·Kᵀ (NT) and context = P·V (NN).
     /// BERT-base: 12 heads, 32 sequences of 128 or 8 of 512; BERT-mini: 4 heads, 32 sequences of 128.</summary>
@@ -49,7 +44,7 @@ public static class GpuGemmSuite
 
     private static Case[] Cases(bool quick)
     {
-        var linear = quick ? Linear.Where(l => l.Label.StartsWith("base", StringComparison.Ordinal)) : Linear;
+        var linear = quick ? EncoderGemmShapes.Linear.Where(l => l.Label.StartsWith("base", StringComparison.Ordinal)) : EncoderGemmShapes.Linear;
         var layouts = quick ? new[] { (false, true) } : new[] { (false, true), (false, false), (true, false) };
         var cases = linear.SelectMany(l => layouts.Select(t => new Case(l.Label, 1, l.M, l.K, l.N, t.Item1, t.Item2)));
         return [.. cases, .. quick ? Attention.Take(2) : Attention];

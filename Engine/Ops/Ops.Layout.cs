@@ -65,15 +65,7 @@ public static partial class Ops
             throw new ArgumentException($"{op}: the last axis of {x.Shape} does not split into {heads} heads");
         }
         int b = x.Shape[0], t = x.Shape[1], d = x.Shape[2] / heads;
-        var y = Tensor.Empty(new Shape(b, heads, t, d), DType.Float32, x.Device);
-        y.Backend.SwapMiddleAxes(x.Address, y.Address, b, t, heads, d);
-        Autograd.Record(y, op, [x], [], (g, node) =>
-        {
-            var gx = Tensor.Empty(node.Inputs[0].Shape, DType.Float32, g.Device);
-            g.Backend.SwapMiddleAxes(g.Address, gx.Address, b, heads, t, d);
-            return [gx];
-        });
-        return y;
+        return SwapMiddleAxes(op, x, new Shape(b, heads, t, d), b, t, heads, d);
     }
 
     /// <summary>The inverse of <see cref="SplitHeads"/>: x [B,H,T,D] → [B,T,H·D].</summary>
@@ -83,12 +75,18 @@ public static partial class Ops
         Check.Float32(op, x);
         Check.Rank(op, x, 4, 4);
         int b = x.Shape[0], h = x.Shape[1], t = x.Shape[2], d = x.Shape[3];
-        var y = Tensor.Empty(new Shape(b, t, checked(h * d)), DType.Float32, x.Device);
-        y.Backend.SwapMiddleAxes(x.Address, y.Address, b, h, t, d);
+        return SwapMiddleAxes(op, x, new Shape(b, t, checked(h * d)), b, h, t, d);
+    }
+
+    /// <summary>x read as [b, m, n, d] written as [b, n, m, d] in <paramref name="shape"/>; the backward swaps back.</summary>
+    private static Tensor SwapMiddleAxes(string op, Tensor x, Shape shape, int b, int m, int n, int d)
+    {
+        var y = Tensor.Empty(shape, DType.Float32, x.Device);
+        y.Backend.SwapMiddleAxes(x.Address, y.Address, b, m, n, d);
         Autograd.Record(y, op, [x], [], (g, node) =>
         {
             var gx = Tensor.Empty(node.Inputs[0].Shape, DType.Float32, g.Device);
-            g.Backend.SwapMiddleAxes(g.Address, gx.Address, b, t, h, d);
+            g.Backend.SwapMiddleAxes(g.Address, gx.Address, b, n, m, d);
             return [gx];
         });
         return y;

@@ -25,45 +25,41 @@ public static partial class Ops
     private static Tensor ReduceAll(string op, Tensor x, float scale)
     {
         Check.Float32(op, x);
-        var y = Tensor.Empty(new Shape(), DType.Float32, x.Device);
-        y.Backend.ReduceCols(x.Address, y.Address, 1, x.Numel, scale);
-        Autograd.Record(y, op, [x], [], (g, node) =>
-        {
-            var gx = Tensor.Empty(node.Inputs[0].Shape, DType.Float32, g.Device);
-            g.Backend.Expand(g.Address, gx.Address, 1, gx.Numel, Broadcast.Column, scale);
-            return [gx];
-        });
-        return y;
+        return Reduce(op, x, new Shape(), 1, x.Numel, Broadcast.Column, scale);
     }
 
     private static Tensor ReduceRowsOp(string op, Tensor x, float scale)
     {
         Check.Float32(op, x);
         Check.Rank(op, x, 1);
-        var y = Tensor.Empty(new Shape(x.Shape.Last), DType.Float32, x.Device);
-        y.Backend.ReduceRows(x.Address, y.Address, x.Shape.Rows, x.Shape.Last, scale);
-        Autograd.Record(y, op, [x], [], (g, node) =>
-        {
-            var s = node.Inputs[0].Shape;
-            var gx = Tensor.Empty(s, DType.Float32, g.Device);
-            g.Backend.Expand(g.Address, gx.Address, s.Rows, s.Last, Broadcast.Row, scale);
-            return [gx];
-        });
-        return y;
+        return Reduce(op, x, new Shape(x.Shape.Last), x.Shape.Rows, x.Shape.Last, Broadcast.Row, scale);
     }
 
     private static Tensor ReduceColsOp(string op, Tensor x, float scale)
     {
         Check.Float32(op, x);
         Check.Rank(op, x, 1);
-        var dims = x.Shape.ToArray()[..^1];
-        var y = Tensor.Empty(new Shape(dims), DType.Float32, x.Device);
-        y.Backend.ReduceCols(x.Address, y.Address, x.Shape.Rows, x.Shape.Last, scale);
+        return Reduce(op, x, new Shape(x.Shape.ToArray()[..^1]), x.Shape.Rows, x.Shape.Last, Broadcast.Column, scale);
+    }
+
+    /// <summary><paramref name="scale"/> times the sums of x viewed as [rows, cols], over its rows
+    /// (<paramref name="over"/> = Row: one per column) or over its columns (Column: one per row), shaped
+    /// <paramref name="shape"/>; the backward broadcasts the gradient back the same way.</summary>
+    private static Tensor Reduce(string op, Tensor x, Shape shape, long rows, long cols, Broadcast over, float scale)
+    {
+        var y = Tensor.Empty(shape, DType.Float32, x.Device);
+        if (over == Broadcast.Row)
+        {
+            y.Backend.ReduceRows(x.Address, y.Address, rows, cols, scale);
+        }
+        else
+        {
+            y.Backend.ReduceCols(x.Address, y.Address, rows, cols, scale);
+        }
         Autograd.Record(y, op, [x], [], (g, node) =>
         {
-            var s = node.Inputs[0].Shape;
-            var gx = Tensor.Empty(s, DType.Float32, g.Device);
-            g.Backend.Expand(g.Address, gx.Address, s.Rows, s.Last, Broadcast.Column, scale);
+            var gx = Tensor.Empty(node.Inputs[0].Shape, DType.Float32, g.Device);
+            g.Backend.Expand(g.Address, gx.Address, rows, cols, over, scale);
             return [gx];
         });
         return y;

@@ -1,3 +1,5 @@
+using Xmc.Tests.Cases;
+
 namespace Xmc.Tests.Cuda;
 
 /// <summary>Id range check, gather (exact: a copy) and scatter-add (its backward; repeated ids meet in GPU atomics
@@ -5,19 +7,16 @@ namespace Xmc.Tests.Cuda;
 public class ParityEmbeddingTests
 {
     [Theory]
-    [InlineData(1, 1, 1)]
-    [InlineData(50, 7, 33)]
-    [InlineData(300, 64, 10)]
+    [MemberData(nameof(GatherScatterCases.Embedding), MemberType = typeof(GatherScatterCases))]
     public void Gather_scatter_and_range_check_match_the_cpu(int n, int dim, int vocab)
     {
         using var p = Parity.OpenOrSkip();
-        var r = new Random(n + dim);
-        var idData = Enumerable.Range(0, n).Select(_ => r.Next(vocab)).ToArray();
+        var (idData, weightData, gyData, gwData) = GatherScatterCases.EmbeddingInputs(n, dim, vocab);
         var ids = p.Upload(idData);
-        var weight = p.Upload(Parity.Floats(vocab * dim, 1));
+        var weight = p.Upload(weightData);
         var y = p.Zeros((long)n * dim * 4);
-        var gy = p.Upload(Parity.Floats(n * dim, 2));
-        var gw = p.Upload(Parity.Floats(vocab * dim, 3));
+        var gy = p.Upload(gyData);
+        var gw = p.Upload(gwData);
         Assert.Equal(-1, p.Gpu.FirstOutOfRange(ids.Gpu.Address, n, vocab));
         p.Both((be, at) => be.EmbeddingGather(at(weight), at(ids), at(y), n, dim));
         p.AssertSame(y, "gather");

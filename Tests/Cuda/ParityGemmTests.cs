@@ -1,19 +1,17 @@
 using Xmc.Engine.Cuda;
+using Xmc.Tests.Cases;
 
 namespace Xmc.Tests.Cuda;
 
-/// <summary>cuBLAS GEMM (row-major by operand swap) against the CPU SGEMM. The backward of a matmul is the same
+/// <summary>cuBLAS GEMM (row-major by operand swap) against the CPU SGEMM, on the cases the CPU SGEMM tests check
+/// against a reference (<see cref="GemmCases"/>). The backward of a matmul is the same
 /// call with transposes, so the transpose cases cover it. Tolerance: 1e-5·Σ|a||b| per element in float32 math
 /// (different summation order); TF32 and bf16 tensor-core math round inputs to 10 and 7 mantissa bits, so
 /// 2e-3 and 1e-2 of Σ|a||b|.</summary>
 public class ParityGemmTests
 {
     [Theory]
-    [InlineData(false, false, 1, 1, 1, 1)]
-    [InlineData(false, false, 33, 17, 65, 1)]
-    [InlineData(true, false, 31, 64, 7, 1)]
-    [InlineData(false, true, 16, 9, 130, 3)]
-    [InlineData(true, true, 5, 77, 19, 2)]
+    [MemberData(nameof(GemmCases.TransposesShapesAndBatch), MemberType = typeof(GemmCases))]
     public void Sgemm_matches_the_cpu(bool transA, bool transB, int m, int n, int k, int batch)
     {
         foreach (var math in new[] { GemmMath.Float32, GemmMath.Tf32, GemmMath.BFloat16 })

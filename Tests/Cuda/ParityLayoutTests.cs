@@ -1,6 +1,9 @@
+using Xmc.Tests.Cases;
+
 namespace Xmc.Tests.Cuda;
 
-/// <summary>Strided copies (aligned word path and unaligned byte path) and the middle-axes swap and its inverse:
+/// <summary>Strided copies (aligned word path and unaligned byte path) and the middle-axes swap and its inverse (on
+/// the cases the CPU layout tests check against the index definition, <see cref="LayoutCases"/>):
 /// pure data movement, so exact.</summary>
 public class ParityLayoutTests
 {
@@ -21,14 +24,12 @@ public class ParityLayoutTests
     }
 
     [Theory]
-    [InlineData(1, 1, 1, 1)]
-    [InlineData(2, 5, 3, 7)]
-    [InlineData(3, 17, 4, 16)]
+    [MemberData(nameof(LayoutCases.SwapShapes), MemberType = typeof(LayoutCases))]
     public void Middle_axes_swap_and_back_match_the_cpu(int outer, int a, int b, int inner)
     {
         using var p = Parity.OpenOrSkip();
         int n = outer * a * b * inner;
-        var x = p.Upload(Parity.Floats(n, 1));
+        var x = p.Upload(LayoutCases.SwapInput(n));
         var y = p.Zeros(n * 4L);
         var back = p.Zeros(n * 4L);
         p.Both((be, at) => be.SwapMiddleAxes(at(x), at(y), outer, a, b, inner));

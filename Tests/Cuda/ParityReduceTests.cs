@@ -1,32 +1,33 @@
 using Xmc.Engine.Backends;
 
+using Xmc.Tests.Cases;
+
 namespace Xmc.Tests.Cuda;
 
-/// <summary>Row and column sums, Affine, and Expand (the backward of the sums). Tolerance for sums: float sums in
+/// <summary>Row and column sums, Affine, and Expand (the backward of the sums), on the cases the CPU kernel tests
+/// check against double references (<see cref="ReduceCases"/>). Tolerance for sums: float sums in
 /// another order than the CPU's (the CPU sums columns in double), 1e-6·n·max|x| = 2e-6·n for inputs in [−2, 2);
 /// Affine and Expand 1e-6 relative (a possible FMA).</summary>
 public class ParityReduceTests
 {
     [Theory]
-    [InlineData(1, 1)]
-    [InlineData(3, 1001)]
-    [InlineData(517, 33)]
+    [MemberData(nameof(ReduceCases.Shapes), MemberType = typeof(ReduceCases))]
     public void Sums_affine_and_expand_match_the_cpu(int rows, int cols)
     {
         using var p = Parity.OpenOrSkip();
-        var x = p.Upload(Parity.Floats(rows * cols, 1));
+        var x = p.Upload(ReduceCases.Input(rows, cols));
         var byColumn = p.Zeros(cols * 4L);
         var byRow = p.Zeros(rows * 4L);
         var y = p.Zeros(rows * cols * 4L);
-        p.Both((be, at) => be.ReduceRows(at(x), at(byColumn), rows, cols, 0.5f));
+        p.Both((be, at) => be.ReduceRows(at(x), at(byColumn), rows, cols, ReduceCases.RowSumScale));
         p.AssertClose(byColumn, cols, 1e-6 * rows, 0, "ReduceRows");
-        p.Both((be, at) => be.ReduceCols(at(x), at(byRow), rows, cols, 2f));
+        p.Both((be, at) => be.ReduceCols(at(x), at(byRow), rows, cols, ReduceCases.ColumnSumScale));
         p.AssertClose(byRow, rows, 4e-6 * cols, 0, "ReduceCols");
-        p.Both((be, at) => be.Affine(at(x), at(y), rows * cols, 1.5f, -0.25f));
+        p.Both((be, at) => be.Affine(at(x), at(y), rows * cols, ReduceCases.AffineScale, ReduceCases.AffineShift));
         p.AssertClose(y, rows * cols, 1e-6, 1e-6, "Affine");
-        p.Both((be, at) => be.Expand(at(byColumn), at(y), rows, cols, Broadcast.Row, 3f));
+        p.Both((be, at) => be.Expand(at(byColumn), at(y), rows, cols, Broadcast.Row, ReduceCases.ExpandRowScale));
         p.AssertClose(y, rows * cols, 0, 2.5e-7, "Expand row");
-        p.Both((be, at) => be.Expand(at(byRow), at(y), rows, cols, Broadcast.Column, -1f));
+        p.Both((be, at) => be.Expand(at(byRow), at(y), rows, cols, Broadcast.Column, ReduceCases.ExpandColumnScale));
         p.AssertClose(y, rows * cols, 0, 2.5e-7, "Expand column");
     }
 }

@@ -2,11 +2,49 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Xmc.Engine;
+using Xmc.Engine.Backends;
+using Xmc.Tests.Cases;
 
 namespace Xmc.Tests.Engine;
 
-public class BinaryOpsTests
+public unsafe class BinaryOpsTests
 {
+    // The cases the CUDA parity suite runs too, on the CPU backend. Tolerance: add/sub/mul/div of floats rounded once
+    // equal the double result rounded to float (2.5e-7 relative allowed); Axpy may fuse into one FMA, 1e-6.
+    [Theory]
+    [MemberData(nameof(ElementwiseCases.Shapes), MemberType = typeof(ElementwiseCases))]
+    public void Backend_binary_ops_and_axpy_match_double_loops(int rows, int cols)
+    {
+        var (a, full, row, column) = ElementwiseCases.Inputs(rows, cols);
+        var y = new float[rows * cols];
+        foreach (var op in Enum.GetValues<BinaryOp>())
+        {
+            foreach (var (mode, b) in new[] { (Broadcast.None, full), (Broadcast.Row, row), (Broadcast.Column, column) })
+            {
+                fixed (float* pa = a, pb = b, py = y)
+                {
+                    CpuBackend.Instance.Binary(op, (nint)pa, (nint)pb, (nint)py, rows, cols, mode);
+                }
+                for (int k = 0; k < y.Length; k++)
+                {
+                    double u = a[k], v = mode switch { Broadcast.None => b[k], Broadcast.Row => b[k % cols], _ => b[k / cols] };
+                    double want = op switch { BinaryOp.Add => u + v, BinaryOp.Sub => u - v, BinaryOp.Mul => u * v, _ => u / v };
+                    Assert.True(Math.Abs(y[k] - want) <= 2.5e-7 * Math.Abs(want), $"{op} {mode} [{k}]: {y[k]} vs {want}");
+                }
+            }
+        }
+        var before = (float[])y.Clone();
+        fixed (float* pa = a, py = y)
+        {
+            CpuBackend.Instance.Axpy((nint)py, (nint)pa, y.Length, ElementwiseCases.AxpyAlpha);
+        }
+        for (int k = 0; k < y.Length; k++)
+        {
+            double want = before[k] + (double)ElementwiseCases.AxpyAlpha * a[k];
+            Assert.True(Math.Abs(y[k] - want) <= 1e-6 + 1e-6 * Math.Abs(want), $"axpy [{k}]: {y[k]} vs {want}");
+        }
+    }
+
     [Fact]
     public void Add_row_and_column_broadcast_match_naive_loops()
     {

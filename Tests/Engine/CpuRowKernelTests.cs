@@ -194,6 +194,45 @@ public unsafe class CpuRowKernelTests
         return 1 - 2 / Math.Sqrt(Math.PI) * sum;
     }
 
+    // Tolerances: sums of n floats in [−2, 2) against double, 1e-6·n absolute; Affine and Expand one rounding (a
+    // possible FMA), 1e-6 relative.
+    [Theory]
+    [MemberData(nameof(ReduceCases.Shapes), MemberType = typeof(ReduceCases))]
+    public void Sums_affine_and_expand_match_double_references(int rows, int cols)
+    {
+        var x = ReduceCases.Input(rows, cols);
+        var byColumn = new float[cols];
+        var byRow = new float[rows];
+        var affine = new float[rows * cols];
+        var expandedRows = new float[rows * cols];
+        var expandedCols = new float[rows * cols];
+        fixed (float* px = x, pc = byColumn, pr = byRow, pa = affine, per = expandedRows, pec = expandedCols)
+        {
+            Cpu.ReduceRows((nint)px, (nint)pc, rows, cols, ReduceCases.RowSumScale);
+            Cpu.ReduceCols((nint)px, (nint)pr, rows, cols, ReduceCases.ColumnSumScale);
+            Cpu.Affine((nint)px, (nint)pa, rows * cols, ReduceCases.AffineScale, ReduceCases.AffineShift);
+            Cpu.Expand((nint)pc, (nint)per, rows, cols, Broadcast.Row, ReduceCases.ExpandRowScale);
+            Cpu.Expand((nint)pr, (nint)pec, rows, cols, Broadcast.Column, ReduceCases.ExpandColumnScale);
+        }
+        for (int c = 0; c < cols; c++)
+        {
+            double sum = Enumerable.Range(0, rows).Sum(i => (double)x[i * cols + c]);
+            AssertClose(ReduceCases.RowSumScale * sum, byColumn[c], 1e-6 * rows, 0, $"ReduceRows[{c}]");
+        }
+        for (int i = 0; i < rows; i++)
+        {
+            double sum = Enumerable.Range(0, cols).Sum(c => (double)x[i * cols + c]);
+            AssertClose(ReduceCases.ColumnSumScale * sum, byRow[i], 4e-6 * cols, 0, $"ReduceCols[{i}]");
+            for (int c = 0; c < cols; c++)
+            {
+                int k = i * cols + c;
+                AssertClose(ReduceCases.AffineScale * (double)x[k] + ReduceCases.AffineShift, affine[k], 1e-7, 1e-6, $"Affine[{k}]");
+                AssertClose(ReduceCases.ExpandRowScale * (double)byColumn[c], expandedRows[k], 0, 2.5e-7, $"Expand row[{i},{c}]");
+                AssertClose(ReduceCases.ExpandColumnScale * (double)byRow[i], expandedCols[k], 0, 2.5e-7, $"Expand column[{i},{c}]");
+            }
+        }
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(33)]

@@ -1,11 +1,53 @@
 using FsCheck;
 using FsCheck.Xunit;
 using Xmc.Engine;
+using Xmc.Engine.Backends;
+using Xmc.Tests.Cases;
 
 namespace Xmc.Tests.Engine;
 
-public class EmbeddingTests
+public unsafe class EmbeddingTests
 {
+    // The cases the CUDA parity suite runs too, on the CPU backend. Gather is a copy (exact); scatter-add sums a few
+    // floats per row in another order than the double reference, 1e-5 absolute.
+    [Theory]
+    [MemberData(nameof(GatherScatterCases.Embedding), MemberType = typeof(GatherScatterCases))]
+    public void Backend_gather_scatter_and_range_check_match_naive_loops(int n, int dim, int vocab)
+    {
+        var (ids, w, gy, gw) = GatherScatterCases.EmbeddingInputs(n, dim, vocab);
+        var want = gw.Select(v => (double)v).ToArray();
+        for (int i = 0; i < n; i++)
+        {
+            for (int c = 0; c < dim; c++)
+            {
+                want[ids[i] * dim + c] += gy[i * dim + c];
+            }
+        }
+        var y = new float[n * dim];
+        var cpu = CpuBackend.Instance;
+        fixed (int* pi = ids)
+        fixed (float* pw = w, py = y, pg = gy, pgw = gw)
+        {
+            Assert.Equal(-1, cpu.FirstOutOfRange((nint)pi, n, vocab));
+            cpu.EmbeddingGather((nint)pw, (nint)pi, (nint)py, n, dim);
+            cpu.EmbeddingScatterAdd((nint)pg, (nint)pi, (nint)pgw, n, dim);
+        }
+        for (int i = 0; i < n; i++)
+        {
+            Assert.Equal(w.AsSpan(ids[i] * dim, dim).ToArray(), y.AsSpan(i * dim, dim).ToArray());
+        }
+        ids[n / 2] = vocab;
+        ids[n - 1] = -1;
+        fixed (int* pi = ids)
+        {
+            Assert.Equal(n / 2, cpu.FirstOutOfRange((nint)pi, n, vocab));
+        }
+        for (int k = 0; k < gw.Length; k++)
+        {
+            Assert.True(Math.Abs(gw[k] - want[k]) <= 1e-5, $"scatter-add [{k}]: {gw[k]} vs {want[k]}");
+        }
+    }
+
     [Fact]
     public void Gather_matches_naive_lookup()
     {

@@ -1,11 +1,43 @@
 using FsCheck;
 using FsCheck.Xunit;
 using Xmc.Engine;
+using Xmc.Engine.Backends;
+using Xmc.Tests.Cases;
 
 namespace Xmc.Tests.Engine;
 
-public class LayoutTests
+public unsafe class LayoutTests
 {
+    // The cases the CUDA parity suite runs too, on the CPU backend: y[o, j, i, c] = x[o, i, j, c], and back. Exact.
+    [Theory]
+    [MemberData(nameof(LayoutCases.SwapShapes), MemberType = typeof(LayoutCases))]
+    public void Backend_middle_axes_swap_and_back_follow_the_index_definition(int outer, int a, int b, int inner)
+    {
+        int n = outer * a * b * inner;
+        var x = LayoutCases.SwapInput(n);
+        var y = new float[n];
+        var back = new float[n];
+        fixed (float* px = x, py = y, pb = back)
+        {
+            CpuBackend.Instance.SwapMiddleAxes((nint)px, (nint)py, outer, a, b, inner);
+            CpuBackend.Instance.SwapMiddleAxes((nint)py, (nint)pb, outer, b, a, inner);
+        }
+        for (int o = 0; o < outer; o++)
+        {
+            for (int i = 0; i < a; i++)
+            {
+                for (int j = 0; j < b; j++)
+                {
+                    for (int c = 0; c < inner; c++)
+                    {
+                        Assert.Equal(x[((o * a + i) * b + j) * inner + c], y[((o * b + j) * a + i) * inner + c]);
+                    }
+                }
+            }
+        }
+        Assert.Equal(x, back);
+    }
+
     [Fact]
     public void Reshape_is_a_view_with_inferred_dimension()
     {

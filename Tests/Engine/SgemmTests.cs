@@ -2,6 +2,7 @@ using FsCheck.Xunit;
 using Xmc.Engine;
 using Xmc.Engine.Backends;
 using Xmc.Engine.Backends.Cpu;
+using Xmc.Tests.Cases;
 
 namespace Xmc.Tests.Engine;
 
@@ -39,6 +40,20 @@ public unsafe class SgemmTests
             + $"kernel={kernel} blocking={blocking} threads={threads}";
         var failure = RunAndCompare(r, m, n, k, transA, transB, batch, alpha, beta, threads, kernel, blocking);
         return failure is null ? true : throw new Xunit.Sdk.XunitException(label + ": " + failure);
+    }
+
+    /// <summary>The fixed cases the CUDA parity suite runs too, through the backend (its kernel, blocking and
+    /// threads), with the parity suite's alpha and both of its betas (0 over a NaN-filled C, and 0.5).</summary>
+    [Theory]
+    [MemberData(nameof(GemmCases.TransposesShapesAndBatch), MemberType = typeof(GemmCases))]
+    public void Shared_cases_match_double_reference(bool transA, bool transB, int m, int n, int k, int batch)
+    {
+        var r = new Random(m * 31 + n);
+        foreach (float beta in new[] { 0f, 0.5f })
+        {
+            var failure = RunAndCompare(r, m, n, k, transA, transB, batch, 0.75f, beta, threads: 0, kernel: null, blocking: null);
+            Assert.True(failure is null, $"beta {beta}: {failure}");
+        }
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Xmc.Engine;
+using Xmc.Tests.Cases;
 
 namespace Xmc.Tests.Engine;
 
@@ -17,6 +18,25 @@ public class TopKTests
         Assert.Equal(new[] { 3f, 3f, 1f, -1f, 7f, 7f, 7f, 1f }, v.ToArray<float>());
         Assert.Equal(new[] { 2, 3, 0, 4, 1, 3, 4, 0 }, i.ToArray<int>());
         Assert.Equal(DType.Int32, i.DType);
+    }
+
+    // The cases the CUDA parity suite runs too; reference: NaNs last, then a stable sort by value descending.
+    [Theory]
+    [MemberData(nameof(TopKCases.RowsColsAndK), MemberType = typeof(TopKCases))]
+    public void Shared_cases_match_a_stable_descending_sort_with_nan_last(int rows, int cols, int k)
+    {
+        using var scope = TensorScope.Begin();
+        var x = TopKCases.Input(rows, cols);
+        var (v, i) = Ops.TopK(Tensor.FromArray(x, new Shape(rows, cols)), k);
+        var values = v.ToArray<float>();
+        var indices = i.ToArray<int>();
+        for (int row = 0; row < rows; row++)
+        {
+            var expected = Enumerable.Range(0, cols).OrderBy(c => float.IsNaN(x[row * cols + c]))
+                .ThenByDescending(c => x[row * cols + c]).ThenBy(c => c).Take(k).ToArray();
+            Assert.Equal(expected, indices[(row * k)..((row + 1) * k)]);
+            Assert.Equal(expected.Select(c => x[row * cols + c]), values[(row * k)..((row + 1) * k)]);
+        }
     }
 
     [Fact]

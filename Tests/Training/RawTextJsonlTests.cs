@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
@@ -100,28 +99,7 @@ public class RawTextJsonlTests
     {
         var r = new Random(seed);
         var data = RandomDatasets.Make(r.Next(), withTexts: true);
-        var text = Write(data).Points.ToList();
-        const string alphabet = "{}[]\",:0123456789-.e \n\\u\"tx";
-        for (int m = 0; m <= mutations % 6; m++)
-        {
-            int pos = text.Count == 0 ? 0 : r.Next(text.Count);
-            switch (r.Next(3))
-            {
-                case 0 when text.Count > 0: text.RemoveAt(pos); break;
-                case 1: text.Insert(pos, alphabet[r.Next(alphabet.Length)]); break;
-                default: if (text.Count > 0) text[pos] = alphabet[r.Next(alphabet.Length)]; break;
-            }
-        }
-        var clock = Stopwatch.StartNew();
-        try
-        {
-            ParsePoints(new string([.. text]), data.LabelTexts);
-        }
-        catch (XmcDataException e)
-        {
-            if (e.Line is null || !e.Message.StartsWith($"trn.json:{e.Line}:{e.Column}: ", StringComparison.Ordinal))
-                throw new Xunit.Sdk.XunitException($"unlocated error: {e.Message}");
-        }
-        return clock.ElapsedMilliseconds < 2000;
+        var text = FuzzedDataFiles.Mutate(r, Write(data).Points, "{}[]\",:0123456789-.e \n\\u\"tx", mutations);
+        return FuzzedDataFiles.ParsesOrFailsLocated(text, "trn.json", t => ParsePoints(t, data.LabelTexts));
     }
 }
