@@ -51,6 +51,15 @@ public class TrainerTests
             $"P@1 {result.Test.Precision[0]:F3} vs popularity {result.Popularity.Precision[0]:F3}");
         Assert.True(double.IsFinite(result.FinalLoss));
         (trainer.Model.Head as Xmc.Models.FixedFanInLinear)!.Validate();
+        // Every SET update is reported once, as a dst row of metrics.jsonl at an update step (dst.updateEvery=10).
+        var dstRows = File.ReadLines(Path.Combine(trainer.RunFolder, "metrics.jsonl")).Where(l => l.Contains("\"phase\":\"dst\"", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(dstRows);
+        Assert.All(dstRows, row =>
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(row);
+            Assert.Equal(0, json.RootElement.GetProperty("step").GetInt64() % 10);
+            Assert.True(json.RootElement.GetProperty("dst_changed").GetDouble() > 0);
+        });
     }
 
     [Fact]

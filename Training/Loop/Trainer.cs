@@ -78,6 +78,10 @@ public sealed class Trainer : IDisposable
         Directory.CreateDirectory(RunFolder);
         AtomicFile.WriteAllText(Path.Combine(RunFolder, "config.json"), ConfigLoader.ToJson(config));
         _log = new MetricsLog(Path.Combine(RunFolder, "metrics.jsonl"));
+        if (_dst is not null)
+        {
+            _dst.SlotsChanged += change => _log.Write("dst", change.Step, change.MetricsRow());
+        }
         _progress = new ProgressReporter(TotalSteps, output == Console.Out ? null : output, interactive);
         var chunking = config.Model.Chunking();
         _step = new TrainStep(Model, Data.Train, _prepared.Train, _optimizer, _aux, chunking, (ulong)config.Run.Seed, _device);
