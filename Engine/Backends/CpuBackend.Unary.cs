@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Xmc.Engine.Backends.Cpu;
 
@@ -215,13 +216,16 @@ public sealed unsafe partial class CpuBackend
         return s + v * 2.0 * s * (1.0 - s) * SqrtTwoOverPi * (1.0 + 3.0 * GeluTanhCubic * v * v);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> GeluTanh(Vector512<float> v)
         => v * Sigmoid(Vector512.Create((float)(2.0 * SqrtTwoOverPi)) * TanhArgument(v));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> GeluTanh(Vector256<float> v)
         => v * Sigmoid(Vector256.Create((float)(2.0 * SqrtTwoOverPi)) * TanhArgument(v));
 
     /// <summary>σ(a) from e = exp(−|a|) ≤ 1: 1/(1 + e) for a ≥ 0, e/(1 + e) below, so exp never overflows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Sigmoid(Vector512<float> a)
     {
         var e = Exp512.NonPositive(-Vector512.Abs(a));
@@ -229,6 +233,7 @@ public sealed unsafe partial class CpuBackend
         return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(a, Vector512<float>.Zero), inv, e * inv);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Sigmoid(Vector256<float> a)
     {
         var e = Exp256.NonPositive(-Vector256.Abs(a));
@@ -236,12 +241,15 @@ public sealed unsafe partial class CpuBackend
         return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(a, Vector256<float>.Zero), inv, e * inv);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> TanhArgument(Vector512<float> v) =>
         Vector512.FusedMultiplyAdd(Vector512.Create((float)GeluTanhCubic) * v * v, v, v);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> TanhArgument(Vector256<float> v) =>
         Vector256.FusedMultiplyAdd(Vector256.Create((float)GeluTanhCubic) * v * v, v, v);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> GeluTanhDerivative(Vector512<float> v)
     {
         // s = σ(a) and s(1 − s) = e/(1 + e)² from e = exp(−|a|): no 1 − s cancellation where s is near 1
@@ -253,6 +261,7 @@ public sealed unsafe partial class CpuBackend
         return Vector512.FusedMultiplyAdd(Vector512.Create(2f) * v * (e * inv * inv), slope, s);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> GeluTanhDerivative(Vector256<float> v)
     {
         // as on 16 lanes: s(1 − s) = e/(1 + e)², where 1 − s in float loses all of s(1 − s)'s digits as s nears 1
