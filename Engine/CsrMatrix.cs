@@ -65,6 +65,27 @@ public sealed class CsrMatrix
     public static CsrMatrix Empty(int rows, int columns, bool withValues)
         => new(rows, columns, new long[rows + 1], [], withValues ? [] : null);
 
+    /// <summary>The rows <paramref name="rows"/> (in that order, repeats allowed) as a new matrix with the same columns.</summary>
+    public CsrMatrix SelectRows(ReadOnlySpan<int> rows)
+    {
+        var rowPtr = new long[rows.Length + 1];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            rowPtr[i + 1] = rowPtr[i] + RowLength(rows[i]);
+        }
+        var ids = new int[rowPtr[^1]];
+        var values = Values is null ? null : new float[rowPtr[^1]];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            Row(rows[i]).CopyTo(ids.AsSpan((int)rowPtr[i]));
+            if (values is not null)
+            {
+                RowValues(rows[i]).CopyTo(values.AsSpan((int)rowPtr[i]));
+            }
+        }
+        return new CsrMatrix(rows.Length, Columns, rowPtr, ids, values);
+    }
+
     /// <summary>Column ids of row <paramref name="row"/>, increasing.</summary>
     public ReadOnlySpan<int> Row(int row)
     {

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Xmc.Engine;
 using Xmc.Models.Bert;
 using Xmc.Models.Xmc;
+using Xmc.Training.Metrics;
 using Xmc.Training.Optim;
 
 namespace Xmc.Training.Config;
@@ -81,4 +82,22 @@ internal sealed class ByteSizeJson : JsonConverter<ByteSize>
     }
 
     public override void Write(Utf8JsonWriter writer, ByteSize value, JsonSerializerOptions options) => writer.WriteStringValue(value.Text);
+}
+
+/// <summary>A selection metric as the metric logs spell it (<c>P@1</c>, <c>PSP@5</c>, …).</summary>
+internal sealed class SelectionMetricJson : JsonConverter<SelectionMetric>
+{
+    public override SelectionMetric Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        try
+        {
+            return SelectionMetric.Parse(reader.TokenType == JsonTokenType.String ? reader.GetString()! : throw new FormatException($"expected a string, one of {SelectionMetric.Valid}"));
+        }
+        catch (FormatException e)
+        {
+            throw new JsonException(e.Message);
+        }
+    }
+
+    public override void Write(Utf8JsonWriter writer, SelectionMetric value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Xmc.Engine;
 using Xmc.Models.Xmc;
+using Xmc.Training.Metrics;
 using Xmc.Training.Optim;
 
 namespace Xmc.Training.Config;
@@ -36,6 +37,10 @@ public sealed class DataConfig
 
     /// <summary>Label-title file for the JSONL format.</summary>
     public string? LabelTitles { get; set; }
+
+    /// <summary>Fraction of the training points held out as the validation split that model selection reads (the best
+    /// checkpoint, early stopping); null = auto: 5 % from 10 000 training points up, else none; 0 = none.</summary>
+    public double? Validation { get; set; }
 
     /// <summary>Seed of the synthetic generator.</summary>
     public int SyntheticSeed { get; set; } = 1;
@@ -122,6 +127,14 @@ public sealed class RunConfig
     /// <summary>Cap on device memory, e.g. <c>12GiB</c>; null = no cap.</summary>
     public ByteSize? DeviceMemoryLimit { get; set; }
 
+    /// <summary>The validation metric that picks the best checkpoint (kept in <c>best/</c> apart from the rotation,
+    /// and the model the final test evaluation reports): P@k, nDCG@k, PSP@k, PSnDCG@k or R@k for k = 1…5.</summary>
+    public SelectionMetric SelectBy { get; set; } = SelectionMetric.PrecisionAt1;
+
+    /// <summary>Early stopping: end the run after this many evaluations in a row without a better validation
+    /// <see cref="SelectBy"/>; 0 = train all epochs.</summary>
+    public int Patience { get; set; }
+
     /// <summary>Write a checkpoint every this many steps; 0 = at the end of each epoch.</summary>
     public int CheckpointEvery { get; set; }
 }
@@ -131,7 +144,7 @@ public sealed class RunConfig
     ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     Converters = [typeof(EncoderKindJson), typeof(HeadKindJson), typeof(HeadDTypeJson), typeof(BertPresetJson), typeof(BertMemoryJson),
-        typeof(PoolingJson), typeof(OptimizerKindJson), typeof(DecayShapeJson), typeof(DstAlgorithmJson), typeof(DeviceJson), typeof(ByteSizeJson)])]
+        typeof(PoolingJson), typeof(OptimizerKindJson), typeof(DecayShapeJson), typeof(DstAlgorithmJson), typeof(DeviceJson), typeof(ByteSizeJson), typeof(SelectionMetricJson)])]
 [JsonSerializable(typeof(TrainConfig))]
 internal sealed partial class ConfigJsonContext : JsonSerializerContext
 {

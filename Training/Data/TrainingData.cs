@@ -8,21 +8,28 @@ namespace Xmc.Training.Data;
 /// token ids) is prepared by <see cref="Loop.ModelSetup"/>.</summary>
 public sealed class TrainingData
 {
-    private TrainingData(XmcDataset train, XmcDataset? test, string description)
+    private TrainingData(XmcDataset all, XmcDataset? test, string description, double? validation)
     {
+        double fraction = ValidationSplit.Resolve(validation, all.NumPoints);
+        var (train, valid) = ValidationSplit.Carve(all, fraction);
         Train = train;
+        Validation = valid;
         Test = test;
         InversePropensities = InversePropensity.FromTrainingSet(train);
-        Description = description;
+        Description = valid is null ? description : description + $"; {valid.NumPoints} of the training points held out for validation ({fraction:P1})";
     }
 
     /// <summary>Training split.</summary>
     public XmcDataset Train { get; }
 
+    /// <summary>Validation points carved from the training file (<see cref="ValidationSplit"/>), if any: what model
+    /// selection reads. They are not in <see cref="Train"/>.</summary>
+    public XmcDataset? Validation { get; }
+
     /// <summary>Test split, if any.</summary>
     public XmcDataset? Test { get; }
 
-    /// <summary>1/p per label from the training frequencies (A = 0.55, B = 1.5).</summary>
+    /// <summary>1/p per label from the training frequencies (A = 0.55, B = 1.5) of the points training sees.</summary>
     public double[] InversePropensities { get; }
 
     /// <summary>Where the data came from, for the log.</summary>
@@ -45,7 +52,7 @@ public sealed class TrainingData
             var (train, test) = SyntheticData.Generate(options);
             return new TrainingData(train, test,
                 $"synthetic (seed {config.SyntheticSeed}): {train.NumPoints} train / {test.NumPoints} test points, {train.NumFeatures} features, {train.NumLabels} labels"
-                + (config.SyntheticTopics > 0 ? $" in {config.SyntheticTopics} topics" : ""));
+                + (config.SyntheticTopics > 0 ? $" in {config.SyntheticTopics} topics" : ""), config.Validation);
         }
         var trainSet = DatasetLoader.Load(config.Train, config.LabelTitles);
         var testSet = config.Test is null ? null : DatasetLoader.Load(config.Test, config.LabelTitles);
@@ -54,6 +61,6 @@ public sealed class TrainingData
             throw new XmcDataException(config.Test!, $"the test split has {testSet.NumFeatures} features and {testSet.NumLabels} labels, the training split {trainSet.NumFeatures} and {trainSet.NumLabels}", "use the train/test pair of the same data set");
         }
         return new TrainingData(trainSet, testSet,
-            $"{config.Train}: {trainSet.NumPoints} train{(testSet is null ? "" : $" / {testSet.NumPoints} test")} points, {trainSet.NumFeatures} features, {trainSet.NumLabels} labels");
+            $"{config.Train}: {trainSet.NumPoints} train{(testSet is null ? "" : $" / {testSet.NumPoints} test")} points, {trainSet.NumFeatures} features, {trainSet.NumLabels} labels", config.Validation);
     }
 }

@@ -58,6 +58,19 @@ public sealed class XmcDataset
         return counts;
     }
 
+    /// <summary>The points <paramref name="rows"/> (in that order) as a data set over the same features and labels.</summary>
+    public XmcDataset SelectPoints(ReadOnlySpan<int> rows)
+    {
+        XmcText[]? texts = null;
+        if (PointTexts is not null)
+        {
+            texts = new XmcText[rows.Length];
+            for (int i = 0; i < rows.Length; i++)
+                texts[i] = PointTexts[rows[i]];
+        }
+        return new XmcDataset(Features.SelectRows(rows), Labels.SelectRows(rows), texts, LabelTexts);
+    }
+
     /// <summary>Same features, labels and texts.</summary>
     public bool ContentEquals(XmcDataset other)
         => Features.ContentEquals(other.Features) && Labels.ContentEquals(other.Labels)

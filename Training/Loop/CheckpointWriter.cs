@@ -17,8 +17,12 @@ public sealed class CheckpointWriter(string runFolder, TrainConfig config, IXmcM
     /// <summary>The newest complete checkpoint of the run folder, if any.</summary>
     public string? Last => Checkpoint.List(runFolder).LastOrDefault();
 
-    /// <summary>Saves a checkpoint of the state after <paramref name="progress"/>.</summary>
-    public void Save(TrainingProgress progress)
+    /// <summary>Saves a checkpoint of the state after <paramref name="progress"/> into the run folder, rotating.</summary>
+    public void Save(TrainingProgress progress) => Save(progress, runFolder, config.Run.KeepCheckpoints);
+
+    /// <summary>Saves a checkpoint of the state after <paramref name="progress"/> into <paramref name="folder"/>, keeping
+    /// the newest <paramref name="keep"/> there.</summary>
+    public void Save(TrainingProgress progress, string folder, int keep)
     {
         var tensors = extras.ToDictionary(e => e.Key, e => Tensor.FromArray(e.Value, new Shape(e.Value.Length), Device.Cpu, MemoryCategory.Data));
         if (auxClusters is not null)
@@ -27,8 +31,8 @@ public sealed class CheckpointWriter(string runFolder, TrainConfig config, IXmcM
         }
         try
         {
-            Checkpoint.Save(runFolder, model.Module, optimizer, progress, ConfigLoader.ToJson(config), tensors,
-                (train.NumFeatures, train.NumLabels, train.NumPoints, config.Run.Seed), config.Run.KeepCheckpoints);
+            Checkpoint.Save(folder, model.Module, optimizer, progress, ConfigLoader.ToJson(config), tensors,
+                (train.NumFeatures, train.NumLabels, train.NumPoints, config.Run.Seed), keep);
         }
         finally
         {

@@ -12,7 +12,8 @@ namespace Xmc.Training.Loop;
 
 /// <summary>A model ready to train and what it reads: the inputs of both splits, the tensors a checkpoint must
 /// carry besides the parameters (the bag-of-words idf), and notes for the log.</summary>
-public sealed record PreparedModel(IXmcModel Model, XmcInputs Train, XmcInputs? Test, IReadOnlyDictionary<string, float[]> Extras, IReadOnlyList<string> Notes);
+public sealed record PreparedModel(IXmcModel Model, XmcInputs Train, XmcInputs? Test, IReadOnlyDictionary<string, float[]> Extras, IReadOnlyList<string> Notes,
+    XmcInputs? Validation = null);
 
 /// <summary>Prepares what a new run's model reads and builds the model (through <see cref="XmcModelBuilder"/>): tf-idf
 /// rows for <c>model.encoder=bow</c>; for <c>bert</c> a WordPiece vocabulary (given, taken from the
@@ -50,8 +51,9 @@ public static class ModelSetup
         var tfidf = TfIdf.Fit(data.Train.Features);
         var train = new TfIdfInputs(data.Train, tfidf);
         var test = data.Test is null ? null : new TfIdfInputs(data.Test, tfidf);
+        var validation = data.Validation is null ? null : new TfIdfInputs(data.Validation, tfidf);
         var model = XmcModelBuilder.Build(config.Model, new XmcModelShape(data.Train.NumFeatures, data.Train.NumLabels), (ulong)config.Run.Seed, device);
-        return new PreparedModel(model, train, test, new Dictionary<string, float[]> { ["idf"] = tfidf.Idf }, []);
+        return new PreparedModel(model, train, test, new Dictionary<string, float[]> { ["idf"] = tfidf.Idf }, [], validation);
     }
 
     private static PreparedModel PrepareBert(TrainConfig config, TrainingData data, string runFolder, bool resuming, Device device)
@@ -91,6 +93,7 @@ public static class ModelSetup
             var clock = Stopwatch.StartNew();
             var train = TokenInputs.Tokenize(data.Train, Source(config), tokenizer, m.MaxSeqLen);
             var test = data.Test is null ? null : TokenInputs.Tokenize(data.Test, config.Data.Test ?? "synthetic data", tokenizer, m.MaxSeqLen);
+            var validation = data.Validation is null ? null : TokenInputs.Tokenize(data.Validation, Source(config), tokenizer, m.MaxSeqLen);
             double seconds = clock.Elapsed.TotalSeconds;
             long tokens = (long)(train.MeanLength * train.Count + (test is null ? 0 : test.MeanLength * test.Count));
             notes.Add(string.Create(CultureInfo.InvariantCulture,
@@ -110,7 +113,7 @@ public static class ModelSetup
             var pretrained = loaded?.Model;
             loaded = null; // the builder owns the encoder from here, on failure too
             var model = XmcModelBuilder.Build(m, shape, (ulong)config.Run.Seed, device, pretrained);
-            return new PreparedModel(model, train, test, new Dictionary<string, float[]>(), notes);
+            return new PreparedModel(model, train, test, new Dictionary<string, float[]>(), notes, validation);
         }
         catch
         {

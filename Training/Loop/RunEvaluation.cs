@@ -9,10 +9,11 @@ using Xmc.Training.Reporting;
 
 namespace Xmc.Training.Loop;
 
-/// <summary>Evaluation during and after a run: the test split's metrics (logged to metrics.jsonl and shown), the
-/// popularity baseline, and the test predictions file.</summary>
-public sealed class RunEvaluation(IXmcModel model, TrainingData data, XmcInputs? testInputs, LabelChunking? chunking, Device device,
-    MetricsLog log, ProgressReporter progress)
+/// <summary>Evaluation during and after a run: the validation split's metrics (what model selection reads; logged as
+/// <c>valid</c> rows), the test split's (logged as <c>eval</c> rows and shown, never used to choose), the popularity
+/// baseline, and the test predictions file.</summary>
+public sealed class RunEvaluation(IXmcModel model, TrainingData data, XmcInputs? testInputs, XmcInputs? validationInputs, LabelChunking? chunking,
+    Device device, MetricsLog log, ProgressReporter progress)
 {
     /// <summary>The cut-offs evaluation reports (P@1/3/5, PSP@1/3/5, …).</summary>
     public static readonly int[] Cutoffs = [1, 3, 5];
@@ -20,16 +21,34 @@ public sealed class RunEvaluation(IXmcModel model, TrainingData data, XmcInputs?
     /// <summary>Whether there is a test split to evaluate.</summary>
     public bool HasTest => data.Test is not null && testInputs is not null;
 
-    /// <summary>Evaluates the test split at <paramref name="step"/>, logs and shows the result; null without a test split.</summary>
-    public MetricReport? Evaluate(long step)
+    /// <summary>Whether there is a validation split.</summary>
+    public bool HasValidation => data.Validation is not null && validationInputs is not null;
+
+    /// <summary>Evaluates the validation split at <paramref name="step"/>, logs and shows the result; null without one.</summary>
+    public MetricReport? Validate(long step)
+    {
+        if (data.Validation is null || validationInputs is null)
+        {
+            return null;
+        }
+        var report = Evaluator.Evaluate(model, data.Validation, validationInputs, data.InversePropensities, Cutoffs[^1], device, chunking);
+        log.Write("valid", step, report.At(Cutoffs));
+        progress.Message($"validation @ step {step}: {Format(report)}");
+        return report;
+    }
+
+    /// <summary>Evaluates the test split at <paramref name="step"/>, logs (as a <paramref name="phase"/> row: <c>eval</c>
+    /// during training, <c>selected</c> for the model chosen on validation) and shows the
+    /// result; null without a test split.</summary>
+    public MetricReport? Evaluate(long step, string phase = "eval")
     {
         if (data.Test is null || testInputs is null)
         {
             return null;
         }
         var report = Evaluator.Evaluate(model, data.Test, testInputs, data.InversePropensities, Cutoffs[^1], device, chunking);
-        log.Write("eval", step, report.At(Cutoffs));
-        progress.Message($"eval @ step {step}: {Format(report)}");
+        log.Write(phase, step, report.At(Cutoffs));
+        progress.Message($"{phase} @ step {step}: {Format(report)}");
         return report;
     }
 

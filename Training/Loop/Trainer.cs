@@ -30,6 +30,7 @@ public sealed class Trainer : IDisposable
     private readonly TrainStep _step;
     private readonly CheckpointWriter _checkpoints;
     private readonly RunEvaluation _evaluation;
+    private readonly BestModelKeeper? _best;
     private readonly MetricsLog _log;
     private readonly ProgressReporter _progress;
     private readonly long _stepsPerEpoch;
@@ -86,7 +87,8 @@ public sealed class Trainer : IDisposable
         var chunking = config.Model.Chunking();
         _step = new TrainStep(Model, Data.Train, _prepared.Train, _optimizer, _aux, chunking, (ulong)config.Run.Seed, _device);
         _checkpoints = new CheckpointWriter(RunFolder, config, Model, _optimizer, Data.Train, _prepared.Extras, _aux?.Clusters);
-        _evaluation = new RunEvaluation(Model, Data, _prepared.Test, chunking, _device, _log, _progress);
+        _evaluation = new RunEvaluation(Model, Data, _prepared.Test, _prepared.Validation, chunking, _device, _log, _progress);
+        _best = _evaluation.HasValidation ? new BestModelKeeper(RunFolder, config.Run.SelectBy, config.Run.Patience, _start.Step) : null;
     }
 
     /// <summary>Picks the run folder, loads the data (unless given) and prepares the model and its inputs.</summary>
@@ -143,19 +145,62 @@ public sealed class Trainer : IDisposable
                 _progress.Report(step, lastLoss, Backend.Allocator.Ledger.TotalCurrent);
                 LogTrainingRow(step, epoch, loss);
                 bool epochEnd = b == _stepsPerEpoch - 1;
+                var after = epochEnd ? new TrainingProgress(step, epoch + 1, 0) : new TrainingProgress(step, epoch, b + 1);
+                bool stopEarly = false;
                 if (_config.Run.EvalEvery > 0 ? step % _config.Run.EvalEvery == 0 : epochEnd)
                 {
-                    test = _evaluation.Evaluate(step) ?? test;
+                    stopEarly = Evaluate(step, after, ref test);
                 }
                 bool stop = step == stopAfterSteps || cancel.IsCancellationRequested;
-                if ((_config.Run.CheckpointEvery > 0 && step % _config.Run.CheckpointEvery == 0) || epochEnd || stop)
+                if ((_config.Run.CheckpointEvery > 0 && step % _config.Run.CheckpointEvery == 0) || epochEnd || stop || stopEarly)
                 {
-                    _checkpoints.Save(epochEnd ? new TrainingProgress(step, epoch + 1, 0) : new TrainingProgress(step, epoch, b + 1));
+                    _checkpoints.Save(after);
                 }
                 if (stop)
                 {
                     _progress.Message($"stopped after step {step}; checkpoint {LastCheckpoint} (continue with --resume {RunFolder})");
                     return new TrainResult(step, lastLoss, test, null, clock.Elapsed, Interrupted: true);
+                }
+                if (stopEarly)
+                {
+                    _progress.Message($"early stop after step {step}: validation {_config.Run.SelectBy} has not improved for {_config.Run.Patience} evaluations (run.patience)");
+                    return Finish(step, lastLoss, test, clock, stoppedEarly: true);
+                }
+            }
+        }
+        return Finish(step, lastLoss, test, clock, stoppedEarly: false);
+    }
+
+    /// <summary>Evaluates validation (recording it for model selection) and test at <paramref name="step"/>; returns
+    /// whether early stopping asks to end the run.</summary>
+    private bool Evaluate(long step, TrainingProgress after, ref MetricReport? test)
+    {
+        var validation = _evaluation.Validate(step);
+        test = _evaluation.Evaluate(step) ?? test;
+        return validation is not null && _best is not null
+            && _best.Record(step, validation, folder => _checkpoints.Save(after, folder, keep: 1));
+    }
+
+    /// <summary>The end of a run: the selected model (best by validation, if any) is evaluated on test, the popularity
+    /// baseline shown, predictions written.</summary>
+    private TrainResult Finish(long step, double lastLoss, MetricReport? test, System.Diagnostics.Stopwatch clock, bool stoppedEarly)
+    {
+        long? selected = null;
+        if (_best?.Best is { } best)
+        {
+            selected = best.Step;
+            if (best.Step != step)
+            {
+                if (_best.BestCheckpoint is { } path)
+                {
+                    Checkpoint.LoadModel(path, Model.Module);
+                    _progress.Message($"selected the model of step {best.Step} (best validation {_config.Run.SelectBy} {100 * best.Value:F2})");
+                    test = _evaluation.Evaluate(best.Step, "selected");
+                }
+                else
+                {
+                    selected = step;
+                    _progress.Message($"the best model by validation (step {best.Step}) has no checkpoint in {_best.Folder}; reporting the last model");
                 }
             }
         }
@@ -170,7 +215,7 @@ public sealed class Trainer : IDisposable
         }
         _progress.Message($"done: {step} steps in {clock.Elapsed.TotalSeconds:F1} s, final loss {lastLoss:G5}; run folder {RunFolder}");
         _progress.Message(Backend.Allocator.Ledger.FormatTable());
-        return new TrainResult(step, lastLoss, test, popularity, clock.Elapsed);
+        return new TrainResult(step, lastLoss, test, popularity, clock.Elapsed, SelectedStep: selected, BestValidation: _best?.Best, StoppedEarly: stoppedEarly);
     }
 
     private void AnnounceRun()
