@@ -1,5 +1,3 @@
-using Xmc.Tests.Cases;
-
 namespace Xmc.Tests.Cuda;
 
 /// <summary>BCE with logits (soft targets) and softmax cross-entropy, per-row loss and gradient, on the cases the CPU
