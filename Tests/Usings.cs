@@ -1,1 +1,2 @@
+global using Xmc.Tests.Cases;
 global using Xunit;

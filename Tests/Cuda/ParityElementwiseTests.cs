@@ -1,7 +1,5 @@
 using Xmc.Engine.Backends;
 
-using Xmc.Tests.Cases;
-
 namespace Xmc.Tests.Cuda;
 
 /// <summary>Binary ops with every broadcast, and Axpy (the gradient accumulation, hence the backward of Add), on the

@@ -1,5 +1,3 @@
-using Xmc.Tests.Cases;
-
 namespace Xmc.Tests.Cuda;
 
 /// <summary>Id range check, gather (exact: a copy) and scatter-add (its backward; repeated ids meet in GPU atomics

@@ -1,5 +1,4 @@
 using Xmc.Engine.Cuda;
-using Xmc.Tests.Cases;
 
 namespace Xmc.Tests.Cuda;
 

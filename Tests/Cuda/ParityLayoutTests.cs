@@ -1,5 +1,3 @@
-using Xmc.Tests.Cases;
-
 namespace Xmc.Tests.Cuda;
 
 /// <summary>Strided copies (aligned word path and unaligned byte path) and the middle-axes swap and its inverse (on

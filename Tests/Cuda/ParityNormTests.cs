@@ -1,5 +1,3 @@
-using Xmc.Tests.Cases;
-
 namespace Xmc.Tests.Cuda;
 
 /// <summary>LayerNorm forward (y, mean, rstd) and backward (dx, dγ, dβ, and the partial cases) on the cases the CPU

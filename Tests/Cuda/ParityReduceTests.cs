@@ -1,7 +1,5 @@
 using Xmc.Engine.Backends;
 
-using Xmc.Tests.Cases;
-
 namespace Xmc.Tests.Cuda;
 
 /// <summary>Row and column sums, Affine, and Expand (the backward of the sums), on the cases the CPU kernel tests

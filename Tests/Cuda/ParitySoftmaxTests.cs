@@ -1,5 +1,3 @@
-using Xmc.Tests.Cases;
-
 namespace Xmc.Tests.Cuda;
 
 /// <summary>Softmax and log-softmax with and without a mask (one mask row per 2 rows), and their backwards, on the

@@ -1,5 +1,3 @@
-using Xmc.Tests.Cases;
-
 namespace Xmc.Tests.Cuda;
 
 /// <summary>CSR × dense and its transposed accumulation (the weight gradient), on random CSR rows including empty

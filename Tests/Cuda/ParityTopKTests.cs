@@ -1,5 +1,3 @@
-using Xmc.Tests.Cases;
-
 namespace Xmc.Tests.Cuda;
 
 /// <summary>Row top-k with ties (values rounded to a coarse grid) and NaNs, on the cases the CPU op tests check

@@ -1,5 +1,4 @@
 using Xmc.Engine.Backends;
-using Xmc.Tests.Cases;
 
 namespace Xmc.Tests.Cuda;
 

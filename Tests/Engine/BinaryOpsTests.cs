@@ -3,7 +3,6 @@ using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Xmc.Engine;
 using Xmc.Engine.Backends;
-using Xmc.Tests.Cases;
 
 namespace Xmc.Tests.Engine;
 

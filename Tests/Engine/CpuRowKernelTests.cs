@@ -2,7 +2,6 @@ using System.Runtime.Intrinsics;
 using Xmc.Engine;
 using Xmc.Engine.Backends;
 using Xmc.Engine.Backends.Cpu;
-using Xmc.Tests.Cases;
 
 namespace Xmc.Tests.Engine;
 

@@ -2,7 +2,6 @@ using FsCheck;
 using FsCheck.Xunit;
 using Xmc.Engine;
 using Xmc.Engine.Backends;
-using Xmc.Tests.Cases;
 
 namespace Xmc.Tests.Engine;
 

@@ -2,11 +2,52 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Xmc.Engine;
+using Xmc.Engine.Backends;
 
 namespace Xmc.Tests.Engine;
 
-public class LossTests
+public unsafe class LossTests
 {
+    // The cases the CUDA parity suite runs too, on the CPU backend, against double formulas. Tolerance: row losses sum
+    // cols terms, 1e-6·cols absolute + 1e-6 relative; gradients 1e-7 absolute + 1e-5 relative.
+    [Theory]
+    [MemberData(nameof(LossCases.Shapes), MemberType = typeof(LossCases))]
+    public void Backend_row_losses_and_gradients_match_double_formulas(int rows, int cols)
+    {
+        var (z, t, classes) = LossCases.Inputs(rows, cols);
+        var gradLoss = new[] { LossCases.GradLoss };
+        var bce = new float[rows];
+        var ce = new float[rows];
+        var dBce = new float[rows * cols];
+        var dCe = new float[rows * cols];
+        var cpu = CpuBackend.Instance;
+        fixed (float* pz = z, pt = t, pg = gradLoss, pb = bce, pc = ce, pdb = dBce, pdc = dCe)
+        fixed (int* pk = classes)
+        {
+            cpu.BceWithLogits((nint)pz, (nint)pt, (nint)pb, rows, cols);
+            cpu.BceWithLogitsBackward((nint)pz, (nint)pt, (nint)pg, (nint)pdb, rows, cols, LossCases.Scale);
+            cpu.SoftmaxCrossEntropy((nint)pz, (nint)pk, (nint)pc, rows, cols);
+            cpu.SoftmaxCrossEntropyBackward((nint)pz, (nint)pk, (nint)pg, (nint)pdc, rows, cols, LossCases.Scale);
+        }
+        static void Close(double want, float got, double abs, string what)
+            => Assert.True(Math.Abs(got - want) <= abs + 1e-5 * Math.Abs(want), $"{what}: {got} vs {want}");
+        double g = (double)LossCases.GradLoss * LossCases.Scale;
+        for (int r = 0; r < rows; r++)
+        {
+            var zr = Enumerable.Range(0, cols).Select(c => (double)z[r * cols + c]).ToArray();
+            double max = zr.Max(), logSum = max + Math.Log(zr.Sum(v => Math.Exp(v - max)));
+            Close(Enumerable.Range(0, cols).Sum(c => Math.Max(zr[c], 0) - zr[c] * t[r * cols + c] + Math.Log(1 + Math.Exp(-Math.Abs(zr[c])))),
+                bce[r], 1e-6 * cols, $"bce[{r}]");
+            Close(logSum - zr[classes[r]], ce[r], 1e-6 * cols, $"cross-entropy[{r}]");
+            for (int c = 0; c < cols; c++)
+            {
+                int k = r * cols + c;
+                Close(g * (1 / (1 + Math.Exp(-zr[c])) - t[k]), dBce[k], 1e-7, $"bce'[{r},{c}]");
+                Close(g * (Math.Exp(zr[c] - logSum) - (c == classes[r] ? 1 : 0)), dCe[k], 1e-7, $"cross-entropy'[{r},{c}]");
+            }
+        }
+    }
+
     /// <summary>Naive BCE: −t·log σ(z) − (1 − t)·log(1 − σ(z)), in double (fine for |z| ≤ 30).</summary>
     private static double NaiveBce(double z, double t)
     {

@@ -2,7 +2,6 @@ using FsCheck.Xunit;
 using Xmc.Engine;
 using Xmc.Engine.Backends;
 using Xmc.Engine.Backends.Cpu;
-using Xmc.Tests.Cases;
 
 namespace Xmc.Tests.Engine;
 

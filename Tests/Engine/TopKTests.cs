@@ -2,7 +2,6 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Xmc.Engine;
-using Xmc.Tests.Cases;
 
 namespace Xmc.Tests.Engine;
 

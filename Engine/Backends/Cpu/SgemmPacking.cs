@@ -19,45 +19,36 @@ internal static unsafe class SgemmPacking
     /// op(A)[i,p] is a[i·lda+p], or a[p·lda+i] when <paramref name="trans"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(float* a, int lda, bool trans, int i0, int mc, int p0, int kc, int mr, float* dst)
-    {
-        if (trans)
-        {
-            // each depth p is a contiguous run of the stored row p
-            for (int p = 0; p < kc; p++)
-            {
-                Deal(a + (long)(p0 + p) * lda + i0, mc, dst + (long)p * mr, mr, (long)mr * kc);
-            }
-            return;
-        }
-        for (int ir = 0; ir < mc; ir += mr)
-        {
-            int rows = Math.Min(mr, mc - ir);
-            float* panel = dst + (long)ir * kc;
-            Transpose(a + (long)(i0 + ir) * lda + p0, lda, rows, kc, panel, mr);
-            ZeroRows(panel, rows, mr, kc);
-        }
-    }
+        => PackPanels(a, lda, depthMajor: trans, i0, mc, p0, kc, mr, dst);
 
     /// <summary>Packs op(B)[p0..p0+kc, j0..j0+nc] into <paramref name="dst"/> (⌈nc/nr⌉·nr·kc floats).
     /// op(B)[p,j] is b[p·ldb+j], or b[j·ldb+p] when <paramref name="trans"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(float* b, int ldb, bool trans, int p0, int kc, int j0, int nc, int nr, float* dst)
+        => PackPanels(b, ldb, depthMajor: !trans, j0, nc, p0, kc, nr, dst);
+
+    /// <summary>The one packing both operands share: lines line0 .. line0+lines (rows of A, columns of B) at depths
+    /// p0 .. p0+kc, into panels of <paramref name="width"/> lines, each depth's <paramref name="width"/> values
+    /// together. The source holds either each depth as a stored row (<paramref name="depthMajor"/>: Trans-A,
+    /// NoTrans-B) or each line as a stored row (NoTrans-A, Trans-B).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackPanels(float* src, int ld, bool depthMajor, int line0, int lines, int p0, int kc, int width, float* dst)
     {
-        if (!trans)
+        if (depthMajor)
         {
             // each depth p is a contiguous run of the stored row p
             for (int p = 0; p < kc; p++)
             {
-                Deal(b + (long)(p0 + p) * ldb + j0, nc, dst + (long)p * nr, nr, (long)nr * kc);
+                Deal(src + (long)(p0 + p) * ld + line0, lines, dst + (long)p * width, width, (long)width * kc);
             }
             return;
         }
-        for (int jr = 0; jr < nc; jr += nr)
+        for (int first = 0; first < lines; first += width)
         {
-            int cols = Math.Min(nr, nc - jr);
-            float* panel = dst + (long)jr * kc;
-            Transpose(b + (long)(j0 + jr) * ldb + p0, ldb, cols, kc, panel, nr);
-            ZeroRows(panel, cols, nr, kc);
+            int count = Math.Min(width, lines - first);
+            float* panel = dst + (long)first * kc;
+            Transpose(src + (long)(line0 + first) * ld + p0, ld, count, kc, panel, width);
+            ZeroRows(panel, count, width, kc);
         }
     }
 
