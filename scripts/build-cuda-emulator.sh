@@ -40,7 +40,7 @@ else
 fi
 
 key=$( { "$cxx" --version | head -1; echo "${flags[*]}"; cat "$0";
-         for f in "$kernels"/*.cu "$kernels"/*.cuh "$emulator"/*.h "$emulator"/*.cpp; do echo "== $f"; cat "$f"; done; } \
+         for f in "$kernels"/*.cu "$kernels"/*.cuh "$emulator"/*.h "$emulator"/*.cpp "$emulator"/checks/*.cu; do echo "== $f"; cat "$f"; done; } \
        | sha256sum | cut -c1-16)
 out="$root/.cuda-emulator/$variant-$key"
 if [ -f "$out/libcuda.so.1" ] && [ -f "$out/libcublas.so.11" ]; then
@@ -56,7 +56,7 @@ mkdir -p "$tmp/gen" "$tmp/obj"
 trap 'rm -rf "$tmp"' EXIT
 
 # One translation unit per kernel file, in its own namespace, registering each __global__ function by name.
-for cu in "$kernels"/*.cu; do
+for cu in "$kernels"/*.cu "$emulator"/checks/*.cu; do
   base=$(basename "$cu" .cu)
   ns="xmc_kernels_${base//[^A-Za-z0-9_]/_}"
   names=$("$cxx" -E -P -x c++ -std=gnu++20 -D__global__=XMC_EMU_GLOBAL_MARK -I "$kernels" "$cu" \

@@ -774,11 +774,11 @@ XMC_API CUresult cuLaunchKernel(Function* function, unsigned int gridX, unsigned
     const unsigned long long threads = (unsigned long long)blockX * blockY * blockZ;
     if (gridX == 0 || gridY == 0 || gridZ == 0 || gridX > 2147483647u || gridY > 65535 || gridZ > 65535)
         return failWith(CUDA_ERROR_INVALID_VALUE, std::string("cuLaunchKernel ") + name + ": grid out of range (" + shape + ")");
-    if (threads == 0 || blockX > 1024 || blockY > 1024 || blockZ > 64)
-        return failWith(CUDA_ERROR_INVALID_VALUE, std::string("cuLaunchKernel ") + name + ": block dimension out of range (" + shape + ")");
     if (threads > 1024)
         return failWith(CUDA_ERROR_INVALID_VALUE, std::string("cuLaunchKernel ") + name + ": " + std::to_string(threads) +
             " threads per block, over the limit of 1024 (" + shape + ")");
+    if (threads == 0 || blockY > 1024 || blockZ > 64)
+        return failWith(CUDA_ERROR_INVALID_VALUE, std::string("cuLaunchKernel ") + name + ": block dimension out of range (" + shape + ")");
     if (sharedMemBytes > 49152)
         return failWith(CUDA_ERROR_INVALID_VALUE, std::string("cuLaunchKernel ") + name + ": dynamic shared memory over the 49152-byte limit (" + shape + ")");
     if (extra != nullptr) return failWith(CUDA_ERROR_NOT_SUPPORTED, std::string("cuLaunchKernel ") + name + ": the emulator takes kernelParams, not extra");
