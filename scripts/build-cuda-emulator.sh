@@ -28,7 +28,8 @@ if ! command -v "$cxx" >/dev/null 2>&1; then
   exit 2
 fi
 
-kernels=Engine.Cuda/Kernels
+# XMC_CUDA_KERNELS_DIR builds from another copy of the kernel files (scripts/cuda-emulator-barrier-check.sh).
+kernels="${XMC_CUDA_KERNELS_DIR:-Engine.Cuda/Kernels}"
 emulator=Engine.Cuda/Emulator
 flags=(-std=gnu++20 -fPIC -fvisibility=hidden -ffp-contract=off -fno-fast-math -fno-strict-aliasing -pthread)
 if [ "$sanitize" = 1 ]; then
@@ -68,7 +69,7 @@ for cu in "$kernels"/*.cu "$emulator"/checks/*.cu; do
   {
     echo "#include \"emu.h\""
     echo "namespace $ns {"
-    echo "#include \"$root/$cu\""
+    echo "#include \"$(cd "$(dirname "$cu")" && pwd)/$(basename "$cu")\""
     echo "}"
     i=0
     for name in $names; do
@@ -82,7 +83,7 @@ done
 jobs="${XMC_BUILD_JOBS:-2}"
 {
   echo "CXX := $cxx"
-  echo "FLAGS := ${flags[*]} -I$root/$emulator -I$root/$kernels"
+  echo "FLAGS := ${flags[*]} -I$root/$emulator -I$(cd "$kernels" && pwd)"
   objs=()
   for src in "$tmp"/gen/*.cpp "$root/$emulator/runtime.cpp" "$root/$emulator/driver.cpp" "$root/$emulator/cublas.cpp"; do
     obj="$tmp/obj/$(basename "$src" .cpp).o"

@@ -8,7 +8,7 @@
 #   scripts/cuda-emulator-test.sh --schedules "shuffle:3 shuffle:4"
 #   scripts/cuda-emulator-test.sh --sanitize            # also the parity suite on an AddressSanitizer build
 #   scripts/cuda-emulator-test.sh --no-build            # reuse Tests' Release build
-#   scripts/cuda-emulator-test.sh --filter-class 'Xmc.Tests.Cuda.ParityReduceTests'   # a subset
+#   scripts/cuda-emulator-test.sh --filter-class 'Xmc.Tests.Cuda.Parity*' --filter-class ...   # a subset
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
     --schedules) schedules="$2"; shift 2 ;;
     --sanitize) sanitize=1; shift ;;
     --no-build) build=0; shift ;;
-    --filter-class) filter=(--filter-class "$2"); shift 2 ;;
+    --filter-class) if [ "${filter[0]}" = --filter-namespace ]; then filter=(); fi; filter+=(--filter-class "$2"); shift 2 ;;
     *) echo "cuda-emulator-test: unknown argument $1" >&2; exit 1 ;;
   esac
 done

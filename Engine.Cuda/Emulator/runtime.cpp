@@ -13,9 +13,16 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__) || !defined(__x86_64__)
+#if !defined(__x86_64__)
 #define XMC_EMU_UCONTEXT 1
 #include <ucontext.h>
+#endif
+
+#if defined(__SANITIZE_ADDRESS__)
+// AddressSanitizer is told about every switch between the scheduler's stack and a fiber's.
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#define XMC_EMU_ASAN 1
 #endif
 
 namespace xmc_emu
@@ -71,7 +78,7 @@ Schedule scheduleFromEnvironment()
 
 // ------------------------------------------------------------------------------------------------------ fibers
 
-#ifdef XMC_EMU_UCONTEXT
+#ifdef XMC_EMU_ASAN
 static const size_t StackBytes = 512 * 1024;
 #else
 static const size_t StackBytes = 128 * 1024;
@@ -196,6 +203,8 @@ struct Launch
     unsigned long long progress = 0; // bumped whenever a thread arrives somewhere new
     std::string error;
     Thread* current = nullptr;
+    const void* schedulerStack = nullptr; // bounds of the scheduler's stack, for AddressSanitizer
+    size_t schedulerStackSize = 0;
 #ifdef XMC_EMU_UCONTEXT
     ucontext_t scheduler;
 #else
@@ -222,15 +231,24 @@ static std::string describeThread(const Launch& launch, const Thread& t)
     return s.str();
 }
 
-// Back to the scheduler from a fiber.
-static void yieldToScheduler()
+// Back to the scheduler from a fiber (for good when the fiber has finished).
+static void yieldToScheduler(bool finished = false)
 {
     Launch& launch = *currentLaunch;
     Thread* self = launch.current;
+#ifdef XMC_EMU_ASAN
+    void* fake = nullptr;
+    __sanitizer_start_switch_fiber(finished ? nullptr : &fake, launch.schedulerStack, launch.schedulerStackSize);
+#else
+    (void)finished;
+#endif
 #ifdef XMC_EMU_UCONTEXT
     swapcontext(&self->context, &launch.scheduler);
 #else
     xmc_fiber_switch(&self->sp, launch.schedulerSp);
+#endif
+#ifdef XMC_EMU_ASAN
+    __sanitizer_finish_switch_fiber(fake, &launch.schedulerStack, &launch.schedulerStackSize);
 #endif
 }
 
@@ -239,17 +257,20 @@ static void yieldToScheduler()
 {
     Launch& launch = *currentLaunch;
     if (launch.error.empty()) launch.error = message;
-    yieldToScheduler();
+    yieldToScheduler(true);
     std::abort(); // never resumed
 }
 
 static void fiberMain(void*)
 {
     Launch& launch = *currentLaunch;
+#ifdef XMC_EMU_ASAN
+    __sanitizer_finish_switch_fiber(nullptr, &launch.schedulerStack, &launch.schedulerStackSize);
+#endif
     launch.kernel->invoke(launch.kernel->function, launch.params);
     launch.current->state = State::Done;
     launch.progress++;
-    yieldToScheduler();
+    yieldToScheduler(true);
     std::abort(); // never resumed
 }
 
@@ -295,10 +316,17 @@ static void resume(Launch& launch, Thread& t)
     if (t.state == State::NotStarted) startFiber(launch, t);
     launch.current = &t;
     currentView = &t.view;
+#ifdef XMC_EMU_ASAN
+    void* fake = nullptr;
+    __sanitizer_start_switch_fiber(&fake, t.stack.base, t.stack.size);
+#endif
 #ifdef XMC_EMU_UCONTEXT
     swapcontext(&launch.scheduler, &t.context);
 #else
     xmc_fiber_switch(&launch.schedulerSp, t.sp);
+#endif
+#ifdef XMC_EMU_ASAN
+    __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
 #endif
     launch.current = nullptr;
     if (t.state == State::Done && t.hasStack)
@@ -603,6 +631,10 @@ static bool runBlock(Launch& launch, const Schedule& schedule, Rng& rng)
     {
         if (t.hasStack)
         {
+#ifdef XMC_EMU_ASAN
+            // An abandoned fiber leaves its frames' poisoned red zones behind.
+            __asan_unpoison_memory_region(t.stack.base, t.stack.size);
+#endif
             giveStack(t.stack);
             t.hasStack = false;
         }

@@ -62,7 +62,7 @@ public sealed unsafe partial class CudaEmulatorTests : IDisposable
 
     private nint LoadChecks()
     {
-        var image = new KernelCompiler(null).CompileForDevice(new KernelSource("emulator_checks.cu", File.ReadAllText(ChecksPath)), _context.ComputeCapability);
+        var image = KernelCompiler.CreateDefault().CompileForDevice(new KernelSource("emulator_checks.cu", File.ReadAllText(ChecksPath)), _context.ComputeCapability);
         _context.MakeCurrent();
         nint module;
         fixed (byte* bytes = image.Bytes)
