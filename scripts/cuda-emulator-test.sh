@@ -64,6 +64,19 @@ done
 if [ "$sanitize" = 1 ]; then
   asan_dir=$(scripts/build-cuda-emulator.sh --sanitize | tail -1) || { echo "cuda-emulator-test: the sanitizer build failed" >&2; exit 1; }
   asan_lib=$(${CXX:-g++} -print-file-name=libasan.so)
+  # First, that the sanitizer build reports an out-of-bounds write inside a kernel, naming the kernel.
+  probe=$(mktemp -d)
+  ${CXX:-g++} -O1 -o "$probe/asan_probe" Engine.Cuda/Emulator/checks/asan_probe.cpp -ldl
+  LD_PRELOAD="$asan_lib" ASAN_OPTIONS=detect_leaks=0 "$probe/asan_probe" "$asan_dir" > "$probe/report" 2>&1
+  if grep -q 'ERROR: AddressSanitizer: heap-buffer-overflow' "$probe/report" && grep -q 'check_out_of_bounds' "$probe/report" &&
+     grep -q 'emulator_checks.cu:' "$probe/report"; then
+    echo "cuda-emulator-test: the sanitizer build reports a kernel's write past an allocation: $(grep -m1 -E 'in check_out_of_bounds' "$probe/report" | sed 's/^ *//')"
+  else
+    echo "cuda-emulator-test: the sanitizer build did NOT report check_out_of_bounds's write past the end:" >&2
+    cat "$probe/report" >&2
+    rc=1; failed=$((failed + 1))
+  fi
+  rm -rf "$probe"
   # The parity suite only: every kernel family, on kernels built with AddressSanitizer. An out-of-bounds access
   # inside a kernel aborts the run with a report naming the kernel and line.
   saved=("${filter[@]}")

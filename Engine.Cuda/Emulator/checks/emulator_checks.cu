@@ -50,3 +50,10 @@ extern "C" __global__ void check_warp_sums(const float* in, float* out)
     __syncthreads();
     if (threadIdx.x < blockDim.x / 32) out[blockIdx.x * (blockDim.x / 32) + threadIdx.x] = sums[threadIdx.x];
 }
+
+// Writes one element past the end of out[n]: caught only by the AddressSanitizer build (asan_probe.cpp).
+extern "C" __global__ void check_out_of_bounds(float* out, long long n)
+{
+    const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i <= n) out[i] = 1.0f; // line: out of bounds
+}
