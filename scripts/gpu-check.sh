@@ -15,7 +15,7 @@
 # rows, the training runs without their checkpoints). Steps: $GPU_CHECK_STEPS, any of "tests bench train"
 # (default all three; split them over several calls when one call's time is short). Each step has a time limit.
 # Exit status: 0 when every step passed; 1 when a step failed (every step still runs; the last line counts them);
-# 2 no bundle; 3 no GPU; 4 the bundle does not run here. A test class or suite that skips for want of a GPU or a
+# 2 no bundle; 3 no GPU (or the CUDA emulator was asked for); 4 the bundle does not run here. A test class or suite that skips for want of a GPU or a
 # CUDA library counts as failed: on this machine it must run.
 set -uo pipefail
 
@@ -118,6 +118,18 @@ if [[ -n "$wheel_dirs" ]]; then
     export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$wheel_dirs"
 fi
 say "XMC_CUDA_LIB_DIR=${XMC_CUDA_LIB_DIR:-<not set>}"
+# This check is for real GPUs: the CPU emulation of the driver (Engine.Cuda/Emulator) proves nothing here about code
+# generation, the math library or speed, so a run that would load it is refused, and the tests never choose it.
+if [[ "${XMC_CUDA_EMULATOR:-}" == 1 ]]; then
+    fail_now 3 "XMC_CUDA_EMULATOR=1 asks for the CPU emulation of CUDA; gpu-check.sh is for real GPUs (use scripts/cuda-emulator-test.sh)"
+fi
+IFS=: read -r -a lib_dirs <<< "${XMC_CUDA_LIB_DIR:-}"
+for d in "${lib_dirs[@]}"; do
+    if [[ -f "$d/libcuda.so.1" ]] && grep -q xmc_emulator_kernel_names "$d/libcuda.so.1" 2>/dev/null; then
+        fail_now 3 "XMC_CUDA_LIB_DIR names the CPU emulation of CUDA ($d); gpu-check.sh is for real GPUs (use scripts/cuda-emulator-test.sh)"
+    fi
+done
+export XMC_CUDA_EMULATOR=0
 for lib in libcuda.so.1 libnvrtc.so libcublas.so; do
     found="$(ldconfig -p 2>/dev/null | grep -m1 -F "$lib" | sed 's/.*=> //')"
     IFS=: read -r -a dirs <<< "${XMC_CUDA_LIB_DIR:-}"
