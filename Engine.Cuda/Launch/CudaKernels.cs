@@ -58,18 +58,29 @@ public sealed class CudaKernels : IKernelLauncher, IDisposable
     {
         lock (_lock)
         {
-            if (_functions.TryGetValue(kernel, out var function))
+            if (!_functions.TryGetValue(kernel, out var function))
             {
-                return function;
+                function = Function(kernel.File, kernel.Name);
+                _functions[kernel] = function;
             }
-            var module = Module(kernel.File);
-            var found = Driver.cuModuleGetFunction(out function, module, kernel.Name);
+            return function;
+        }
+    }
+
+    /// <summary>The function handle of the kernel named <paramref name="name"/> in kernel file <paramref name="file"/>,
+    /// loading the file's module on first use (tests resolve every entry point of a module this way).</summary>
+    /// <exception cref="ArgumentException">The file has no such kernel.</exception>
+    internal nint Function(string file, string name)
+    {
+        lock (_lock)
+        {
+            var module = Module(file);
+            var found = Driver.cuModuleGetFunction(out var function, module, name);
             if (found == CuResult.NotFound)
             {
-                throw new ArgumentException($"kernel file {kernel.File} has no kernel named {kernel.Name}", nameof(kernel));
+                throw new ArgumentException($"kernel file {file} has no kernel named {name}", nameof(name));
             }
             found.Check();
-            _functions[kernel] = function;
             return function;
         }
     }

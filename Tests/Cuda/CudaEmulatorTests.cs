@@ -122,7 +122,7 @@ public sealed unsafe partial class CudaEmulatorTests : IDisposable
             Assert.True(missing.Count == 0, $"{source.Name}: kernels the emulator did not register: {string.Join(", ", missing)}");
             kernels.AddRange(entries);
         }
-        Assert.Equal(68, kernels.Count);
+        Assert.Equal(KernelSignatureTests.KernelCount, kernels.Count);
         // And each one resolves through the engine's own module loading.
         using var loaded = new CudaKernels(_context, compiler);
         foreach (var source in KernelSource.Embedded)
