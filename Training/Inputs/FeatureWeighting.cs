@@ -5,8 +5,9 @@ namespace Xmc.Training.Inputs;
 public enum FeatureWeighting
 {
     /// <summary>What the training file needs: integer counts get <see cref="TfIdf"/>, any other values
-    /// <see cref="AsIs"/> (they are already weighted; idf on top would count it twice). Resolved once, before
-    /// training; a run stores the weighting it applied.</summary>
+    /// <see cref="AsIs"/> (they are already weighted; idf on top would count it twice); the built-in synthetic set
+    /// (1 + ln tf without idf) gets <see cref="TfIdf"/>. Resolved once, before training; a run stores the weighting
+    /// it applied.</summary>
     Auto,
 
     /// <summary>value · idf, idf = ln((1 + N) / (1 + df)) + 1 fitted on the training split.</summary>

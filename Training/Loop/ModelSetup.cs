@@ -49,10 +49,17 @@ public static class ModelSetup
                 "the bow encoder needs a sparse BoW file (or its cache); raw-text sets need the bert encoder (--encoder bert)");
         }
         var requested = config.Data.Weighting;
-        var weights = FeatureWeights.Fit(data.Train.Features, requested);
+        // the synthetic rows hold 1 + ln tf, normalised, without idf: what they need is the idf
+        bool synthetic = config.Data.Train is null;
+        var weights = FeatureWeights.Fit(data.Train.Features, synthetic && requested == FeatureWeighting.Auto ? FeatureWeighting.TfIdf : requested);
         // the stored config says what was applied, so eval, predict and a resumed run weight the same way
         config.Data.Weighting = weights.Weighting;
-        var notes = new List<string> { WeightingNote(requested, weights.Weighting, FeatureWeights.HoldsCounts(data.Train.Features)) };
+        var notes = new List<string>
+        {
+            synthetic && requested == FeatureWeighting.Auto
+                ? "feature weighting: tfidf (data.weighting=auto; the synthetic set holds 1 + ln tf without idf), rows L2-normalised"
+                : WeightingNote(requested, weights.Weighting, FeatureWeights.HoldsCounts(data.Train.Features)),
+        };
         var train = new TfIdfInputs(data.Train, weights);
         var test = data.Test is null ? null : new TfIdfInputs(data.Test, weights);
         var model = XmcModelBuilder.Build(config.Model, new XmcModelShape(data.Train.NumFeatures, data.Train.NumLabels), (ulong)config.Run.Seed, device);
