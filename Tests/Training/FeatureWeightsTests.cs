@@ -187,4 +187,14 @@ public class FeatureWeightsTests
         // An override on top still wins.
         Assert.Equal(FeatureWeighting.AsIs, ConfigLoader.FromJson(old, "old checkpoint", ["data.weighting=as-is"]).Data.Weighting);
     }
+
+    [Fact]
+    public void A_bad_stored_weighting_is_an_error_naming_the_field()
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.FromJson("{\"data\": {\"weighting\": \"idf\"}}", "run/checkpoint-9.json", []));
+        Assert.Contains("run/checkpoint-9.json: config field data.weighting", e.Message, StringComparison.Ordinal);
+        Assert.Contains("auto, tfidf, log-tfidf, as-is", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ConfigException>(() => ConfigLoader.FromJson("null", "run/checkpoint-9.json", []));
+        Assert.Throws<ConfigException>(() => ConfigLoader.FromJson("{\"data\": ", "run/checkpoint-9.json", []));
+    }
 }
