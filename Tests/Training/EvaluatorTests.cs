@@ -13,7 +13,7 @@ public class EvaluatorTests
         var (train, _) = SyntheticData.Generate(new SyntheticDataOptions { TrainPoints = 200, TestPoints = 0, Labels = 37, Features = 120, Seed = 3 });
         var config = new XmcModelConfig { Hidden = 16, FanIn = 4, Head = head };
         var model = XmcModelBuilder.Build(config, new XmcModelShape(train.NumFeatures, train.NumLabels), seed: 9, Device.Cpu);
-        return (model, new TfIdfInputs(train, TfIdf.Fit(train.Features)));
+        return (model, new TfIdfInputs(train, FeatureWeights.Fit(train.Features, FeatureWeighting.TfIdf)));
     }
 
     [Theory]

@@ -9,6 +9,7 @@ using Xmc.Models.IO;
 using Xmc.Training.Checkpoints;
 using Xmc.Training.Config;
 using Xmc.Training.Data;
+using Xmc.Training.Inputs;
 using Xmc.Training.Evaluation;
 using Xmc.Training.Loop;
 using Xmc.Training.Reporting;
@@ -290,6 +291,12 @@ public static class XmcCli
             stdout.WriteLine(string.Create(inv, $"points {ds.NumPoints}, features {ds.NumFeatures}, labels {ds.NumLabels}"));
             stdout.WriteLine(string.Create(inv, $"feature nnz {ds.Features.Nnz} ({(double)ds.Features.Nnz / Math.Max(1, ds.NumPoints):F2} per point), label nnz {ds.Labels.Nnz} ({(double)ds.Labels.Nnz / Math.Max(1, ds.NumPoints):F2} per point)"));
             stdout.WriteLine(string.Create(inv, $"labels never seen {counts.Count(c => c == 0)}, most frequent label in {counts.DefaultIfEmpty().Max()} points, points with no label {Enumerable.Range(0, ds.NumPoints).Count(i => ds.Labels.RowLength(i) == 0)}"));
+            if (ds.Features.Nnz > 0)
+            {
+                stdout.WriteLine(FeatureWeights.HoldsCounts(ds.Features)
+                    ? "feature values: integer counts (data.weighting=auto applies tfidf)"
+                    : "feature values: not integer counts, already weighted (data.weighting=auto keeps them as-is)");
+            }
             return 0;
         });
         var vfile = new Argument<string>("file") { Description = "data file to check" };

@@ -4,6 +4,7 @@ using Xmc.Engine;
 using Xmc.Models.Bert;
 using Xmc.Models.Xmc;
 using Xmc.Training.Metrics;
+using Xmc.Training.Inputs;
 using Xmc.Training.Optim;
 
 namespace Xmc.Training.Config;
@@ -42,6 +43,8 @@ internal sealed class OptimizerKindJson() : SpelledEnumJson<OptimizerKind>(Train
 internal sealed class DecayShapeJson() : SpelledEnumJson<DecayShape>(TrainConfigNames.Schedule);
 
 internal sealed class DstAlgorithmJson() : SpelledEnumJson<DstAlgorithmKind>(TrainConfigNames.DstAlgorithm);
+
+internal sealed class FeatureWeightingJson() : SpelledEnumJson<FeatureWeighting>(TrainConfigNames.Weighting);
 
 /// <summary>A device as <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
 internal sealed class DeviceJson : JsonConverter<Device>

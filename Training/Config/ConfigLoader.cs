@@ -22,14 +22,20 @@ public static class ConfigLoader
         return config;
     }
 
-    /// <summary>Parses config JSON held in memory (e.g. stored in a checkpoint) and applies overrides.</summary>
+    /// <summary>Parses config JSON stored with a run (in a checkpoint) and applies overrides. A stored config
+    /// without <c>data.weighting</c> predates the field: its run applied tf-idf to whatever the file held.</summary>
     public static TrainConfig FromJson(string json, string source, IEnumerable<string> overrides)
     {
         TrainConfig config;
         try
         {
-            config = JsonSerializer.Deserialize(json, ConfigJsonContext.Default.TrainConfig)
+            var node = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })
                 ?? throw new ConfigException($"{source}: the config is JSON null");
+            config = node.Deserialize(ConfigJsonContext.Default.TrainConfig)!;
+            if (node["data"] is not JsonObject data || !data.ContainsKey("weighting"))
+            {
+                config.Data.Weighting = Inputs.FeatureWeighting.TfIdf;
+            }
         }
         catch (JsonException e)
         {

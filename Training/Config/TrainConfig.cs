@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Xmc.Engine;
 using Xmc.Models.Xmc;
 using Xmc.Training.Metrics;
+using Xmc.Training.Inputs;
 using Xmc.Training.Optim;
 
 namespace Xmc.Training.Config;
@@ -41,6 +42,12 @@ public sealed class DataConfig
     /// <summary>Fraction of the training points held out as the validation split that model selection reads (the best
     /// checkpoint, early stopping); null = auto: 5 % from 10 000 training points up, else none; 0 = none.</summary>
     public double? Validation { get; set; }
+
+    /// <summary>How the bag-of-words encoder weights a sparse file's values (each row then L2-normalised):
+    /// <c>auto</c> (integer counts → <c>tfidf</c>, other values → <c>as-is</c>), <c>tfidf</c>, <c>log-tfidf</c>,
+    /// <c>as-is</c>. A run stores the weighting it resolved; a stored config without the field (written before it
+    /// existed) means <c>tfidf</c>.</summary>
+    public FeatureWeighting Weighting { get; set; } = FeatureWeighting.Auto;
 
     /// <summary>Seed of the synthetic generator.</summary>
     public int SyntheticSeed { get; set; } = 1;
@@ -144,7 +151,7 @@ public sealed class RunConfig
     ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     Converters = [typeof(EncoderKindJson), typeof(HeadKindJson), typeof(HeadDTypeJson), typeof(BertPresetJson), typeof(BertMemoryJson),
-        typeof(PoolingJson), typeof(OptimizerKindJson), typeof(DecayShapeJson), typeof(DstAlgorithmJson), typeof(DeviceJson), typeof(ByteSizeJson), typeof(SelectionMetricJson)])]
+        typeof(PoolingJson), typeof(OptimizerKindJson), typeof(DecayShapeJson), typeof(DstAlgorithmJson), typeof(FeatureWeightingJson), typeof(DeviceJson), typeof(ByteSizeJson), typeof(SelectionMetricJson)])]
 [JsonSerializable(typeof(TrainConfig))]
 internal sealed partial class ConfigJsonContext : JsonSerializerContext
 {

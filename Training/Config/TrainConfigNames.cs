@@ -1,4 +1,5 @@
 using Xmc.Models.Xmc;
+using Xmc.Training.Inputs;
 using Xmc.Training.Optim;
 
 namespace Xmc.Training.Config;
@@ -38,4 +39,8 @@ public static class TrainConfigNames
 
     /// <summary><c>set</c>, <c>none</c>.</summary>
     public static ConfigNames<DstAlgorithmKind> DstAlgorithm { get; } = new((DstAlgorithmKind.Set, "set"), (DstAlgorithmKind.None, "none"));
+
+    /// <summary><c>auto</c>, <c>tfidf</c>, <c>log-tfidf</c>, <c>as-is</c>.</summary>
+    public static ConfigNames<FeatureWeighting> Weighting { get; } = new((FeatureWeighting.Auto, "auto"), (FeatureWeighting.TfIdf, "tfidf"),
+        (FeatureWeighting.LogTfIdf, "log-tfidf"), (FeatureWeighting.AsIs, "as-is"));
 }

@@ -11,7 +11,7 @@ using Xmc.Training.Loop;
 namespace Xmc.Training.Evaluation;
 
 /// <summary>The model of a training run rebuilt from one of its checkpoints, for evaluation and prediction, with
-/// the transform that turns a data set into what it reads (tf-idf rows with the run's idf, or token ids with the
+/// the transform that turns a data set into what it reads (feature rows weighted as the run weighted them, or token ids with the
 /// run's vocabulary).</summary>
 public sealed class TrainedModel : IDisposable
 {
@@ -60,10 +60,15 @@ public sealed class TrainedModel : IDisposable
         else
         {
             shape = new XmcModelShape(info.Features, info.Labels);
-            var tfidf = TfIdf.FromIdf(Checkpoint.ReadExtra(checkpoint, "idf"));
+            var weighting = cfg.Data.Weighting;
+            if (weighting == FeatureWeighting.Auto)
+            {
+                throw new CheckpointException($"{checkpoint}: the stored config has data.weighting=auto; a trained run stores the weighting it applied");
+            }
+            var weights = FeatureWeights.Restore(weighting, weighting == FeatureWeighting.AsIs ? null : Checkpoint.ReadExtra(checkpoint, FeatureWeights.IdfExtra));
             inputs = (ds, source) => ds.NumFeatures > info.Features
                 ? throw new XmcDataException(source, $"the file has {ds.NumFeatures} features; the model was trained with {info.Features}", "use a split of the data set the model was trained on")
-                : new TfIdfInputs(ds, tfidf);
+                : new TfIdfInputs(ds, weights);
         }
         var model = XmcModelBuilder.Build(cfg.Model, shape, (ulong)cfg.Run.Seed, Device.Cpu);
         try

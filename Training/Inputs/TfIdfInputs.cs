@@ -4,22 +4,23 @@ using Xmc.Training.Data;
 
 namespace Xmc.Training.Inputs;
 
-/// <summary>The bag-of-words encoder's input of one split: its feature rows with tf-idf values.</summary>
+/// <summary>The bag-of-words encoder's input of one split: its feature rows with the run's weighted values
+/// (tf-idf, log tf-idf or the file's own, rows L2-normalised; see <see cref="FeatureWeights"/>).</summary>
 public sealed class TfIdfInputs : XmcInputs
 {
-    /// <summary>Weights the rows of <paramref name="split"/> by <paramref name="tfidf"/>.</summary>
-    public TfIdfInputs(XmcDataset split, TfIdf tfidf)
+    /// <summary>Weights the rows of <paramref name="split"/> by <paramref name="weights"/>.</summary>
+    public TfIdfInputs(XmcDataset split, FeatureWeights weights)
     {
         ArgumentNullException.ThrowIfNull(split);
-        ArgumentNullException.ThrowIfNull(tfidf);
+        ArgumentNullException.ThrowIfNull(weights);
         Features = split.Features;
-        Values = tfidf.Transform(split.Features);
+        Values = weights.Transform(split.Features);
     }
 
     /// <summary>Points × features (the sparsity pattern).</summary>
     public CsrMatrix Features { get; }
 
-    /// <summary>tf-idf values, same layout as <see cref="Features"/>.</summary>
+    /// <summary>Weighted values, same layout as <see cref="Features"/>.</summary>
     public float[] Values { get; }
 
     /// <inheritdoc/>

@@ -15,8 +15,9 @@ namespace Xmc.Training.Loop;
 public sealed record PreparedModel(IXmcModel Model, XmcInputs Train, XmcInputs? Test, IReadOnlyDictionary<string, float[]> Extras, IReadOnlyList<string> Notes,
     XmcInputs? Validation = null);
 
-/// <summary>Prepares what a new run's model reads and builds the model (through <see cref="XmcModelBuilder"/>): tf-idf
-/// rows for <c>model.encoder=bow</c>; for <c>bert</c> a WordPiece vocabulary (given, taken from the
+/// <summary>Prepares what a new run's model reads and builds the model (through <see cref="XmcModelBuilder"/>): weighted
+/// feature rows for <c>model.encoder=bow</c> (<c>data.weighting</c>, resolved here: the config then holds the weighting
+/// applied); for <c>bert</c> a WordPiece vocabulary (given, taken from the
 /// <c>model.initFrom</c> checkpoint, or built from the training text), the texts tokenized once, and the encoder
 /// (random or loaded from the checkpoint).</summary>
 public static class ModelSetup
@@ -48,12 +49,35 @@ public static class ModelSetup
             throw new XmcDataException(Source(config), "the data set has no bag-of-words features",
                 "the bow encoder needs a sparse BoW file (or its cache); raw-text sets need the bert encoder (--encoder bert)");
         }
-        var tfidf = TfIdf.Fit(data.Train.Features);
-        var train = new TfIdfInputs(data.Train, tfidf);
-        var test = data.Test is null ? null : new TfIdfInputs(data.Test, tfidf);
-        var validation = data.Validation is null ? null : new TfIdfInputs(data.Validation, tfidf);
+        var requested = config.Data.Weighting;
+        // the synthetic rows hold 1 + ln tf, normalised, without idf: what they need is the idf
+        bool synthetic = config.Data.Train is null;
+        var weights = FeatureWeights.Fit(data.Train.Features, synthetic && requested == FeatureWeighting.Auto ? FeatureWeighting.TfIdf : requested);
+        // the stored config says what was applied, so eval, predict and a resumed run weight the same way
+        config.Data.Weighting = weights.Weighting;
+        var notes = new List<string>
+        {
+            synthetic && requested == FeatureWeighting.Auto
+                ? "feature weighting: tfidf (data.weighting=auto; the synthetic set holds 1 + ln tf without idf), rows L2-normalised"
+                : WeightingNote(requested, weights.Weighting, FeatureWeights.HoldsCounts(data.Train.Features)),
+        };
+        var train = new TfIdfInputs(data.Train, weights);
+        var test = data.Test is null ? null : new TfIdfInputs(data.Test, weights);
+        var validation = data.Validation is null ? null : new TfIdfInputs(data.Validation, weights);
         var model = XmcModelBuilder.Build(config.Model, new XmcModelShape(data.Train.NumFeatures, data.Train.NumLabels), (ulong)config.Run.Seed, device);
-        return new PreparedModel(model, train, test, new Dictionary<string, float[]> { ["idf"] = tfidf.Idf }, [], validation);
+        return new PreparedModel(model, train, test, weights.Extras, notes, validation);
+    }
+
+    private static string WeightingNote(FeatureWeighting requested, FeatureWeighting applied, bool counts)
+    {
+        string name = TrainConfigNames.Weighting.Name(applied);
+        string values = counts ? "integer counts" : "non-integer values (already weighted)";
+        if (requested == FeatureWeighting.Auto)
+        {
+            return $"feature weighting: {name} (data.weighting=auto; the training file holds {values}), rows L2-normalised";
+        }
+        string warning = !counts && applied != FeatureWeighting.AsIs ? "; the file's values are not counts, so idf may be applied twice (data.weighting=as-is keeps them)" : "";
+        return $"feature weighting: {name} (data.weighting), rows L2-normalised{warning}";
     }
 
     private static PreparedModel PrepareBert(TrainConfig config, TrainingData data, string runFolder, bool resuming, Device device)
