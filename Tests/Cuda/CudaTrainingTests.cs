@@ -67,6 +67,7 @@ public class CudaTrainingTests
     private static TrainResult Train(string device, params string[] more)
     {
         using var trainer = new Trainer(Config(device, more), TextWriter.Null, interactive: false);
+        Assert.Equal(device.StartsWith("cuda", StringComparison.Ordinal), trainer.Backend is CudaBackend);
         var result = trainer.Run(cancel: TestContext.Current.CancellationToken);
         Directory.Delete(trainer.RunFolder, recursive: true);
         return result;
@@ -120,6 +121,38 @@ public class CudaTrainingTests
         {
             double c = 100 * cpu.Test!.At(1, 5)[metric], g = 100 * gpu.Test!.At(1, 5)[metric];
             Assert.True(Math.Abs(c - g) <= 2.0, $"{metric}: cpu {c:F2}, cuda {g:F2}");
+        }
+    }
+
+    [Fact]
+    public void Xmc_train_on_cuda_runs_through_the_cli_under_a_memory_limit()
+    {
+        SkipWithoutGpu();
+        var dir = Directory.CreateTempSubdirectory("xmc-cuda-cli").FullName;
+        try
+        {
+            var output = new StringWriter();
+            string[] args =
+            [
+                "train", "--device", "cuda", "--device-memory-limit", "256MiB", "--epochs", "1", "--out", dir,
+                .. Tiny.Where(s => !s.StartsWith("optim.epochs", StringComparison.Ordinal)).SelectMany(s => new[] { "--set", s }),
+            ];
+            int rc = Xmc.Training.Cli.XmcCli.Run(args, output, output);
+            var text = output.ToString();
+            Assert.True(rc == 0, $"xmc train --device cuda exited with {rc}:\n{text}");
+            Assert.Contains("P@1", text);
+            // The device's ledger table, with the same categories as a GPU run's.
+            Assert.Contains("memory on cuda:0", text);
+            foreach (var category in new[] { "Parameters", "Gradients", "OptimizerState", "Activations", "Workspace" })
+            {
+                Assert.Contains(category, text);
+            }
+            Assert.True(File.Exists(Path.Combine(dir, "metrics.jsonl")) || Directory.EnumerateFiles(dir, "metrics.jsonl", SearchOption.AllDirectories).Any(),
+                $"no metrics.jsonl under {dir}");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
         }
     }
 
