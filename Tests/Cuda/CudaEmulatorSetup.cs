@@ -19,6 +19,9 @@ internal static partial class CudaEmulatorSetup
     /// <summary>Why the emulator is not in use (empty when it is).</summary>
     public static string Reason { get; private set; } = "";
 
+    /// <summary>For a skip message: why the CUDA emulator is not in use (e.g. no g++), or empty when it is.</summary>
+    public static string Why => Active ? "" : $" (and the CUDA emulator is not in use: {Reason})";
+
     /// <summary>Whether this process runs the CUDA tests on the emulator.</summary>
     public static bool Active => Directory is not null;
 

@@ -26,7 +26,7 @@ public class CudaTrainingTests
     {
         if (!CudaLibraries.TryLoad(CudaLibrary.Nvrtc, out _, out var searched))
         {
-            Assert.Skip("no NVRTC for the CUDA kernels; searched: " + string.Join("; ", searched));
+            Assert.Skip("no NVRTC for the CUDA kernels; searched: " + string.Join("; ", searched) + CudaEmulatorSetup.Why);
         }
         try
         {
@@ -34,7 +34,7 @@ public class CudaTrainingTests
         }
         catch (CudaUnavailableException e)
         {
-            Assert.Skip("no usable CUDA GPU: " + e.Message);
+            Assert.Skip("no usable CUDA GPU: " + e.Message + CudaEmulatorSetup.Why);
         }
     }
 
