@@ -37,8 +37,9 @@ struct ThreadView
     uint3 index;
 };
 
-extern thread_local ThreadView* currentView;
-extern thread_local Grid* currentGrid;
+// Read on every threadIdx/blockIdx/blockDim/gridDim: initial-exec TLS avoids a __tls_get_addr call per read.
+extern thread_local ThreadView* currentView __attribute__((tls_model("initial-exec")));
+extern thread_local Grid* currentGrid __attribute__((tls_model("initial-exec")));
 
 void syncthreads(const char* file, int line);
 

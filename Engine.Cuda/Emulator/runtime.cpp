@@ -27,8 +27,8 @@
 
 namespace xmc_emu
 {
-thread_local ThreadView* currentView = nullptr;
-thread_local Grid* currentGrid = nullptr;
+thread_local ThreadView* currentView __attribute__((tls_model("initial-exec"))) = nullptr;
+thread_local Grid* currentGrid __attribute__((tls_model("initial-exec"))) = nullptr;
 
 // ---------------------------------------------------------------------------------------------------- registry
 
@@ -212,7 +212,7 @@ struct Launch
 #endif
 };
 
-static thread_local Launch* currentLaunch = nullptr;
+static thread_local Launch* currentLaunch __attribute__((tls_model("initial-exec"))) = nullptr;
 
 static std::string where(const char* file, int line)
 {
@@ -374,16 +374,16 @@ unsigned long long warpCollective(unsigned mask, Collective kind, unsigned long 
     Launch& launch = *currentLaunch;
     Thread& self = *launch.current;
     const int lane = self.lane;
-    const std::string at = std::string(collectiveName(kind)) + " at " + where(file, line) + " in kernel " +
-        launch.kernel->name;
+    // Only built when something fails: this is the emulator's hottest path.
+    const auto at = [&] { return std::string(collectiveName(kind)) + " at " + where(file, line) + " in kernel " + launch.kernel->name; };
     if ((mask & (1u << lane)) == 0)
     {
-        fail(at + ": lane " + std::to_string(lane) + " calls it with a mask that does not name itself (" +
+        fail(at() + ": lane " + std::to_string(lane) + " calls it with a mask that does not name itself (" +
             describeThread(launch, self) + ")");
     }
     if (width <= 0 || width > 32 || (width & (width - 1)) != 0)
     {
-        fail(at + ": width " + std::to_string(width) + " is not a power of two up to 32");
+        fail(at() + ": width " + std::to_string(width) + " is not a power of two up to 32");
     }
     const unsigned long long n = ++self.arrivals;
     const int p = (int)(n & 1);
@@ -405,7 +405,7 @@ unsigned long long warpCollective(unsigned mask, Collective kind, unsigned long 
             if ((mask & (1u << j)) == 0 || j == lane) continue;
             if (j >= present)
             {
-                fail(at + ": mask 0x" + [&] { char b[16]; std::snprintf(b, sizeof b, "%08x", mask); return std::string(b); }() +
+                fail(at() + ": mask 0x" + [&] { char b[16]; std::snprintf(b, sizeof b, "%08x", mask); return std::string(b); }() +
                     " names lane " + std::to_string(j) + ", which this block of " + std::to_string(launch.blockThreads) +
                     " threads does not have (" + describeThread(launch, self) + ")");
             }
@@ -414,14 +414,14 @@ unsigned long long warpCollective(unsigned mask, Collective kind, unsigned long 
             {
                 if (other.state == State::Done)
                 {
-                    fail(at + ": mask names lane " + std::to_string(j) + ", which has exited (" + describeThread(launch, self) + ")");
+                    fail(at() + ": mask names lane " + std::to_string(j) + ", which has exited (" + describeThread(launch, self) + ")");
                 }
                 ready = false;
                 continue;
             }
             if (other.mask[p] != mask || other.kind[p] != kind || other.cline[p] != line || other.cfile[p] != file)
             {
-                fail(at + ": lane " + std::to_string(j) + " is at " + collectiveName(other.kind[p]) + " at " +
+                fail(at() + ": lane " + std::to_string(j) + " is at " + collectiveName(other.kind[p]) + " at " +
                     where(other.cfile[p], other.cline[p]) + " with mask " + std::to_string(other.mask[p]) +
                     " instead (divergent warp collective; " + describeThread(launch, self) + ")");
             }
@@ -434,7 +434,7 @@ unsigned long long warpCollective(unsigned mask, Collective kind, unsigned long 
     auto valueOf = [&](int j) -> unsigned long long {
         if ((mask & (1u << j)) == 0)
         {
-            fail(at + ": lane " + std::to_string(lane) + " reads lane " + std::to_string(j) + ", which the mask does not name (" +
+            fail(at() + ": lane " + std::to_string(lane) + " reads lane " + std::to_string(j) + ", which the mask does not name (" +
                 describeThread(launch, self) + ")");
         }
         return j == lane ? value : warpBase[j].value[p];

@@ -9,7 +9,7 @@ internal static class CudaAvailability
     {
         if (!CudaLibraries.TryLoad(library, out _, out var searched))
         {
-            Assert.Skip($"{library} library not found on this machine; searched: {string.Join("; ", searched)}");
+            Assert.Skip($"{library} library not found on this machine; searched: {string.Join("; ", searched)}{CudaEmulatorSetup.Why}");
         }
     }
 }

@@ -32,7 +32,7 @@ public class CudaContextTests
         }
         catch (CudaUnavailableException e)
         {
-            Assert.Skip(e.Message);
+            Assert.Skip(e.Message + CudaEmulatorSetup.Why);
             throw;
         }
     }

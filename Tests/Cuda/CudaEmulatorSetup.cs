@@ -19,6 +19,9 @@ internal static partial class CudaEmulatorSetup
     /// <summary>Why the emulator is not in use (empty when it is).</summary>
     public static string Reason { get; private set; } = "";
 
+    /// <summary>For a skip message: why the CUDA emulator is not in use (e.g. no g++), or empty when it is.</summary>
+    public static string Why => Active ? "" : $" (and the CUDA emulator is not in use: {Reason})";
+
     /// <summary>Whether this process runs the CUDA tests on the emulator.</summary>
     public static bool Active => Directory is not null;
 
@@ -51,9 +54,12 @@ internal static partial class CudaEmulatorSetup
         if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable(CudaLibrarySearch.LibDirVariable)))
         {
             var dir = Environment.GetEnvironmentVariable(CudaLibrarySearch.LibDirVariable)!;
-            if (dir.Split(':').Any(d => File.Exists(Path.Combine(d, "libcuda.so.1")) && d.Contains(".cuda-emulator", StringComparison.Ordinal)))
+            var emulator = dir.Split(':').FirstOrDefault(d => File.Exists(Path.Combine(d, "libcuda.so.1")) && d.Contains(".cuda-emulator", StringComparison.Ordinal));
+            if (emulator is not null)
             {
-                Directory = dir;
+                // Set by scripts/cuda-emulator-test.sh: the emulator, with the same devices as when chosen here.
+                Directory = emulator;
+                SetDevices();
             }
             else
             {
@@ -100,6 +106,11 @@ internal static partial class CudaEmulatorSetup
     {
         Directory = folder;
         Set(CudaLibrarySearch.LibDirVariable, folder);
+        SetDevices();
+    }
+
+    private static void SetDevices()
+    {
         // Two devices: device 0 with memory pools (cuMemAllocAsync), device 1 without (cuMemAlloc).
         SetDefault("XMC_CUDA_EMULATOR_DEVICES", "2");
         SetDefault("XMC_CUDA_EMULATOR_POOLS", "1,0");

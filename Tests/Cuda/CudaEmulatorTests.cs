@@ -118,6 +118,19 @@ public sealed unsafe partial class CudaEmulatorTests : IDisposable
             var ptx = System.Text.Encoding.UTF8.GetString(compiler.Compile(source, _context.ComputeCapability, KernelImageKind.Ptx).Bytes);
             var entries = EntryLine().Matches(ptx).Select(m => m.Groups[1].Value).ToList();
             Assert.NotEmpty(entries);
+            // The PTX image loads too (the engine's fallback path), and names the same kernels.
+            var image = compiler.Compile(source, _context.ComputeCapability, KernelImageKind.Ptx).Bytes;
+            nint module;
+            fixed (byte* bytes = image)
+            {
+                Driver.cuModuleLoadData(out module, bytes).Check();
+            }
+            _modules.Add(module);
+            foreach (var entry in entries.Where(registered.Contains))
+            {
+                Driver.cuModuleGetFunction(out var function, module, entry).Check();
+                Assert.NotEqual(0, function);
+            }
             var missing = entries.Where(e => !registered.Contains(e)).ToList();
             Assert.True(missing.Count == 0, $"{source.Name}: kernels the emulator did not register: {string.Join(", ", missing)}");
             kernels.AddRange(entries);

@@ -178,7 +178,7 @@ public class CudaKernelLaunchTests
         }
         catch (CudaUnavailableException e)
         {
-            Assert.Skip(e.Message);
+            Assert.Skip(e.Message + CudaEmulatorSetup.Why);
             throw;
         }
     }

@@ -30,7 +30,7 @@ internal sealed unsafe class Parity : IDisposable
         var (backend, reason) = Shared.Value;
         if (backend is null)
         {
-            Assert.Skip(reason);
+            Assert.Skip(reason + CudaEmulatorSetup.Why);
         }
         return new Parity(backend!);
     }
