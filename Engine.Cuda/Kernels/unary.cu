@@ -17,6 +17,14 @@ __device__ float sigmoid_of(float v)
     return e / (1.0f + e);
 }
 
+// s(1 − s) for s = σ(z), without the cancellation of 1 − s near s = 1: e/(1 + e)² with e = exp(−|z|).
+__device__ float sigmoid_slope(float z)
+{
+    const float e = expf(-fabsf(z));
+    const float d = 1.0f + e;
+    return e / (d * d);
+}
+
 __device__ float unary_forward(int op, float v)
 {
     switch (op)
@@ -25,7 +33,8 @@ __device__ float unary_forward(int op, float v)
         case UNARY_TANH: return tanhf(v);
         case UNARY_SIGMOID: return sigmoid_of(v);
         case UNARY_GELU_ERF: return v * 0.5f * erfcf(-v * XMC_SQRT_HALF);
-        default: return 0.5f * v * (1.0f + tanhf(XMC_SQRT_TWO_OVER_PI * (v + XMC_GELU_CUBIC * v * v * v)));
+        // ½·v·(1 + tanh u) = v·σ(2u): the sigmoid form keeps the tail of large negative v (1 + tanh u cancels there).
+        default: return v * sigmoid_of(2.0f * XMC_SQRT_TWO_OVER_PI * (v + XMC_GELU_CUBIC * v * v * v));
     }
 }
 
@@ -34,13 +43,15 @@ __device__ float unary_derivative(int op, float v)
     switch (op)
     {
         case UNARY_RELU: return v > 0.0f ? 1.0f : 0.0f;
-        case UNARY_TANH: { const float t = tanhf(v); return 1.0f - t * t; }
-        case UNARY_SIGMOID: { const float s = sigmoid_of(v); return s * (1.0f - s); }
+        case UNARY_TANH: return 4.0f * sigmoid_slope(2.0f * v); // 1 − tanh²v = 4·σ(2v)(1 − σ(2v)), no cancellation
+        case UNARY_SIGMOID: return sigmoid_slope(v);
         case UNARY_GELU_ERF: return 0.5f * erfcf(-v * XMC_SQRT_HALF) + v * XMC_INV_SQRT_TWO_PI * expf(-0.5f * v * v);
         default:
         {
-            const float t = tanhf(XMC_SQRT_TWO_OVER_PI * (v + XMC_GELU_CUBIC * v * v * v));
-            return 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * XMC_SQRT_TWO_OVER_PI * (1.0f + 3.0f * XMC_GELU_CUBIC * v * v);
+            // with s = σ(2u): ½(1 + tanh u) = s and ½·v·(1 − tanh²u)·u' = 2·v·s(1 − s)·u' — the forms of the CPU kernels,
+            // which keep the slope accurate where 1 + t and 1 − t² would cancel (|u| ≳ 4)
+            const float z = 2.0f * XMC_SQRT_TWO_OVER_PI * (v + XMC_GELU_CUBIC * v * v * v);
+            return sigmoid_of(z) + 2.0f * v * sigmoid_slope(z) * XMC_SQRT_TWO_OVER_PI * (1.0f + 3.0f * XMC_GELU_CUBIC * v * v);
         }
     }
 }

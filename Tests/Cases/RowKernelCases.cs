@@ -49,6 +49,25 @@ public static class RowKernelCases
 
     public static TheoryData<int> Counts() => [.. ElementCounts];
 
+    /// <summary>The row shapes the CUDA parity suites run: all but the ones sized to split work over CPU threads
+    /// (tens of thousands of one-element rows), which test no GPU path the smaller blocks do not, and which cost minutes
+    /// on the CPU emulation of CUDA (a fiber per GPU thread) under both schedules and the sanitizer.</summary>
+    public static TheoryData<int, int> DeviceShapes()
+    {
+        var data = new TheoryData<int, int>();
+        foreach (var (rows, cols) in RowShapes.Where(s => s.Rows <= MaxDeviceRows))
+        {
+            data.Add(rows, cols);
+        }
+        return data;
+    }
+
+    /// <summary>The element counts of the CUDA parity suite: several GPU blocks, without the CPU thread-splitting size.</summary>
+    public static TheoryData<int> DeviceCounts() => [.. ElementCounts.Where(n => n <= MaxDeviceRows * 2)];
+
+    /// <summary>Rows (or twice the elements) above which a case only exercises CPU thread splitting.</summary>
+    private const int MaxDeviceRows = 2048;
+
     public static TheoryData<UnaryOp, int> OpsAndCounts()
     {
         var data = new TheoryData<UnaryOp, int>();

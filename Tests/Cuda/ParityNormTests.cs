@@ -7,7 +7,7 @@ namespace Xmc.Tests.Cuda;
 public class ParityNormTests
 {
     [Theory]
-    [MemberData(nameof(RowKernelCases.Shapes), MemberType = typeof(RowKernelCases))]
+    [MemberData(nameof(RowKernelCases.DeviceShapes), MemberType = typeof(RowKernelCases))]
     public void LayerNorm_and_backward_match_the_cpu(int rows, int cols)
     {
         using var p = Parity.OpenOrSkip();

@@ -6,7 +6,7 @@ namespace Xmc.Tests.Cuda;
 public class ParitySoftmaxTests
 {
     [Theory]
-    [MemberData(nameof(RowKernelCases.Shapes), MemberType = typeof(RowKernelCases))]
+    [MemberData(nameof(RowKernelCases.DeviceShapes), MemberType = typeof(RowKernelCases))]
     public void Softmax_and_backward_match_the_cpu(int rows, int cols)
     {
         using var p = Parity.OpenOrSkip();

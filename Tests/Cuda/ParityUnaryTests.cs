@@ -8,7 +8,7 @@ namespace Xmc.Tests.Cuda;
 public class ParityUnaryTests
 {
     [Theory]
-    [MemberData(nameof(RowKernelCases.Counts), MemberType = typeof(RowKernelCases))]
+    [MemberData(nameof(RowKernelCases.DeviceCounts), MemberType = typeof(RowKernelCases))]
     public void Activations_and_backwards_match_the_cpu(int n)
     {
         using var p = Parity.OpenOrSkip();
