@@ -65,7 +65,7 @@ public static class BaselineRun
         if (data.Test is not null)
         {
             var testRows = SparseRows.Weighted(data.Test, tfidf);
-            var progress = new BaselineProgress(log, "test", "points", testRows.Rows);
+            var progress = new BaselineProgress(log, "predicting test", "points", testRows.Rows);
             var predictions = model.Predict(testRows, RunEvaluation.Cutoffs[^1], progress);
             progress.Finish();
             report = XmcMetrics.Evaluate(predictions.Labels, data.Test.Labels, RunEvaluation.Cutoffs[^1], data.InversePropensities);
