@@ -52,3 +52,11 @@ internal static class TopKInsert
     /// <summary>Whether (s, id) ranks before (bestS, bestId).</summary>
     public static bool Better(float s, int id, float bestS, int bestId) => s > bestS || (s == bestS && id < bestId);
 }
+
+/// <summary>The baselines' parallel loops: one worker per core. Without the cap the thread pool keeps adding threads
+/// while long work items run (each bringing its own per-thread workspace), oversubscribing the cores.</summary>
+internal static class Workers
+{
+    /// <summary>At most <see cref="Environment.ProcessorCount"/> workers.</summary>
+    public static ParallelOptions Options { get; } = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
+}

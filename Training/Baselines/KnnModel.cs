@@ -71,7 +71,7 @@ public sealed class KnnModel : IBaselineModel
         var ids = new int[(long)n * kMax];
         var sims = new float[(long)n * kMax];
         var counts = new int[n];
-        Parallel.ForEach(Partitioner.Create(0, n, Math.Clamp(n / 64, 1, 256)), () => _index.NewScratch(), (range, _, scratch) =>
+        Parallel.ForEach(Partitioner.Create(0, n, Math.Clamp(n / 64, 1, 256)), Workers.Options, () => _index.NewScratch(), (range, _, scratch) =>
         {
             for (int i = range.Item1; i < range.Item2; i++)
             {
@@ -91,7 +91,7 @@ public sealed class KnnModel : IBaselineModel
         int n = counts.Length, use = Math.Min(useK ?? stride, stride);
         var labels = new int[n][];
         var scores = new float[n][];
-        Parallel.ForEach(Partitioner.Create(0, n, Math.Clamp(n / 64, 1, 256)), () => new LabelScratch(Labels, k), (range, _, s) =>
+        Parallel.ForEach(Partitioner.Create(0, n, Math.Clamp(n / 64, 1, 256)), Workers.Options, () => new LabelScratch(Labels, k), (range, _, s) =>
         {
             for (int i = range.Item1; i < range.Item2; i++)
             {

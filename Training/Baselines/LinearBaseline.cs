@@ -84,7 +84,7 @@ public static class LinearBaseline
             rows[c] = new (int[], float[], float)[labels];
         }
         var progress = new BaselineProgress(log, phase, "labels", labels);
-        Parallel.ForEach(Partitioner.Create(0, labels, Math.Clamp(labels / 256, 1, 16)), () => solver.NewWorkspace(), (range, _, ws) =>
+        Parallel.ForEach(Partitioner.Create(0, labels, Math.Clamp(labels / 1024, 1, 4)), Workers.Options, () => solver.NewWorkspace(), (range, _, ws) =>
         {
             for (int l = range.Item1; l < range.Item2; l++)
             {

@@ -113,7 +113,7 @@ public sealed class LinearModel : IBaselineModel
         var scores = new float[n][];
         var postIds = _byFeature.ColumnIds;
         var postValues = _byFeature.Values!;
-        Parallel.ForEach(Partitioner.Create(0, n, Math.Clamp(n / 64, 1, 256)), () => new Scratch(Labels, kk), (range, _, s) =>
+        Parallel.ForEach(Partitioner.Create(0, n, Math.Clamp(n / 64, 1, 256)), Workers.Options, () => new Scratch(Labels, kk), (range, _, s) =>
         {
             for (int i = range.Item1; i < range.Item2; i++)
             {
