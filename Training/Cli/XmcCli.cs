@@ -16,7 +16,7 @@ using Xmc.Training.Reporting;
 
 namespace Xmc.Training.Cli;
 
-/// <summary>The <c>xmc</c> command line: train, eval, predict, profile, data, demo.</summary>
+/// <summary>The <c>xmc</c> command line: train, eval, predict, baseline, profile, data, demo.</summary>
 public static class XmcCli
 {
     /// <summary>Exit code for unusable input: config, data file, checkpoint, or a device that cannot be used.</summary>
@@ -38,7 +38,7 @@ public static class XmcCli
         var stderr = error ?? Console.Error;
         var root = new RootCommand("xmc — extreme multi-label classification with a sparse output layer, trained end to end.")
         {
-            TrainCommand(stdout), EvalCommand(stdout), PredictCommand(stdout), ProfileCommand(stdout), DataCommands(stdout), DemoCommand(stdout),
+            TrainCommand(stdout), EvalCommand(stdout), PredictCommand(stdout), BaselineCommand.Create(stdout), ProfileCommand(stdout), DataCommands(stdout), DemoCommand(stdout),
         };
         try
         {
@@ -188,7 +188,7 @@ public static class XmcCli
 
     private static Command EvalCommand(TextWriter stdout)
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "checkpoint (.json or .safetensors) or run folder written by xmc train", Required = true };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "checkpoint (.json or .safetensors) or run folder written by xmc train or xmc baseline", Required = true };
         var data = new Option<string>("--data") { Description = "labelled file to evaluate on (raw-text JSONL for a bert run)", Required = true };
         var train = new Option<string?>("--train") { Description = "training file, for the label propensities of PSP@k (default: none, PS metrics skipped)" };
         var labelTitles = LabelTitlesOption();
@@ -196,14 +196,12 @@ public static class XmcCli
         var cmd = new Command("eval", "Evaluate a checkpoint: P@k, nDCG@k, recall@k and (with --train) PSP@k, PSnDCG@k.") { checkpoint, data, train, labelTitles, k };
         cmd.SetAction(r =>
         {
-            using (var trained = TrainedModel.Load(r.GetValue(checkpoint)!))
+            using (var saved = SavedPredictor.Open(r.GetValue(checkpoint)!))
             {
-                var model = trained.Model;
                 var ds = DatasetLoader.Load(r.GetValue(data)!, r.GetValue(labelTitles));
-                var inputs = trained.InputsFor(ds, r.GetValue(data)!);
                 double[]? inv = r.GetValue(train) is string t ? Metrics.InversePropensity.FromTrainingSet(DatasetLoader.Load(t, r.GetValue(labelTitles))) : null;
-                int kk = Math.Clamp(r.GetValue(k), 1, model.Head.Labels);
-                var report = Metrics.XmcMetrics.Evaluate(Evaluator.Predict(model, inputs, kk, Device.Cpu, trained.Config.Model.Chunking()).Labels, ds.Labels, kk, inv);
+                int kk = Math.Clamp(r.GetValue(k), 1, saved.Labels);
+                var report = Metrics.XmcMetrics.Evaluate(saved.Predict(ds, r.GetValue(data)!, kk).Labels, ds.Labels, kk, inv);
                 foreach (var (name, value) in report.At(Enumerable.Range(1, kk).ToArray()))
                 {
                     stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-10} {100 * value:F2}"));
@@ -216,7 +214,7 @@ public static class XmcCli
 
     private static Command PredictCommand(TextWriter stdout)
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "checkpoint (.json or .safetensors) or run folder written by xmc train", Required = true };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "checkpoint (.json or .safetensors) or run folder written by xmc train or xmc baseline", Required = true };
         var input = new Option<string>("--input") { Description = "points to label (sparse BoW text or cache; raw-text JSONL for a bert run; labels in it are ignored)", Required = true };
         var labelTitles = LabelTitlesOption();
         var output = new Option<string?>("--output") { Description = "JSONL file to write (default: standard output)" };
@@ -224,11 +222,10 @@ public static class XmcCli
         var cmd = new Command("predict", "Write the top-k labels of every input point as JSON lines {\"point\", \"labels\", \"scores\"}.") { checkpoint, input, labelTitles, output, k };
         cmd.SetAction(r =>
         {
-            using (var trained = TrainedModel.Load(r.GetValue(checkpoint)!))
+            using (var saved = SavedPredictor.Open(r.GetValue(checkpoint)!))
             {
-                var model = trained.Model;
                 var ds = DatasetLoader.Load(r.GetValue(input)!, r.GetValue(labelTitles));
-                var predictions = Evaluator.Predict(model, trained.InputsFor(ds, r.GetValue(input)!), Math.Max(1, r.GetValue(k)), Device.Cpu, trained.Config.Model.Chunking());
+                var predictions = saved.Predict(ds, r.GetValue(input)!, Math.Min(Math.Max(1, r.GetValue(k)), saved.Labels));
                 if (r.GetValue(output) is string path)
                 {
                     PredictionWriter.Write(path, predictions);
