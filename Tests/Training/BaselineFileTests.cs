@@ -17,18 +17,18 @@ public sealed class BaselineFileTests : IDisposable
         }
     }
 
-    private static (CsrMatrix X, CsrMatrix Y, CsrMatrix Queries, TfIdf TfIdf) Data(int seed)
+    private static (CsrMatrix X, CsrMatrix Y, CsrMatrix Queries, FeatureWeights TfIdf) Data(int seed)
     {
         var r = new Random(seed);
         var x = BaselineTestData.Rows(r, 80, 25, 6);
         var y = BaselineTestData.Labels(r, 80, 12, 3);
-        var tfidf = TfIdf.FromIdf(Enumerable.Range(0, 25).Select(f => 1 + f / 10f).ToArray());
+        var tfidf = FeatureWeights.Restore(FeatureWeighting.TfIdf, Enumerable.Range(0, 25).Select(f => 1 + f / 10f).ToArray());
         return (x, y, BaselineTestData.Rows(r, 20, 25, 6), tfidf);
     }
 
     public static TheoryData<BaselineKind> Kinds => [BaselineKind.Knn, BaselineKind.Linear];
 
-    private static IBaselineModel Train(BaselineKind kind, CsrMatrix x, CsrMatrix y, TfIdf tfidf)
+    private static IBaselineModel Train(BaselineKind kind, CsrMatrix x, CsrMatrix y, FeatureWeights tfidf)
         => kind == BaselineKind.Knn
             ? new KnnModel(x, y, 7, tfidf)
             : LinearBaseline.Solve(x, y, [2.0], new LinearOptions([2.0]), tfidf, TextWriter.Null, "test")[0];
@@ -48,7 +48,7 @@ public sealed class BaselineFileTests : IDisposable
         Assert.Equal(kind, loaded.Kind);
         Assert.Equal(model.Features, loaded.Features);
         Assert.Equal(model.Labels, loaded.Labels);
-        Assert.Equal(tfidf.Idf, loaded.TfIdf.Idf);
+        Assert.Equal(tfidf.Idf, loaded.InputWeighting.Idf);
         var before = model.Predict(queries, 5);
         var after = loaded.Predict(queries, 5);
         Assert.Equal(before.Labels, after.Labels);

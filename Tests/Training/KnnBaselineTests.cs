@@ -9,7 +9,7 @@ namespace Xmc.Tests.Training;
 
 public class KnnBaselineTests
 {
-    private static TfIdf Unit(int features) => TfIdf.FromIdf(Enumerable.Repeat(1f, features).ToArray());
+    private static FeatureWeights Unit(int features) => FeatureWeights.Restore(FeatureWeighting.TfIdf, Enumerable.Repeat(1f, features).ToArray());
 
     // Brute force: every training row's dot product with the query, summed in feature order like the index does,
     // then a full sort by (similarity desc, row id asc) among rows with similarity > 0.

@@ -9,7 +9,7 @@ namespace Xmc.Tests.Training;
 
 public class LinearBaselineTests
 {
-    private static TfIdf Unit(int features) => TfIdf.FromIdf(Enumerable.Repeat(1f, features).ToArray());
+    private static FeatureWeights Unit(int features) => FeatureWeights.Restore(FeatureWeighting.TfIdf, Enumerable.Repeat(1f, features).ToArray());
 
     // ---- a naive reference: the primal problem on dense arrays, solved by Newton's method with the generalised
     // Hessian I + 2C Σ_{active} x̂ x̂ᵀ, Gaussian elimination and Armijo backtracking, to ‖∇f‖ < 1e-10.

@@ -50,7 +50,11 @@ public static class BaselineFile
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(selection);
-        var sections = new List<(string, Array)> { ("idf", model.TfIdf.Idf) };
+        var sections = new List<(string, Array)> { ("weighting", new[] { (int)model.InputWeighting.Weighting }) };
+        if (model.InputWeighting.Idf is { } idf)
+        {
+            sections.Add(("idf", idf));
+        }
         switch (model)
         {
             case KnnModel knn:
@@ -126,7 +130,9 @@ public static class BaselineFile
         }
         try
         {
-            var tfidf = TfIdf.FromIdf(Get<float>("idf"));
+            // files written before data.weighting carry only the idf: they were tf-idf weighted
+            var weighting = sections.TryGetValue("weighting", out var w) && w is int[] { Length: 1 } stored ? (FeatureWeighting)stored[0] : FeatureWeighting.TfIdf;
+            var tfidf = FeatureWeights.Restore(weighting, sections.TryGetValue("idf", out var idf) ? idf as float[] : null);
             return kind switch
             {
                 BaselineKind.Knn => new KnnModel(

@@ -38,7 +38,8 @@ public static class BaselineRun
         var total = Stopwatch.StartNew();
         var data = TrainingData.Load(options.Data);
         log.WriteLine($"data: {data.Description}");
-        var tfidf = TfIdf.Fit(data.Train.Features);
+        var tfidf = ModelSetup.FitWeights(options.Data, data.Train, out var note);
+        log.WriteLine(note);
         var x = SparseRows.Weighted(data.Train, tfidf);
         var y = data.Train.Labels;
         var train = Stopwatch.StartNew();
@@ -104,6 +105,6 @@ public static class BaselineRun
         {
             throw new XmcDataException(source, $"the file has {data.NumFeatures} features; the baseline was trained with {model.Features}", "use a split of the data set the baseline was trained on");
         }
-        return model.Predict(SparseRows.Weighted(data, model.TfIdf), k);
+        return model.Predict(SparseRows.Weighted(data, model.InputWeighting), k);
     }
 }

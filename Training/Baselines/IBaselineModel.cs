@@ -16,7 +16,7 @@ public interface IBaselineModel
     int Labels { get; }
 
     /// <summary>The tf-idf weighting fitted on the training set.</summary>
-    TfIdf TfIdf { get; }
+    FeatureWeights InputWeighting { get; }
 
     /// <summary>Bytes of the model's arrays (host memory).</summary>
     long Bytes { get; }

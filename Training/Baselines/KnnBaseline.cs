@@ -10,7 +10,7 @@ namespace Xmc.Training.Baselines;
 public static class KnnBaseline
 {
     /// <summary>Trains on weighted training rows <paramref name="x"/> with labels <paramref name="y"/>.</summary>
-    public static (KnnModel Model, Selection Selection) Train(CsrMatrix x, CsrMatrix y, TfIdf tfidf, KnnOptions options,
+    public static (KnnModel Model, Selection Selection) Train(CsrMatrix x, CsrMatrix y, FeatureWeights tfidf, KnnOptions options,
         ValidationOptions validation, TextWriter log)
     {
         ArgumentNullException.ThrowIfNull(options);

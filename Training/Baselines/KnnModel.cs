@@ -13,7 +13,7 @@ public sealed class KnnModel : IBaselineModel
     private readonly KnnIndex _index;
 
     /// <summary>A model over the weighted training rows <paramref name="rows"/> with labels <paramref name="labels"/>.</summary>
-    public KnnModel(CsrMatrix rows, CsrMatrix labels, int k, TfIdf tfidf)
+    public KnnModel(CsrMatrix rows, CsrMatrix labels, int k, FeatureWeights tfidf)
     {
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(labels);
@@ -26,7 +26,7 @@ public sealed class KnnModel : IBaselineModel
         TrainRows = rows;
         TrainLabels = labels;
         K = k;
-        TfIdf = tfidf;
+        InputWeighting = tfidf;
         _index = new KnnIndex(rows);
     }
 
@@ -49,10 +49,10 @@ public sealed class KnnModel : IBaselineModel
     public int Labels => TrainLabels.Columns;
 
     /// <inheritdoc/>
-    public TfIdf TfIdf { get; }
+    public FeatureWeights InputWeighting { get; }
 
     /// <inheritdoc/>
-    public long Bytes => SparseRows.Bytes(TrainRows) + SparseRows.Bytes(TrainLabels) + _index.Bytes + TfIdf.Idf.LongLength * sizeof(float);
+    public long Bytes => SparseRows.Bytes(TrainRows) + SparseRows.Bytes(TrainLabels) + _index.Bytes + (InputWeighting.Idf?.LongLength ?? 0) * sizeof(float);
 
     /// <inheritdoc/>
     public (int[][] Labels, float[][] Scores) Predict(CsrMatrix rows, int k, BaselineProgress? progress = null)

@@ -24,7 +24,7 @@ public static class LinearBaseline
     public const ulong SolverSeed = 0x5EED;
 
     /// <summary>Trains on weighted training rows <paramref name="x"/> with labels <paramref name="y"/>.</summary>
-    public static (LinearModel Model, Selection Selection, LinearSolveReport Solves) Train(CsrMatrix x, CsrMatrix y, TfIdf tfidf,
+    public static (LinearModel Model, Selection Selection, LinearSolveReport Solves) Train(CsrMatrix x, CsrMatrix y, FeatureWeights tfidf,
         LinearOptions options, ValidationOptions validation, TextWriter log)
     {
         ArgumentNullException.ThrowIfNull(x);
@@ -66,10 +66,10 @@ public static class LinearBaseline
     }
 
     /// <summary>One culled model per C of <paramref name="cs"/> (increasing), every label solved along the grid.</summary>
-    public static LinearModel[] Solve(CsrMatrix x, CsrMatrix y, double[] cs, LinearOptions options, TfIdf tfidf, TextWriter log, string phase)
+    public static LinearModel[] Solve(CsrMatrix x, CsrMatrix y, double[] cs, LinearOptions options, FeatureWeights tfidf, TextWriter log, string phase)
         => Solve(x, y, cs, options, tfidf, new Stats(), log, phase);
 
-    private static LinearModel[] Solve(CsrMatrix x, CsrMatrix y, double[] cs, LinearOptions options, TfIdf tfidf, Stats stats, TextWriter log, string phase)
+    private static LinearModel[] Solve(CsrMatrix x, CsrMatrix y, double[] cs, LinearOptions options, FeatureWeights tfidf, Stats stats, TextWriter log, string phase)
     {
         if (x.Rows != y.Rows)
         {

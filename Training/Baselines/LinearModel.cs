@@ -15,7 +15,7 @@ public sealed class LinearModel : IBaselineModel
     private readonly int[] _biasOrder;
 
     /// <summary>A model from kept weights (labels × features, values required) and one bias per label.</summary>
-    public LinearModel(CsrMatrix weights, float[] bias, double c, TfIdf tfidf)
+    public LinearModel(CsrMatrix weights, float[] bias, double c, FeatureWeights tfidf)
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(bias);
@@ -27,7 +27,7 @@ public sealed class LinearModel : IBaselineModel
         Weights = weights;
         Bias = bias;
         C = c;
-        TfIdf = tfidf;
+        InputWeighting = tfidf;
         _byFeature = SparseRows.Transpose(weights);
         _biasOrder = Enumerable.Range(0, bias.Length).ToArray();
         Array.Sort(_biasOrder, (a, b) => TopKInsert.Better(bias[a], a, bias[b], b) ? -1 : a == b ? 0 : 1);
@@ -52,10 +52,10 @@ public sealed class LinearModel : IBaselineModel
     public int Labels => Weights.Rows;
 
     /// <inheritdoc/>
-    public TfIdf TfIdf { get; }
+    public FeatureWeights InputWeighting { get; }
 
     /// <inheritdoc/>
-    public long Bytes => 2 * SparseRows.Bytes(Weights) + Bias.LongLength * sizeof(float) * 2 + TfIdf.Idf.LongLength * sizeof(float);
+    public long Bytes => 2 * SparseRows.Bytes(Weights) + Bias.LongLength * sizeof(float) * 2 + (InputWeighting.Idf?.LongLength ?? 0) * sizeof(float);
 
     /// <summary>Keeps the entries of <paramref name="w"/> (features, then the bias) with |w| ≥ <paramref name="threshold"/>.</summary>
     public static (int[] Ids, float[] Values, float Bias) Cull(ReadOnlySpan<double> w, double threshold)
@@ -83,7 +83,7 @@ public sealed class LinearModel : IBaselineModel
     }
 
     /// <summary>Assembles per-label culled rows into a model.</summary>
-    public static LinearModel FromRows(IReadOnlyList<(int[] Ids, float[] Values, float Bias)> rows, int features, double c, TfIdf tfidf)
+    public static LinearModel FromRows(IReadOnlyList<(int[] Ids, float[] Values, float Bias)> rows, int features, double c, FeatureWeights tfidf)
     {
         ArgumentNullException.ThrowIfNull(rows);
         var ptr = new long[rows.Count + 1];

@@ -9,7 +9,7 @@ public static class SparseRows
 {
     /// <summary>The feature rows of <paramref name="data"/> with tf-idf values (the trainer's bag-of-words weighting:
     /// idf fitted on the training set, rows L2-normalised). Shares the sparsity pattern's arrays.</summary>
-    public static CsrMatrix Weighted(XmcDataset data, TfIdf tfidf)
+    public static CsrMatrix Weighted(XmcDataset data, FeatureWeights tfidf)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(tfidf);

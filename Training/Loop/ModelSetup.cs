@@ -49,23 +49,31 @@ public static class ModelSetup
             throw new XmcDataException(Source(config), "the data set has no bag-of-words features",
                 "the bow encoder needs a sparse BoW file (or its cache); raw-text sets need the bert encoder (--encoder bert)");
         }
-        var requested = config.Data.Weighting;
-        // the synthetic rows hold 1 + ln tf, normalised, without idf: what they need is the idf
-        bool synthetic = config.Data.Train is null;
-        var weights = FeatureWeights.Fit(data.Train.Features, synthetic && requested == FeatureWeighting.Auto ? FeatureWeighting.TfIdf : requested);
+        var weights = FitWeights(config.Data, data.Train, out var note);
         // the stored config says what was applied, so eval, predict and a resumed run weight the same way
         config.Data.Weighting = weights.Weighting;
-        var notes = new List<string>
-        {
-            synthetic && requested == FeatureWeighting.Auto
-                ? "feature weighting: tfidf (data.weighting=auto; the synthetic set holds 1 + ln tf without idf), rows L2-normalised"
-                : WeightingNote(requested, weights.Weighting, FeatureWeights.HoldsCounts(data.Train.Features)),
-        };
+        var notes = new List<string> { note };
         var train = new TfIdfInputs(data.Train, weights);
         var test = data.Test is null ? null : new TfIdfInputs(data.Test, weights);
         var validation = data.Validation is null ? null : new TfIdfInputs(data.Validation, weights);
         var model = XmcModelBuilder.Build(config.Model, new XmcModelShape(data.Train.NumFeatures, data.Train.NumLabels), (ulong)config.Run.Seed, device);
         return new PreparedModel(model, train, test, weights.Extras, notes, validation);
+    }
+
+    /// <summary>The feature weighting of <paramref name="data"/>'s <c>weighting</c>, fitted on <paramref name="train"/>
+    /// (the trainer's bag-of-words path and the baselines weight alike); <paramref name="note"/> says which was used.</summary>
+    public static FeatureWeights FitWeights(DataConfig data, XmcDataset train, out string note)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(train);
+        var requested = data.Weighting;
+        // the synthetic rows hold 1 + ln tf, normalised, without idf: what they need is the idf
+        bool synthetic = data.Train is null;
+        var weights = FeatureWeights.Fit(train.Features, synthetic && requested == FeatureWeighting.Auto ? FeatureWeighting.TfIdf : requested);
+        note = synthetic && requested == FeatureWeighting.Auto
+            ? "feature weighting: tfidf (data.weighting=auto; the synthetic set holds 1 + ln tf without idf), rows L2-normalised"
+            : WeightingNote(requested, weights.Weighting, FeatureWeights.HoldsCounts(train.Features));
+        return weights;
     }
 
     private static string WeightingNote(FeatureWeighting requested, FeatureWeighting applied, bool counts)
