@@ -37,7 +37,7 @@ public sealed partial class BaselineCliTests : IDisposable
         int rc = XmcCli.Run(["baseline", kind, "--data", _train, "--test", _test, "--out", run, option, grid, "--validation", "0.1", "--save-predictions"], output, output);
         var log = output.ToString();
         Assert.True(rc == 0, log);
-        Assert.Contains("<- chosen by p@1", log);
+        Assert.Contains("<- chosen by P@1", log);
         Assert.Matches(@"done: \w+ in \d+\.\d s", log);
         Assert.Matches(@"test: P@1 \d+\.\d\d P@3 \d+\.\d\d P@5 \d+\.\d\d PSP@1 \d+\.\d\d PSP@3 \d+\.\d\d PSP@5 \d+\.\d\d", log);
         double testP1 = double.Parse(TestLine().Match(log).Groups[1].Value, CultureInfo.InvariantCulture);
@@ -72,7 +72,7 @@ public sealed partial class BaselineCliTests : IDisposable
     [InlineData("linear", "--c", "0", "--c")]
     [InlineData("linear", "--c", "1,-2", "--c")]
     [InlineData("linear", "--cull", "-1", "--cull")]
-    [InlineData("knn", "--select", "p@2", "--select")]
+    [InlineData("knn", "--select", "p@9", "--select")]
     [InlineData("knn", "--validation", "0.9", "--validation")]
     public void Bad_options_are_refused_with_exit_code_2_naming_the_option(string kind, string option, string value, string named)
     {

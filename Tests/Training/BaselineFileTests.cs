@@ -1,3 +1,4 @@
+using Xmc.Training.Metrics;
 using Xmc.Engine;
 using Xmc.Training.Baselines;
 using Xmc.Training.Checkpoints;
@@ -39,7 +40,7 @@ public sealed class BaselineFileTests : IDisposable
     {
         var (x, y, queries, tfidf) = Data(4);
         var model = Train(kind, x, y, tfidf);
-        var selection = Selection.Fixed(kind == BaselineKind.Knn ? "k" : "C", kind == BaselineKind.Knn ? 7 : 2.0, SelectionMetric.P1);
+        var selection = Selection.Fixed(kind == BaselineKind.Knn ? "k" : "C", kind == BaselineKind.Knn ? 7 : 2.0, SelectionMetric.PrecisionAt1);
         BaselineFile.Save(_folder, model, selection, trainPoints: 80, cullThreshold: 0.01, trainSeconds: 1.5);
         Assert.True(BaselineFile.IsBaseline(_folder));
         Assert.True(BaselineFile.IsBaseline(Path.Combine(_folder, BaselineFile.InfoFile)));
@@ -62,7 +63,7 @@ public sealed class BaselineFileTests : IDisposable
     public void A_changed_or_truncated_array_file_is_refused_by_its_checksum()
     {
         var (x, y, _, tfidf) = Data(9);
-        BaselineFile.Save(_folder, Train(BaselineKind.Linear, x, y, tfidf), Selection.Fixed("C", 2, SelectionMetric.P1), 80, 0.01, 1);
+        BaselineFile.Save(_folder, Train(BaselineKind.Linear, x, y, tfidf), Selection.Fixed("C", 2, SelectionMetric.PrecisionAt1), 80, 0.01, 1);
         var data = Path.Combine(_folder, BaselineFile.DataFile);
         var bytes = File.ReadAllBytes(data);
         bytes[bytes.Length / 2] ^= 0x10;

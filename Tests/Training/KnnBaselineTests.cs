@@ -123,7 +123,7 @@ public class KnnBaselineTests
         Assert.NotNull(selection.Reports);
         Assert.Equal((int)selection.Value, model.K);
         Assert.Equal(300, model.TrainRows.Rows);
-        Assert.Contains("<- chosen by p@1", log.ToString());
+        Assert.Contains("<- chosen by P@1", log.ToString());
     }
 
     [Theory]

@@ -237,7 +237,7 @@ public class LinearBaselineTests
         var uncut = LinearBaseline.Solve(x, y, [model.C], new LinearOptions([model.C], CullThreshold: 0), Unit(30), TextWriter.Null, "test")[0];
         Assert.True(uncut.Weights.Nnz > model.Weights.Nnz);
         Assert.Equal(uncut.Bias, model.Bias);
-        Assert.Contains("<- chosen by p@1", log.ToString());
+        Assert.Contains("<- chosen by P@1", log.ToString());
     }
 
     [Theory]

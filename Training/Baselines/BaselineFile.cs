@@ -72,7 +72,7 @@ public static class BaselineFile
         AtomicFile.Write(dataPath, s => WriteSections(s, sections));
         var validation = selection.Reports?.Select(r => new Dictionary<string, double>(r.At(1, 3, 5))).ToList();
         var info = new BaselineInfo(FormatName, FormatVersion, BaselineNames.Kind.Name(model.Kind), DataFile, Sha256(dataPath), model.Features,
-            model.Labels, trainPoints, selection.Value, cullThreshold, BaselineNames.Selection.Name(selection.Metric), selection.Values, validation, trainSeconds);
+            model.Labels, trainPoints, selection.Value, cullThreshold, selection.Metric.ToString(), selection.Values, validation, trainSeconds);
         string jsonPath = Path.Combine(folder, InfoFile);
         AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(info, BaselineJsonContext.Default.BaselineInfo));
         return jsonPath;

@@ -2,6 +2,8 @@ using System.Globalization;
 using Xmc.Models.Xmc;
 using Xmc.Training.Config;
 
+using Xmc.Training.Metrics;
+
 namespace Xmc.Training.Baselines;
 
 /// <summary>Which classical baseline a run trains.</summary>
@@ -14,38 +16,11 @@ public enum BaselineKind
     Linear,
 }
 
-/// <summary>The validation metric a baseline's hyper-parameter (kNN's k, the linear C) is chosen by.</summary>
-public enum SelectionMetric
-{
-    /// <summary>Precision at 1.</summary>
-    P1,
-
-    /// <summary>Precision at 3.</summary>
-    P3,
-
-    /// <summary>Precision at 5.</summary>
-    P5,
-
-    /// <summary>Propensity-scored precision at 1.</summary>
-    Psp1,
-
-    /// <summary>Propensity-scored precision at 3.</summary>
-    Psp3,
-
-    /// <summary>Propensity-scored precision at 5.</summary>
-    Psp5,
-}
-
 /// <summary>The spellings of the baseline enums, parsed once at the command line and in the run file.</summary>
 public static class BaselineNames
 {
     /// <summary><c>knn</c>, <c>linear</c>.</summary>
     public static ConfigNames<BaselineKind> Kind { get; } = new((BaselineKind.Knn, "knn"), (BaselineKind.Linear, "linear"));
-
-    /// <summary><c>p@1</c> … <c>psp@5</c>.</summary>
-    public static ConfigNames<SelectionMetric> Selection { get; } = new(
-        (SelectionMetric.P1, "p@1"), (SelectionMetric.P3, "p@3"), (SelectionMetric.P5, "p@5"),
-        (SelectionMetric.Psp1, "psp@1"), (SelectionMetric.Psp3, "psp@3"), (SelectionMetric.Psp5, "psp@5"));
 
     /// <summary>Parses <paramref name="text"/> with <paramref name="names"/>; an unknown spelling is a
     /// <see cref="ConfigException"/> naming <paramref name="option"/> and the valid ones.</summary>
@@ -79,9 +54,12 @@ public static class BaselineNames
 /// <summary>The validation split carved from the training data to choose a hyper-parameter.</summary>
 /// <param name="Fraction">Share of the training points held out, in (0, 0.5].</param>
 /// <param name="Seed">Seed of the draw: the same seed and training set give the same split.</param>
-/// <param name="Metric">What the choice maximises.</param>
-public sealed record ValidationOptions(double Fraction = 0.05, ulong Seed = 1, SelectionMetric Metric = SelectionMetric.P1)
+/// <param name="Select">What the choice maximises; null = P@1.</param>
+public sealed record ValidationOptions(double Fraction = 0.05, ulong Seed = 1, SelectionMetric? Select = null)
 {
+    /// <summary>The metric the choice maximises (default P@1).</summary>
+    public SelectionMetric Metric => Select ?? SelectionMetric.PrecisionAt1;
+
     /// <exception cref="ConfigException">The fraction is outside (0, 0.5].</exception>
     public void Validate()
     {

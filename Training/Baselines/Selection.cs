@@ -38,16 +38,7 @@ public sealed record Selection(string Parameter, double[] Values, MetricReport[]
     public static double Score(MetricReport r, SelectionMetric metric)
     {
         ArgumentNullException.ThrowIfNull(r);
-        return metric switch
-        {
-            SelectionMetric.P1 => r.Precision[0],
-            SelectionMetric.P3 => r.Precision[2],
-            SelectionMetric.P5 => r.Precision[4],
-            SelectionMetric.Psp1 => r.PsPrecision![0],
-            SelectionMetric.Psp3 => r.PsPrecision![2],
-            SelectionMetric.Psp5 => r.PsPrecision![4],
-            _ => throw new ArgumentOutOfRangeException(nameof(metric), metric, "unknown selection metric"),
-        };
+        return metric.In(r) ?? throw new ArgumentException($"the validation report has no {metric} (no propensities)", nameof(r));
     }
 
     /// <summary>One line per value for the log: the value, its validation metrics, and a mark on the chosen one.</summary>
@@ -61,7 +52,7 @@ public sealed record Selection(string Parameter, double[] Values, MetricReport[]
         for (int i = 0; i < Values.Length; i++)
         {
             yield return string.Create(CultureInfo.InvariantCulture,
-                $"validation {Parameter} = {Values[i]}: {Loop.RunEvaluation.Format(Reports[i])}{(i == Chosen ? "  <- chosen by " + BaselineNames.Selection.Name(Metric) : "")}");
+                $"validation {Parameter} = {Values[i]}: {Loop.RunEvaluation.Format(Reports[i])}{(i == Chosen ? "  <- chosen by " + Metric.ToString() : "")}");
         }
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Xmc.Training.Baselines;
 using Xmc.Training.Config;
+using Xmc.Training.Metrics;
 
 namespace Xmc.Training.Cli;
 
@@ -23,7 +24,7 @@ public static class BaselineCommand
         var output = new Option<string?>("--out", "--output") { Description = "run folder (default runs/baseline-<kind>-<UTC time>)" };
         var validation = new Option<double>("--validation") { Description = "share of the training points held out to choose k or C", DefaultValueFactory = _ => 0.05 };
         var seed = new Option<int>("--seed") { Description = "seed of the validation split", DefaultValueFactory = _ => 1 };
-        var select = new Option<string>("--select") { Description = $"validation metric the choice maximises: {BaselineNames.Selection.Valid}", DefaultValueFactory = _ => "p@1" };
+        var select = new Option<string>("--select") { Description = $"validation metric the choice maximises: {SelectionMetric.Valid}", DefaultValueFactory = _ => "P@1" };
         var predictions = new Option<bool>("--save-predictions") { Description = "write the test split's top-5 predictions to predictions.jsonl in the run folder" };
         var points = new Option<int?>("--synthetic-points") { Description = "training points of the synthetic set (test: a quarter as many)" };
         var labels = new Option<int?>("--synthetic-labels") { Description = "labels of the synthetic set" };
@@ -63,7 +64,7 @@ public static class BaselineCommand
             var options = new BaselineRunOptions(kind, dataConfig,
                 r.GetValue(output) ?? Path.Combine("runs", $"baseline-{name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}"),
                 knn, linear,
-                new ValidationOptions(r.GetValue(validation), (ulong)r.GetValue(seed), BaselineNames.Parse(BaselineNames.Selection, r.GetValue(select)!, "--select")),
+                new ValidationOptions(r.GetValue(validation), (ulong)r.GetValue(seed), ParseSelect(r.GetValue(select)!)),
                 r.GetValue(predictions));
             BaselineRun.Run(options, stdout);
             return 0;
@@ -81,5 +82,17 @@ public static class BaselineCommand
         return parts.Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v)
             ? (v >= 1 ? v : throw new ConfigException($"--k: {v} must be ≥ 1"))
             : throw new ConfigException($"--k: '{s}' is not a whole number")).ToArray();
+    }
+
+    private static SelectionMetric ParseSelect(string text)
+    {
+        try
+        {
+            return SelectionMetric.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new ConfigException($"--select: {e.Message}");
+        }
     }
 }

@@ -35,14 +35,15 @@ public readonly record struct SelectionMetric(MetricFamily Family, int K)
     /// <summary>The accepted spellings, for messages.</summary>
     public static string Valid => string.Join(", ", Prefixes.Select(p => p.Prefix + "k")) + $" with k = 1…{MaxK}";
 
-    /// <summary>Parses <c>P@1</c>, <c>nDCG@3</c>, <c>R@5</c>, <c>PSP@1</c>, <c>PSnDCG@5</c>, ….</summary>
+    /// <summary>Parses <c>P@1</c>, <c>nDCG@3</c>, <c>R@5</c>, <c>PSP@1</c>, <c>PSnDCG@5</c>, … (letter case ignored:
+    /// <c>p@1</c>, <c>psp@5</c> too).</summary>
     /// <exception cref="FormatException">Not one of them; the message lists the valid spellings.</exception>
     public static SelectionMetric Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         foreach (var (family, prefix) in Prefixes)
         {
-            if (text.StartsWith(prefix, StringComparison.Ordinal) && int.TryParse(text.AsSpan(prefix.Length), out int k) && k is >= 1 and <= MaxK)
+            if (text.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) && int.TryParse(text.AsSpan(prefix.Length), out int k) && k is >= 1 and <= MaxK)
             {
                 return new SelectionMetric(family, k);
             }
