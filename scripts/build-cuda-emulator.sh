@@ -85,8 +85,13 @@ jobs="${XMC_BUILD_JOBS:-2}"
   echo "CXX := $cxx"
   echo "FLAGS := ${flags[*]} -I$root/$emulator -I$(cd "$kernels" && pwd)"
   objs=()
-  for src in "$tmp"/gen/*.cpp "$root/$emulator/runtime.cpp" "$root/$emulator/driver.cpp" "$root/$emulator/cublas.cpp"; do
-    obj="$tmp/obj/$(basename "$src" .cpp).o"
+  # Every .cpp of the emulator folder: cublas.cpp makes libcublas.so.11, the rest libcuda.so.1 with the kernels.
+  # Objects of the emulator's own files are named emulator-<file>.o, apart from the kernels' (<kernel file>.o).
+  for src in "$tmp"/gen/*.cpp "$root/$emulator"/*.cpp; do
+    case "$src" in
+      "$root/$emulator"/*) obj="$tmp/obj/emulator-$(basename "$src" .cpp).o" ;;
+      *) obj="$tmp/obj/$(basename "$src" .cpp).o" ;;
+    esac
     objs+=("$obj")
     case "$src" in
       "$root/$emulator"/*) extra="-Wall -Wextra -Werror" ;;
@@ -95,10 +100,10 @@ jobs="${XMC_BUILD_JOBS:-2}"
     printf '%s: %s\n\t$(CXX) $(FLAGS) %s -c %s -o %s\n' "$obj" "$src" "$extra" "$src" "$obj"
   done
   drv=()
-  for o in "${objs[@]}"; do [ "$(basename "$o")" = cublas.o ] || drv+=("$o"); done
+  for o in "${objs[@]}"; do [ "$(basename "$o")" = emulator-cublas.o ] || drv+=("$o"); done
   printf '%s: %s\n\t$(CXX) $(FLAGS) -shared -Wl,-soname,libcuda.so.1 -o $@ $^\n' "$tmp/libcuda.so.1" "${drv[*]}"
   printf '%s: %s %s\n\t$(CXX) $(FLAGS) -shared -Wl,-soname,libcublas.so.11 -Wl,-rpath,\x27$$ORIGIN\x27 -o $@ %s -L%s -l:libcuda.so.1\n' \
-    "$tmp/libcublas.so.11" "$tmp/obj/cublas.o" "$tmp/libcuda.so.1" "$tmp/obj/cublas.o" "$tmp"
+    "$tmp/libcublas.so.11" "$tmp/obj/emulator-cublas.o" "$tmp/libcuda.so.1" "$tmp/obj/emulator-cublas.o" "$tmp"
   echo "all: $tmp/libcuda.so.1 $tmp/libcublas.so.11"
   echo ".DEFAULT_GOAL := all"
 } > "$tmp/Makefile"
