@@ -25,6 +25,8 @@ import sys
 import zlib
 from collections import Counter
 
+import dataset_files
+
 FONT_MACROS = {"B", "I", "SM", "SB"}
 ALTERNATING_MACROS = {"BR", "RB", "BI", "IB", "IR", "RI"}
 SECTION_NAMES = {
@@ -235,15 +237,7 @@ def main():
     os.makedirs(a.out, exist_ok=True)
 
     def write_atomically(name, lines):
-        path = os.path.join(a.out, name)
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-            for line in lines:
-                f.write(line)
-                f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        dataset_files.write_atomically(a.out, name, lines)
 
     def bow_lines(split):
         yield f"{len(split)} {len(vocabulary)} {len(label_names)}"

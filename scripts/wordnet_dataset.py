@@ -30,6 +30,8 @@ import sys
 import zlib
 from collections import Counter
 
+import dataset_files
+
 POS_FILES = {"noun": "n", "verb": "v", "adj": "a", "adv": "r"}
 ANCESTOR_POINTERS = {"@", "@i"}
 DOMAIN_POINTERS = {";c", ";r", ";u"}
@@ -194,15 +196,7 @@ def main():
     os.makedirs(a.out, exist_ok=True)
 
     def write_atomically(name, lines):
-        path = os.path.join(a.out, name)
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-            for line in lines:
-                f.write(line)
-                f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        dataset_files.write_atomically(a.out, name, lines)
 
     def bow_lines(split):
         yield f"{len(split)} {len(vocabulary)} {len(kept)}"
