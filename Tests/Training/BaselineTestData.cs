@@ -1,10 +1,14 @@
 using Xmc.Engine;
+using Xmc.Training.Inputs;
 
 namespace Xmc.Tests.Training;
 
 /// <summary>Small random weighted rows and label sets for the baseline tests, drawn from a seed.</summary>
 internal static class BaselineTestData
 {
+    /// <summary>A weighting with idf 1 for every feature: rows are only L2-normalised.</summary>
+    public static FeatureWeights UnitWeights(int features) => FeatureWeights.Restore(FeatureWeighting.TfIdf, Enumerable.Repeat(1f, features).ToArray());
+
     /// <summary><paramref name="points"/> rows over <paramref name="features"/> features, each with 0..maxNnz entries of
     /// random positive values, L2-normalised; values are drawn from a coarse grid when <paramref name="coarse"/>, so
     /// equal similarities (ties) occur.</summary>

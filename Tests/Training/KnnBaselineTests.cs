@@ -9,7 +9,6 @@ namespace Xmc.Tests.Training;
 
 public class KnnBaselineTests
 {
-    private static FeatureWeights Unit(int features) => FeatureWeights.Restore(FeatureWeighting.TfIdf, Enumerable.Repeat(1f, features).ToArray());
 
     // Brute force: every training row's dot product with the query, summed in feature order like the index does,
     // then a full sort by (similarity desc, row id asc) among rows with similarity > 0.
@@ -47,7 +46,7 @@ public class KnnBaselineTests
         var train = BaselineTestData.Rows(r, r.Next(1, 40), features, 6, coarse);
         var trainLabels = BaselineTestData.Labels(r, train.Rows, labels, 4);
         var queries = BaselineTestData.Rows(r, r.Next(1, 10), features, 6, coarse);
-        var model = new KnnModel(train, trainLabels, k, Unit(features));
+        var model = new KnnModel(train, trainLabels, k, BaselineTestData.UnitWeights(features));
         var (ids, sims, counts) = model.Neighbours(queries, k);
         var (predLabels, predScores) = model.Predict(queries, topLabels);
         for (int q = 0; q < queries.Rows; q++)
@@ -90,9 +89,9 @@ public class KnnBaselineTests
         var train = BaselineTestData.Rows(r, 60, 20, 6);
         var y = BaselineTestData.Labels(r, 60, 10, 3);
         var queries = BaselineTestData.Rows(r, 15, 20, 6);
-        var big = new KnnModel(train, y, 9, Unit(20));
+        var big = new KnnModel(train, y, 9, BaselineTestData.UnitWeights(20));
         var (ids, sims, counts) = big.Neighbours(queries, 9);
-        var direct = new KnnModel(train, y, 4, Unit(20)).Predict(queries, 5);
+        var direct = new KnnModel(train, y, 4, BaselineTestData.UnitWeights(20)).Predict(queries, 5);
         var viaPrefix = big.RankLabels(ids, sims, counts, 9, 5, useK: 4);
         Assert.Equal(direct.Labels, viaPrefix.Labels);
         Assert.Equal(direct.Scores, viaPrefix.Scores);
@@ -118,7 +117,7 @@ public class KnnBaselineTests
         var x = BaselineTestData.Rows(r, 300, 40, 8);
         var y = BaselineTestData.Labels(r, 300, 15, 3);
         var log = new StringWriter();
-        var (model, selection) = KnnBaseline.Train(x, y, Unit(40), new KnnOptions([25, 5, 10]), new ValidationOptions(0.1, 3), log);
+        var (model, selection) = KnnBaseline.Train(x, y, BaselineTestData.UnitWeights(40), new KnnOptions([25, 5, 10]), new ValidationOptions(0.1, 3), log);
         Assert.Equal([5.0, 10, 25], selection.Values);
         Assert.NotNull(selection.Reports);
         Assert.Equal((int)selection.Value, model.K);

@@ -9,7 +9,6 @@ namespace Xmc.Tests.Training;
 
 public class LinearBaselineTests
 {
-    private static FeatureWeights Unit(int features) => FeatureWeights.Restore(FeatureWeighting.TfIdf, Enumerable.Repeat(1f, features).ToArray());
 
     // ---- a naive reference: the primal problem on dense arrays, solved by Newton's method with the generalised
     // Hessian I + 2C Σ_{active} x̂ x̂ᵀ, Gaussian elimination and Armijo backtracking, to ‖∇f‖ < 1e-10.
@@ -194,7 +193,7 @@ public class LinearBaselineTests
         int labels = r.Next(1, 15), features = r.Next(1, 12), k = r.Next(1, 7);
         var weights = BaselineTestData.Rows(r, labels, features, 4);
         var bias = Enumerable.Range(0, labels).Select(_ => (float)Math.Round(r.NextDouble() * 2 - 1, 1)).ToArray();
-        var model = new LinearModel(weights, bias, 1, Unit(features));
+        var model = new LinearModel(weights, bias, 1, BaselineTestData.UnitWeights(features));
         var points = BaselineTestData.Rows(r, r.Next(1, 8), features, 5);
         var (predLabels, predScores) = model.Predict(points, k);
         for (int i = 0; i < points.Rows; i++)
@@ -228,13 +227,13 @@ public class LinearBaselineTests
         var x = BaselineTestData.Rows(r, 200, 30, 6);
         var y = BaselineTestData.Labels(r, 200, 8, 2);
         var log = new StringWriter();
-        var (model, selection, solves) = LinearBaseline.Train(x, y, Unit(30), new LinearOptions([4, 0.5]), new ValidationOptions(0.1, 2), log);
+        var (model, selection, solves) = LinearBaseline.Train(x, y, BaselineTestData.UnitWeights(30), new LinearOptions([4, 0.5]), new ValidationOptions(0.1, 2), log);
         Assert.Equal([0.5, 4], selection.Values);
         Assert.Equal(selection.Value, model.C);
         Assert.Equal(8 * 2 + 8, solves.Solves); // the grid on the fit split, then the chosen C on all points
         Assert.Equal(0, solves.NotConverged);
         Assert.All(model.Weights.Values!, v => Assert.True(Math.Abs(v) >= 0.01f));
-        var uncut = LinearBaseline.Solve(x, y, [model.C], new LinearOptions([model.C], CullThreshold: 0), Unit(30), TextWriter.Null, "test")[0];
+        var uncut = LinearBaseline.Solve(x, y, [model.C], new LinearOptions([model.C], CullThreshold: 0), BaselineTestData.UnitWeights(30), TextWriter.Null, "test")[0];
         Assert.True(uncut.Weights.Nnz > model.Weights.Nnz);
         Assert.Equal(uncut.Bias, model.Bias);
         Assert.Contains("<- chosen by P@1", log.ToString());
