@@ -44,6 +44,11 @@ public static class XmcCli
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
+        catch (NonFiniteCheckpointException e)
+        {
+            stderr.WriteLine($"xmc: {e.Message}");
+            return NonFinite;
+        }
         catch (Exception e) when (e is ConfigException or XmcDataException or CheckpointException or SafetensorsFormatException or CudaUnavailableException)
         {
             stderr.WriteLine($"xmc: {e.Message}");

@@ -12,7 +12,7 @@ namespace Xmc.Training.Loop;
 /// besides its parameters (the bag-of-words idf, the auxiliary label clusters); keeps the newest
 /// <c>run.keepCheckpoints</c> (<see cref="Checkpoint.Save"/> writes atomically and rotates).</summary>
 public sealed class CheckpointWriter(string runFolder, TrainConfig config, IXmcModel model, Optimizer optimizer, XmcDataset train,
-    IReadOnlyDictionary<string, float[]> extras, LabelClusters? auxClusters)
+    IReadOnlyDictionary<string, float[]> extras, LabelClusters? auxClusters, IReadOnlyList<string>? runFiles = null)
 {
     /// <summary>The newest complete checkpoint of the run folder, if any.</summary>
     public string? Last => Checkpoint.List(runFolder).LastOrDefault();
@@ -32,7 +32,7 @@ public sealed class CheckpointWriter(string runFolder, TrainConfig config, IXmcM
         try
         {
             Checkpoint.Save(folder, model.Module, optimizer, progress, ConfigLoader.ToJson(config), tensors,
-                (train.NumFeatures, train.NumLabels, train.NumPoints, config.Run.Seed), keep);
+                (train.NumFeatures, train.NumLabels, train.NumPoints, config.Run.Seed), keep, runFiles);
         }
         finally
         {

@@ -74,7 +74,7 @@ public sealed class Trainer : IDisposable
         if (resumeFrom is not null)
         {
             _start = Checkpoint.Load(resumeFrom, Model.Module, _optimizer);
-            (Model.Head as FixedFanInLinear)?.Validate();
+            CheckResumedProgress(Checkpoint.Resolve(resumeFrom));
         }
         Directory.CreateDirectory(RunFolder);
         AtomicFile.WriteAllText(Path.Combine(RunFolder, "config.json"), ConfigLoader.ToJson(config));
@@ -86,9 +86,25 @@ public sealed class Trainer : IDisposable
         _progress = new ProgressReporter(TotalSteps, output == Console.Out ? null : output, interactive);
         var chunking = config.Model.Chunking();
         _step = new TrainStep(Model, Data.Train, _prepared.Train, _optimizer, _aux, chunking, (ulong)config.Run.Seed, _device);
-        _checkpoints = new CheckpointWriter(RunFolder, config, Model, _optimizer, Data.Train, _prepared.Extras, _aux?.Clusters);
+        _checkpoints = new CheckpointWriter(RunFolder, config, Model, _optimizer, Data.Train, _prepared.Extras, _aux?.Clusters, _prepared.RunFiles);
         _evaluation = new RunEvaluation(Model, Data, _prepared.Test, _prepared.Validation, chunking, _device, _log, _progress);
         _best = _evaluation.HasValidation ? new BestModelKeeper(RunFolder, config.Run.SelectBy, config.Run.Patience, _start.Step) : null;
+    }
+
+    /// <summary>The checkpoint's progress is a point of this run's schedule: the same training points, and step =
+    /// epoch × steps per epoch + batch, with the batch inside the epoch (else resuming would skip or repeat data).</summary>
+    private void CheckResumedProgress(string where)
+    {
+        var info = Checkpoint.ReadInfo(where);
+        if (info.TrainPoints != Data.Train.NumPoints)
+        {
+            throw new CheckpointException($"{where}: the checkpoint was trained on {info.TrainPoints} points, the training data has {Data.Train.NumPoints}; resume with the run's training data");
+        }
+        if (_start.BatchInEpoch >= _stepsPerEpoch || _start.Step != _start.Epoch * _stepsPerEpoch + _start.BatchInEpoch)
+        {
+            throw new CheckpointException($"{where}: its progress (step {_start.Step}, epoch {_start.Epoch}, batchInEpoch {_start.BatchInEpoch}) is not a point of " +
+                $"this run's schedule of {_stepsPerEpoch} batches of {_config.Optim.BatchSize} per epoch; resume with the run's optim.batchSize, or the checkpoint was edited");
+        }
     }
 
     /// <summary>Picks the run folder, loads the data (unless given) and prepares the model and its inputs.</summary>
