@@ -20,6 +20,9 @@ public class CheckpointMutationTests
     private static readonly Lazy<XmcDataset> Points = new(() =>
         SyntheticData.Generate(new SyntheticDataOptions { TrainPoints = 200, TestPoints = 20, Labels = 30, Features = 100, Seed = 2 }).Test!);
 
+    private static readonly Lazy<XmcDataset> BertPoints = new(() =>
+        SyntheticData.Generate(new SyntheticDataOptions { TrainPoints = 120, TestPoints = 10, Labels = 20, Features = 100, Seed = 3 }).Test!);
+
     private static bool Clean(Exception e) => e is CheckpointException or SafetensorsFormatException or ConfigException;
 
     /// <summary>Loads <paramref name="run"/>; true when it failed cleanly or the model it gave is sound and predicts.</summary>
@@ -101,6 +104,39 @@ public class CheckpointMutationTests
             }
             File.WriteAllBytes(json, bytes);
             return LoadsCleanlyOrSoundly(run);
+        });
+    }
+
+    [Property(MaxTest = 60)]
+    public Property Edited_bert_run_files_with_their_checksums_recomputed_load_cleanly_or_soundly(bool vocab)
+    {
+        string name = vocab ? Xmc.Training.Loop.ModelSetup.VocabFile : Xmc.Training.Loop.ModelSetup.BertConfigFile;
+        var probe = CheckpointTestRuns.BertCopy();
+        int length = (int)new FileInfo(Path.Combine(probe, name)).Length;
+        return Prop.ForAll(Edits(length).ToArbitrary(), e =>
+        {
+            var run = CheckpointTestRuns.BertCopy();
+            var path = Path.Combine(run, name);
+            var bytes = File.ReadAllBytes(path);
+            foreach (var (at, value) in e)
+            {
+                bytes[at] = value < 128 && value >= 32 ? value : (byte)"0123456789-.e\",:{}[]\n#"[value % 21];
+            }
+            File.WriteAllBytes(path, bytes);
+            CheckpointTestRuns.EditJson(run, o => o["files"]![name] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)));
+            try
+            {
+                using var model = TrainedModel.Load(run);
+                (model.Model.Head as FixedFanInLinear)?.Validate();
+                var inputs = model.InputsFor(BertPoints.Value, "points");
+                var (labels, _) = Evaluator.Predict(model.Model, inputs, 3, Xmc.Engine.Device.Cpu, model.Config.Model.Chunking());
+                Assert.All(labels, row => Assert.All(row, l => Assert.InRange(l, 0, model.Model.Head.Labels - 1)));
+                return true;
+            }
+            catch (Exception x) when (Clean(x))
+            {
+                return true;
+            }
         });
     }
 

@@ -62,6 +62,13 @@ internal sealed partial class ChildXmc : IDisposable
     /// <summary>Sends SIGTERM.</summary>
     public void Terminate() => Assert.Equal(0, Kill(_process.Id, 15));
 
+    /// <summary>Kills the process (SIGKILL: no handler runs, as with kill -9) and reaps it.</summary>
+    public void KillNine()
+    {
+        _process.Kill();
+        _process.WaitForExit();
+    }
+
     /// <summary>Waits for the exit and returns its code and output.</summary>
     public (int Code, string Output) Exit(int seconds = 120)
     {

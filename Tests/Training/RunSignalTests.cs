@@ -50,6 +50,48 @@ public class RunSignalTests
     }
 
     [Fact]
+    public void A_run_killed_with_sigkill_resumes_to_the_uninterrupted_runs_checkpoints_and_metrics()
+    {
+        // a checkpoint and an evaluation every step: the child is slow enough to be killed mid-run, and every kill
+        // point leaves rows after the newest checkpoint only if the cut-back is needed
+        string[] settings = [.. Small, "optim.epochs=3", "run.checkpointEvery=1", "run.evalEvery=1"];
+        var straightDir = Path.Combine(TempDir(), "run");
+        TrainResult straight;
+        using (var t = new Trainer(Xmc.Training.Config.ConfigLoader.Load(null, settings.Append("run.output=" + straightDir)), TextWriter.Null, interactive: false))
+        {
+            straight = t.Run(cancel: TestContext.Current.CancellationToken);
+        }
+
+        var dir = Path.Combine(TempDir(), "run");
+        using (var child = ChildXmc.Start(["train", "--out", dir, .. settings.SelectMany(s => new[] { "--set", s })]))
+        {
+            child.WaitUntil(() => Checkpoint.List(dir).Any(c => Checkpoint.StepOf(c) >= 30), "a checkpoint of step 30");
+            child.KillNine();
+        }
+        Assert.True(File.Exists(Path.Combine(dir, RunLock.FileName)), "kill -9 leaves the lock");
+        var killedAt = Checkpoint.StepOf(Checkpoint.List(dir)[^1]);
+        Assert.True(killedAt < 141, "the child finished before it was killed");
+        var output = new StringWriter();
+        TrainResult resumed;
+        using (var t = new Trainer(Xmc.Training.Config.ConfigLoader.Load(null, settings.Append("run.output=" + dir)), output, resumeFrom: dir, interactive: false))
+        {
+            resumed = t.Run(cancel: TestContext.Current.CancellationToken);
+        }
+        Assert.Contains("took over the stale lock", output.ToString());
+        Assert.Equal(straight.FinalLoss, resumed.FinalLoss);
+        Assert.Equal(straight.Test!.Precision, resumed.Test!.Precision);
+        Assert.Equal(straight.Test.PsPrecision, resumed.Test.PsPrecision);
+        foreach (var json in Checkpoint.List(straightDir))
+        {
+            var name = Path.ChangeExtension(Path.GetFileName(json), ".safetensors");
+            Assert.Equal(File.ReadAllBytes(Path.Combine(straightDir, name)), File.ReadAllBytes(Path.Combine(dir, name)));
+        }
+        static string[] Rows(string folder) => File.ReadAllLines(Path.Combine(folder, RunFolder.MetricsFile))
+            .Select(l => System.Text.RegularExpressions.Regex.Replace(l, "\"time\":\"[^\"]*\",", "")).ToArray();
+        Assert.Equal(Rows(straightDir), Rows(dir));
+    }
+
+    [Fact]
     public void A_checkpoint_that_cannot_be_written_is_exit_5_with_the_earlier_one_intact_and_no_temporary_file_left()
     {
         var dir = Path.Combine(TempDir(), "run");
