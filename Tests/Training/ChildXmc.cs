@@ -59,8 +59,8 @@ internal sealed partial class ChildXmc : IDisposable
         }
     }
 
-    /// <summary>Sends SIGTERM.</summary>
-    public void Terminate() => Assert.Equal(0, Kill(_process.Id, 15));
+    /// <summary>Sends <paramref name="signal"/> (15 SIGTERM, 2 SIGINT).</summary>
+    public void Signal(int signal) => Assert.Equal(0, Kill(_process.Id, signal));
 
     /// <summary>Kills the process (SIGKILL: no handler runs, as with kill -9) and reaps it.</summary>
     public void KillNine()

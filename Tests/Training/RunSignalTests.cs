@@ -22,8 +22,10 @@ public class RunSignalTests
 
     private static string TempDir() => Directory.CreateTempSubdirectory("xmc-signal-test").FullName;
 
-    [Fact]
-    public void Sigterm_checkpoints_and_exits_143_and_while_it_runs_a_second_process_is_kept_out()
+    [Theory]
+    [InlineData(15, XmcCli.Terminated)]
+    [InlineData(2, XmcCli.Interrupted)]
+    public void A_signal_checkpoints_and_exits_143_or_130_and_while_it_runs_a_second_process_is_kept_out(int signal, int exitCode)
     {
         var dir = Path.Combine(TempDir(), "run");
         using var child = ChildXmc.Start(["train", "--out", dir, "--epochs", "400", .. SetSmall()]);
@@ -36,9 +38,9 @@ public class RunSignalTests
         Assert.Contains($"in use by another training: process {child.Pid} on host {Environment.MachineName}", err.ToString());
         Assert.Empty(Directory.GetDirectories(dir, RunFolder.OldPrefix + "*"));
 
-        child.Terminate();
+        child.Signal(signal);
         var (code, output) = child.Exit();
-        Assert.True(code == XmcCli.Terminated, $"exit {code}\n{output}");
+        Assert.True(code == exitCode, $"exit {code}\n{output}");
         var info = Checkpoint.ReadInfo(dir); // the checkpoint of the step the signal interrupted, intact
         Assert.True(info.Step > 50, $"checkpoint of step {info.Step}");
         Assert.False(File.Exists(Path.Combine(dir, RunLock.FileName)), "the lock is released");
@@ -47,6 +49,21 @@ public class RunSignalTests
         // and the run continues from it
         var resumed = new StringWriter();
         Assert.Equal(0, XmcCli.Run(["train", "--resume", dir, "--epochs", "3"], resumed, resumed));
+    }
+
+    [Fact]
+    public void Of_two_trainings_started_together_on_one_folder_exactly_one_runs()
+    {
+        var dir = Path.Combine(TempDir(), "run");
+        string[] args = ["train", "--out", dir, "--epochs", "1", .. SetSmall("run.checkpointEvery=10")];
+        using var a = ChildXmc.Start(args);
+        using var b = ChildXmc.Start(args);
+        var results = new[] { a.Exit(), b.Exit() };
+        // the other is kept out by the lock (exit 5), or, when the first was done before it looked, by the full folder (exit 2)
+        Assert.Single(results, r => r.Code == 0);
+        Assert.Single(results, r => r.Code is XmcCli.IoError or XmcCli.BadInput);
+        Assert.Equal(new long[] { 30, 40, 47 }, Checkpoint.List(dir).Select(Checkpoint.StepOf)); // one run's, keep 3
+        Assert.Single(File.ReadLines(Path.Combine(dir, RunFolder.MetricsFile)), l => l.Contains("\"phase\":\"eval\"", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -51,16 +51,10 @@ public sealed class RunLock : IDisposable
         string? takenOver = null;
         for (int attempt = 0; attempt < 5; attempt++)
         {
+            FileStream created;
             try
             {
-                using (var fs = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read))
-                {
-                    var me = new RunLockHolder(Environment.ProcessId, Environment.MachineName, Process.GetCurrentProcess().StartTime.ToUniversalTime(),
-                        string.Join(' ', Environment.GetCommandLineArgs().Skip(1).Take(12)));
-                    JsonSerializer.Serialize(fs, me, RunLockJsonContext.Default.RunLockHolder);
-                    fs.Flush(flushToDisk: true);
-                }
-                return new RunLock(path, takenOver);
+                created = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
             }
             catch (UnauthorizedAccessException e)
             {
@@ -82,10 +76,27 @@ public sealed class RunLock : IDisposable
                 {
                     takenOver = holder?.ToString() ?? $"an unreadable lock file ({unreadable})";
                 }
+                continue;
             }
             catch (IOException e)
             {
                 throw new RunFolderException($"{folder}: cannot create the lock file {path} ({e.Message})");
+            }
+            try
+            {
+                using (created)
+                {
+                    var me = new RunLockHolder(Environment.ProcessId, Environment.MachineName, Process.GetCurrentProcess().StartTime.ToUniversalTime(),
+                        string.Join(' ', Environment.GetCommandLineArgs().Skip(1).Take(12)));
+                    JsonSerializer.Serialize(created, me, RunLockJsonContext.Default.RunLockHolder);
+                    created.Flush(flushToDisk: true);
+                }
+                return new RunLock(path, takenOver);
+            }
+            catch (IOException e)
+            {
+                File.Delete(path);
+                throw new RunFolderException($"{folder}: cannot write the lock file {path} ({e.Message})", e);
             }
         }
         throw new RunFolderException($"{folder}: could not take the run folder's lock {path}: other processes keep taking it");
