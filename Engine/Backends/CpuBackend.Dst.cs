@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Xmc.Engine.Backends.Cpu;
 
 namespace Xmc.Engine.Backends;
@@ -104,7 +106,7 @@ public sealed unsafe partial class CpuBackend
             }
             SetRowMath.Survivors64(s.Keys64, s.Rank64, survives, k, prune);
         }
-        SetRowMath.DrawUnused(oldIndex, k, d, prune, seed, rowOffset, fresh, s.InUse);
+        SetRowMath.DrawUnused(oldIndex, k, s.PadK, d, prune, s.PadP, seed, rowOffset, fresh, s.InUse, s.InUseWords);
         SetRowMath.CountBelow(fresh, prune, oldIndex, k, freshBelow);
         // a survivor's new slot: survivors before it (same order, the row is sorted) + fresh inputs below it; the
         // surviving inputs are also listed in order, for the fresh inputs' count
@@ -127,6 +129,11 @@ public sealed unsafe partial class CpuBackend
             from[at] = k;
             newIndex[at] = fresh[f];
         }
+        if (k == 32 && Avx512BW.IsSupported)
+        {
+            MoveRow32(vr, ir, from, newIndex, oldValue[k], states, stateCount, row);
+            return;
+        }
         for (int j = 0; j < k; j++)
         {
             vr[j] = oldValue[from[j]];
@@ -148,6 +155,54 @@ public sealed unsafe partial class CpuBackend
             {
                 st[j] = copy[from[j]];
             }
+        }
+    }
+
+    /// <summary>The moves of <see cref="SetRow{TV, TI}"/> for a 32-slot row with AVX-512: the row's values and each
+    /// state row are two (one for bf16) registers, permuted by <paramref name="from"/> (slot 32, a fresh connection,
+    /// takes <paramref name="regrow"/> and state 0), and the new indices are stored narrowed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MoveRow32<TV, TI>(TV* vr, TI* ir, int* from, int* newIndex, TV regrow, nint* states, int stateCount, long row)
+        where TV : unmanaged where TI : unmanaged
+    {
+        var f0 = Vector512.Load(from);
+        var f1 = Vector512.Load(from + 16);
+        var fresh0 = Vector512.Equals(f0, Vector512.Create(32)).AsSingle();
+        var fresh1 = Vector512.Equals(f1, Vector512.Create(32)).AsSingle();
+        if (typeof(TV) == typeof(BFloat16))
+        {
+            var slots = Vector512.Narrow(f0.AsUInt32(), f1.AsUInt32());
+            var moved = Avx512BW.PermuteVar32x16(Vector512.Load((ushort*)vr), slots);
+            var regrown = Vector512.Create(((BFloat16)(object)regrow).Bits);
+            Vector512.ConditionalSelect(Vector512.Equals(slots, Vector512.Create((ushort)32)), regrown, moved).Store((ushort*)vr);
+        }
+        else
+        {
+            float* p = (float*)vr;
+            var a = Vector512.Load(p);
+            var b = Vector512.Load(p + 16);
+            var regrown = Vector512.Create((float)(object)regrow);
+            Vector512.ConditionalSelect(fresh0, regrown, Avx512F.PermuteVar16x32x2(a, f0, b)).Store(p);
+            Vector512.ConditionalSelect(fresh1, regrown, Avx512F.PermuteVar16x32x2(a, f1, b)).Store(p + 16);
+        }
+        var n0 = Vector512.Load(newIndex);
+        var n1 = Vector512.Load(newIndex + 16);
+        if (typeof(TI) == typeof(ushort))
+        {
+            Vector512.Narrow(n0.AsUInt32(), n1.AsUInt32()).Store((ushort*)ir);
+        }
+        else
+        {
+            n0.Store((int*)ir);
+            n1.Store((int*)ir + 16);
+        }
+        for (int t = 0; t < stateCount; t++)
+        {
+            float* st = (float*)states[t] + row;
+            var a = Vector512.Load(st);
+            var b = Vector512.Load(st + 16);
+            Vector512.AndNot(Avx512F.PermuteVar16x32x2(a, f0, b), fresh0).Store(st);
+            Vector512.AndNot(Avx512F.PermuteVar16x32x2(a, f1, b), fresh1).Store(st + 16);
         }
     }
 }

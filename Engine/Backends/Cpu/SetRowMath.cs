@@ -14,7 +14,7 @@ internal sealed unsafe class SetRowScratch
     public SetRowScratch(int k, int d, int prune, int valueBytes)
     {
         int padK = (k + 15) & ~15, padP = Math.Max(16, (prune + 15) & ~15);
-        long inUseWords = d <= 1 << 20 ? (d + 63) / 64 : 0;
+        long inUseWords = d <= 1 << 20 && k > SetRowMath.VectorMembershipSlots ? (d + 63) / 64 : 0;
         long[] sizes =
         [
             4L * padK, 8L * padK, 8L * padK, 4L * padK, 4L * padK, 4L * padK, 4L * padK, 4L * (k + 1), 4L * (k + 1),
@@ -42,6 +42,9 @@ internal sealed unsafe class SetRowScratch
         OldValue = Next(sizes[11]);
         State = (float*)Next(sizes[12]);
         InUse = inUseWords > 0 ? (ulong*)Next(sizes[13]) : null;
+        InUseWords = (int)inUseWords;
+        PadK = padK;
+        PadP = padP;
         // padding that no row writes: keys above every key, inputs above every input (never counted as below)
         new Span<int>(Keys32, padK).Fill(int.MaxValue);
         new Span<ulong>(Keys64, padK).Fill(ulong.MaxValue);
@@ -56,8 +59,15 @@ internal sealed unsafe class SetRowScratch
     /// <summary>The state copy; slot k stays 0, the state of a regrown connection.</summary>
     public readonly float* State;
 
-    /// <summary>All clear between rows; null for input widths over 2²⁰.</summary>
+    /// <summary>All clear between rows; null for input widths over 2²⁰ (and unused for rows of at most
+    /// <see cref="SetRowMath.VectorMembershipSlots"/> slots).</summary>
     public readonly ulong* InUse;
+
+    /// <summary>The words of <see cref="InUse"/>.</summary>
+    public readonly int InUseWords;
+
+    /// <summary>Slots of the row arrays and of the draws, padded to whole vectors of 16.</summary>
+    public readonly int PadK, PadP;
 }
 
 /// <summary>The vector pieces of one row of a SET update: which slots survive, counts of inputs below inputs, and the
@@ -167,32 +177,47 @@ internal static unsafe class SetRowMath
         }
     }
 
+    /// <summary>Rows up to this many slots test membership by vector compares against the row and the draws; wider
+    /// ones by the bitmap or a binary search.</summary>
+    public const int VectorMembershipSlots = 64;
+
     /// <summary>Draws <paramref name="count"/> distinct inputs in [0, d) not in the sorted row into
     /// <paramref name="fresh"/>, in the order drawn: word t of the row's Philox draw (t &lt; 4·count + 3) proposes
     /// ⌊w·d / 2³²⌋, accepted when unused; if the budget runs out (a nearly full row), word 4·count + 3 picks a
-    /// start from which a scan takes the next unused inputs. Membership: the bitmap <paramref name="inUse"/> (all
-    /// clear on entry and on return) where given, else a binary search of the row and a scan of the draws.</summary>
-    public static void DrawUnused(int* row, int k, int d, int count, ulong seed, ulong rowOffset, int* fresh, ulong* inUse)
+    /// start from which a scan takes the next unused inputs. Membership: for rows of at most
+    /// <see cref="VectorMembershipSlots"/> slots, a compare with the whole row (padded to <paramref name="padK"/> with
+    /// int.MaxValue) and the draws (padded to <paramref name="padP"/>, reset to int.MaxValue here); else the bitmap
+    /// <paramref name="inUse"/> of <paramref name="inUseWords"/> words (all clear on entry and on return) where
+    /// given, else a binary search of the row and a scan of the draws.</summary>
+    public static void DrawUnused(int* row, int k, int padK, int d, int count, int padP, ulong seed, ulong rowOffset, int* fresh,
+        ulong* inUse, int inUseWords)
     {
-        if (inUse != null)
+        bool byVector = k <= VectorMembershipSlots;
+        if (byVector)
+        {
+            new Span<int>(fresh, padP).Fill(int.MaxValue);
+            inUse = null;
+        }
+        else if (inUse != null)
         {
             for (int j = 0; j < k; j++)
             {
                 inUse[row[j] >> 6] |= 1UL << row[j];
             }
         }
+        var m = new Membership(row, k, padK, fresh, padP, inUse, byVector);
         int n = 0;
         int budget = 4 * count + 3;
         for (int t = 0; n < count && t < budget; t += 4)
         {
             var (w0, w1, w2, w3) = Philox.Block(seed, rowOffset + (ulong)(t >> 2));
             // the budget is 3 mod 4: every block is whole but the last, whose word 3 is the scan's start
-            Take(row, k, fresh, ref n, count, Propose(w0, d), inUse);
-            Take(row, k, fresh, ref n, count, Propose(w1, d), inUse);
-            Take(row, k, fresh, ref n, count, Propose(w2, d), inUse);
+            Take(m, ref n, count, Propose(w0, d));
+            Take(m, ref n, count, Propose(w1, d));
+            Take(m, ref n, count, Propose(w2, d));
             if (t + 3 < budget)
             {
-                Take(row, k, fresh, ref n, count, Propose(w3, d), inUse);
+                Take(m, ref n, count, Propose(w3, d));
             }
         }
         if (n < count)
@@ -200,10 +225,15 @@ internal static unsafe class SetRowMath
             int start = Propose(Philox.Word(seed, rowOffset, budget), d);
             for (int step = 0; n < count && step < d; step++)
             {
-                Take(row, k, fresh, ref n, count, start + step < d ? start + step : start + step - d, inUse);
+                Take(m, ref n, count, start + step < d ? start + step : start + step - d);
             }
         }
-        if (inUse != null)
+        if (inUse != null && inUseWords <= 16)
+        {
+            // a narrow layer's whole bitmap is a vector store or two
+            new Span<ulong>(inUse, inUseWords).Clear();
+        }
+        else if (inUse != null)
         {
             for (int j = 0; j < k; j++)
             {
@@ -216,21 +246,62 @@ internal static unsafe class SetRowMath
         }
     }
 
+    private readonly struct Membership(int* row, int k, int padK, int* fresh, int padP, ulong* inUse, bool byVector)
+    {
+        public readonly int* Row = row, Fresh = fresh;
+        public readonly int K = k, PadK = padK, PadP = padP;
+        public readonly ulong* InUse = inUse;
+        public readonly bool ByVector = byVector;
+    }
+
+    /// <summary>Whether <paramref name="p"/>[0..<paramref name="length"/>) (a multiple of 16) holds <paramref name="x"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool AnyEqual(int* p, int length, int x)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var probe = Vector512.Create(x);
+            var hit = Vector512.Equals(Vector512.Load(p), probe);
+            for (int i = 16; i < length; i += 16)
+            {
+                hit |= Vector512.Equals(Vector512.Load(p + i), probe);
+            }
+            return hit != Vector512<int>.Zero;
+        }
+        var probe256 = Vector256.Create(x);
+        var hit256 = Vector256.Equals(Vector256.Load(p), probe256);
+        for (int i = 8; i < length; i += 8)
+        {
+            hit256 |= Vector256.Equals(Vector256.Load(p + i), probe256);
+        }
+        return hit256 != Vector256<int>.Zero;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Propose(uint word, int d) => (int)(((ulong)word * (ulong)d) >> 32);
 
     /// <summary>Appends <paramref name="input"/> to the draws unless the row or an earlier draw holds it, or the
     /// draws are complete (the words after the last one needed are read but change nothing).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Take(int* row, int k, int* fresh, ref int n, int count, int input, ulong* inUse)
+    private static void Take(in Membership m, ref int n, int count, int input)
     {
         if (n == count)
         {
             return;
         }
-        if (inUse != null)
+        int* fresh = m.Fresh;
+        if (m.ByVector)
+        {
+            // a rejected input left in slot n is in the row or the draws already, so it changes no later answer
+            bool used = AnyEqual(m.Row, m.PadK, input) || AnyEqual(fresh, m.PadP, input);
+            fresh[n] = input;
+            n += used ? 0 : 1;
+            return;
+        }
+        if (m.InUse != null)
         {
             // set the bit either way and advance only for a new input: no branch on the (random) outcome
+            ulong* inUse = m.InUse;
             ulong bit = 1UL << input;
             ulong word = inUse[input >> 6];
             inUse[input >> 6] = word | bit;
@@ -238,7 +309,7 @@ internal static unsafe class SetRowMath
             n += (int)(((word & bit) >> (input & 63)) ^ 1);
             return;
         }
-        if (Holds(row, k, input) || new ReadOnlySpan<int>(fresh, n).Contains(input))
+        if (Holds(m.Row, m.K, input) || new ReadOnlySpan<int>(fresh, n).Contains(input))
         {
             return;
         }
