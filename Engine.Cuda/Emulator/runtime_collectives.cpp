@@ -67,19 +67,25 @@ unsigned long long warpCollective(unsigned mask, Collective kind, unsigned long 
     self.line = line;
     launch.progress++;
     const int present = lanesInWarp(launch, self.warp);
+    const unsigned presentLanes = present == 32 ? 0xffffffffu : (1u << present) - 1;
+    if ((mask & ~presentLanes) != 0)
+    {
+        const int j = __builtin_ctz(mask & ~presentLanes);
+        fail(at() + ": mask 0x" + [&] { char b[16]; std::snprintf(b, sizeof b, "%08x", mask); return std::string(b); }() +
+            " names lane " + std::to_string(j) + ", which this block of " + std::to_string(launch.blockThreads) +
+            " threads does not have (" + describeThread(launch, self) + ")");
+    }
     Thread* warpBase = &launch.threads[(size_t)self.warp * 32];
-    for (;;)
+    // The lanes of the mask are scanned from the highest down, stopping at the first that has not arrived: in thread
+    // order that is the next lane up, so a lane that is not the last pays one look, and the last one checks every lane
+    // (same collective, same mask) and releases them all, so that a waiting lane, resumed, does not scan again.
+    while (self.released != n)
     {
         bool ready = true;
-        for (int j = 0; j < 32; j++)
+        for (unsigned others = mask & ~(1u << lane); others != 0;)
         {
-            if ((mask & (1u << j)) == 0 || j == lane) continue;
-            if (j >= present)
-            {
-                fail(at() + ": mask 0x" + [&] { char b[16]; std::snprintf(b, sizeof b, "%08x", mask); return std::string(b); }() +
-                    " names lane " + std::to_string(j) + ", which this block of " + std::to_string(launch.blockThreads) +
-                    " threads does not have (" + describeThread(launch, self) + ")");
-            }
+            const int j = 31 - __builtin_clz(others);
+            others &= ~(1u << j);
             Thread& other = warpBase[j];
             if (other.arrivals < n)
             {
@@ -88,7 +94,7 @@ unsigned long long warpCollective(unsigned mask, Collective kind, unsigned long 
                     fail(at() + ": mask names lane " + std::to_string(j) + ", which has exited (" + describeThread(launch, self) + ")");
                 }
                 ready = false;
-                continue;
+                break;
             }
             if (other.mask[p] != mask || other.kind[p] != kind || other.cline[p] != line || other.cfile[p] != file)
             {
@@ -97,7 +103,11 @@ unsigned long long warpCollective(unsigned mask, Collective kind, unsigned long 
                     " instead (divergent warp collective; " + describeThread(launch, self) + ")");
             }
         }
-        if (ready) break;
+        if (ready)
+        {
+            for (unsigned lanes = mask; lanes != 0; lanes &= lanes - 1) warpBase[__builtin_ctz(lanes)].released = n;
+            break;
+        }
         self.state = State::AtWarp;
         yieldToScheduler();
     }

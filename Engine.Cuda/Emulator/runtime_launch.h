@@ -45,6 +45,8 @@ struct Thread
 #endif
     // Warp collectives: the number this lane has arrived at, and the last two (by parity).
     unsigned long long arrivals = 0;
+    // The collective (by arrival number) that the last lane to arrive has checked and released this lane from.
+    unsigned long long released = 0;
     unsigned long long value[2] = {0, 0};
     unsigned mask[2] = {0, 0};
     Collective kind[2] = {Collective::ShflDown, Collective::ShflDown};

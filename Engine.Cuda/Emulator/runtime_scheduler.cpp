@@ -98,6 +98,7 @@ static bool runBlock(Launch& launch, const Schedule& schedule, Rng& rng)
     {
         t.state = State::NotStarted;
         t.arrivals = 0;
+        t.released = 0;
         t.file = nullptr;
         t.line = 0;
     }

@@ -68,17 +68,36 @@ public class SetTests
     /// <summary>The backend kernel against a plain re-statement of its contract (IBackend.SetPruneRegrow): which
     /// connections drop (smallest |value|, lower slot first on ties — the values here repeat on purpose), which
     /// Philox word proposes which input, the scan for nearly full rows, and where values and states go. Both
-    /// input-width regimes (bitmap up to 2²⁰ inputs, search beyond) and both value and index types.</summary>
+    /// input-width regimes (bitmap up to 2²⁰ inputs, search beyond), rows up to 64 slots (membership by vector
+    /// compares) and longer ones, and both value and index types.</summary>
     [Property(MaxTest = 40)]
-    public bool Kernel_follows_the_documented_draw_rule_exactly(PositiveInt seedP, bool bf16, bool wide)
+    public bool Kernel_follows_the_documented_draw_rule_exactly(PositiveInt seedP, bool bf16, bool wide, bool longRows)
+        => FollowsTheContract(seedP.Get, bf16, wide, longRows ? 65 + new System.Random(seedP.Get).Next(36) : null, null);
+
+    /// <summary>The same at fan-in 32 (the default), which has a path of its own for the moves where the CPU has
+    /// AVX-512, for every value and index type.</summary>
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void Fan_in_32_follows_the_documented_draw_rule_exactly(bool bf16, bool int32Indices)
     {
-        var r = new System.Random(seedP.Get);
-        int k = 1 + r.Next(40), prune = r.Next(k + 1), labels = 1 + r.Next(12);
+        for (int seed = 1; seed <= 12; seed++)
+        {
+            Assert.True(FollowsTheContract(seed, bf16, wide: false, fanIn: 32, int32Indices ? DType.Int32 : DType.UInt16));
+        }
+    }
+
+    private static bool FollowsTheContract(int testSeed, bool bf16, bool wide, int? fanIn, DType? indices)
+    {
+        var r = new System.Random(testSeed);
+        int k = fanIn ?? 1 + r.Next(40), prune = r.Next(k + 1), labels = 1 + r.Next(12);
         // narrow layers are often nearly full, so that the proposal budget runs out and the scan takes over
         int d = wide ? 1_048_577 + r.Next(1000) : k + prune + (r.Next(2) == 0 ? r.Next(3) : r.Next(60));
         ulong seed = (ulong)r.NextInt64(), offset = (ulong)r.Next(1000);
         var valueType = bf16 ? DType.BFloat16 : DType.Float32;
-        var indexType = d <= 65_536 && r.Next(2) == 0 ? DType.UInt16 : DType.Int32;
+        var indexType = indices ?? (d <= 65_536 && r.Next(2) == 0 ? DType.UInt16 : DType.Int32);
         var rows = new int[labels][];
         var values = new float[labels * k];
         for (int l = 0; l < labels; l++)

@@ -63,6 +63,25 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Train_rows_come_every_log_interval_and_at_the_last_step()
+    {
+        // 3 000 points in batches of 256: 12 steps. logEvery=5: rows at 5, 10 and the last step, 12.
+        string[] tiny = ["optim.batchSize=256", "optim.epochs=1", "dst.updateEvery=100"];
+        foreach (var (logEvery, expected) in new[] { (5, new long[] { 5, 10, 12 }), (1, Enumerable.Range(1, 12).Select(i => (long)i).ToArray()) })
+        {
+            using var trainer = new Trainer(SmallConfig(TempDir(), [.. tiny, $"run.logEvery={logEvery}"]), TextWriter.Null, interactive: false);
+            var result = trainer.Run(cancel: TestContext.Current.CancellationToken);
+            var rows = File.ReadLines(Path.Combine(trainer.RunFolder, "metrics.jsonl"))
+                .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+                .Where(r => r.GetProperty("phase").GetString() == "train").ToList();
+            Assert.Equal(expected, rows.Select(r => r.GetProperty("step").GetInt64()));
+            Assert.Equal(result.FinalLoss, rows[^1].GetProperty("loss").GetDouble());
+        }
+        var e = Assert.Throws<ConfigException>(() => SmallConfig(TempDir(), "run.logEvery=0"));
+        Assert.Contains("run.logEvery", e.Message);
+    }
+
+    [Fact]
     public void Resumed_run_equals_the_uninterrupted_run()
     {
         var straightDir = TempDir();

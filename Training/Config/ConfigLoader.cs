@@ -183,6 +183,7 @@ public static class ConfigLoader
             $"{c.Data.SyntheticTopics}: must be in [0, data.syntheticLabels = {c.Data.SyntheticLabels}] (0 = no topics)");
         Require(c.Run.EvalEvery >= 0, "run.evalEvery", "must be ≥ 0");
         Require(c.Run.CheckpointEvery >= 0, "run.checkpointEvery", "must be ≥ 0");
+        Require(c.Run.LogEvery >= 1, "run.logEvery", "must be ≥ 1 (1 = a train row of metrics.jsonl every step)");
         Require(c.Run.KeepCheckpoints >= 1, "run.keepCheckpoints", "must be ≥ 1");
         Require(c.Data.Validation is null or (>= 0 and <= 0.5), "data.validation", "must be a fraction in [0, 0.5] (0 = no validation split) or null (auto)");
         Require(c.Run.Patience >= 0, "run.patience", "must be ≥ 0 (0 = no early stopping)");

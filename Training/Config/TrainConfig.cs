@@ -144,6 +144,10 @@ public sealed class RunConfig
 
     /// <summary>Write a checkpoint every this many steps; 0 = at the end of each epoch.</summary>
     public int CheckpointEvery { get; set; }
+
+    /// <summary>Write a <c>train</c> row (loss, head learning rate, epoch) to metrics.jsonl every this many steps,
+    /// and at the last step.</summary>
+    public int LogEvery { get; set; } = 50;
 }
 
 /// <summary>Source-generated JSON metadata for the config types (camelCase names, comments and trailing commas allowed).</summary>

@@ -262,10 +262,11 @@ public sealed class Trainer : IDisposable
             (_aux is null ? "" : $", aux objective over {_config.Model.AuxClusters} label clusters until step {_aux.Weight.EndStep}"));
     }
 
-    /// <summary>Every 50 steps and at the last: loss, head learning rate, epoch, and the auxiliary weight and loss.</summary>
+    /// <summary>Every <c>run.logEvery</c> steps and at the last: loss, head learning rate, epoch, and the auxiliary
+    /// weight and loss.</summary>
     private void LogTrainingRow(long step, int epoch, StepLoss loss)
     {
-        if (step % 50 != 0 && step != TotalSteps)
+        if (step % _config.Run.LogEvery != 0 && step != TotalSteps)
         {
             return;
         }
