@@ -19,46 +19,84 @@ namespace Xmc.Training.Cli;
 /// <summary>The <c>xmc</c> command line: train, eval, predict, baseline, profile, data, demo.</summary>
 public static class XmcCli
 {
-    /// <summary>Exit code for unusable input: config, data file, checkpoint, or a device that cannot be used.</summary>
-    public const int BadInput = 2;
+    /// <summary>Exit code for unusable input (<see cref="ExitCodes.BadInput"/>).</summary>
+    public const int BadInput = ExitCodes.BadInput;
 
-    /// <summary>Exit code for a loss that is not finite.</summary>
-    public const int NonFinite = 3;
+    /// <summary>Exit code for a loss that is not finite (<see cref="ExitCodes.NonFinite"/>).</summary>
+    public const int NonFinite = ExitCodes.NonFinite;
 
-    /// <summary>Exit code for out of memory.</summary>
-    public const int OutOfMemory = 4;
+    /// <summary>Exit code for out of memory (<see cref="ExitCodes.OutOfMemory"/>).</summary>
+    public const int OutOfMemory = ExitCodes.OutOfMemory;
 
-    /// <summary>Exit code after Ctrl-C (a checkpoint was saved).</summary>
-    public const int Interrupted = 130;
+    /// <summary>Exit code after Ctrl-C (<see cref="ExitCodes.Interrupted"/>; a checkpoint was saved).</summary>
+    public const int Interrupted = ExitCodes.Interrupted;
 
-    /// <summary>Parses and runs <paramref name="args"/>; returns the exit code.</summary>
+    /// <summary>Parses and runs <paramref name="args"/>; returns the exit code (<see cref="ExitCodes"/>). No exception
+    /// leaves: a failure the user can act on prints its message, an unexpected one a line naming the crash report.</summary>
     public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
         var stdout = output ?? Console.Out;
         var stderr = error ?? Console.Error;
-        var root = new RootCommand("xmc — extreme multi-label classification with a sparse output layer, trained end to end.")
-        {
-            TrainCommand(stdout), EvalCommand(stdout), PredictCommand(stdout), BaselineCommand.Create(stdout), ProfileCommand(stdout), DataCommands(stdout), DemoCommand(stdout),
-        };
+        var context = new CliContext();
         try
         {
-            return root.Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+            var root = new RootCommand("xmc — extreme multi-label classification with a sparse output layer, trained end to end.")
+            {
+                TrainCommand(stdout, context), EvalCommand(stdout), PredictCommand(stdout), BaselineCommand.Create(stdout), ProfileCommand(stdout), DataCommands(stdout), DemoCommand(stdout),
+            };
+            var parsed = root.Parse(args);
+            context.Operation = OperationName(parsed);
+            int rc = parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+            // System.CommandLine reports a usage error (unknown option, missing argument) with exit code 1
+            return parsed.Errors.Count > 0 ? ExitCodes.BadInput : rc;
         }
-        catch (Exception e) when (e is ConfigException or XmcDataException or CheckpointException or SafetensorsFormatException or CudaUnavailableException)
+        catch (Exception e)
         {
-            stderr.WriteLine($"xmc: {e.Message}");
-            return BadInput;
+            return Fail(e, context, args, stderr);
         }
-        catch (NonFiniteLossException e)
+    }
+
+    /// <summary>The error boundary: prints one line for <paramref name="e"/> and returns its exit code.</summary>
+    internal static int Fail(Exception e, CliContext context, string[] args, TextWriter stderr)
+    {
+        try
         {
-            stderr.WriteLine($"xmc: {e.Message}");
-            return NonFinite;
+            if (ExitCodes.Classify(e) is int code)
+            {
+                stderr.WriteLine($"xmc: {ExitCodes.Describe(e)}");
+                return code;
+            }
+            var report = CrashReport.Write(e, context.Operation, args, context.RunFolder);
+            var inner = ExitCodes.Unwrap(e);
+            stderr.WriteLine(report is null
+                ? $"xmc: internal error in `{context.Operation}` ({inner.GetType().Name}: {FirstLine(inner.Message)}); no crash report could be written. Please report it"
+                : $"xmc: internal error in `{context.Operation}` ({inner.GetType().Name}: {FirstLine(inner.Message)}); details in {report}. Please report it with that file");
+            return ExitCodes.Internal;
         }
-        catch (DeviceOutOfMemoryException e)
+        catch (Exception)
         {
-            stderr.WriteLine($"xmc: {e.Message}");
-            return OutOfMemory;
+            // the error stream itself failed (closed pipe): the exit code is all that can be said
+            return ExitCodes.Classify(e) ?? ExitCodes.Internal;
         }
+    }
+
+    private static string FirstLine(string message)
+    {
+        int nl = message.IndexOfAny(['\r', '\n']);
+        return nl < 0 ? message : message[..nl];
+    }
+
+    private static string OperationName(ParseResult parsed)
+    {
+        var names = new List<string>();
+        for (var r = parsed.CommandResult; r is not null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            if (r.Command is not RootCommand)
+            {
+                names.Insert(0, r.Command.Name);
+            }
+        }
+        return names.Count == 0 ? "xmc" : "xmc " + string.Join(' ', names);
     }
 
     // ------------------------------------------------------------------ shared options
@@ -79,7 +117,7 @@ public static class XmcCli
 
     // ------------------------------------------------------------------ train
 
-    private static Command TrainCommand(TextWriter stdout)
+    private static Command TrainCommand(TextWriter stdout, CliContext context)
     {
         var config = ConfigOption();
         var set = SetOption();
@@ -150,6 +188,7 @@ public static class XmcCli
             {
                 cfg = LoadConfig(r, config, set, flags);
             }
+            context.RunFolder = cfg.Run.Output;
             if (r.GetValue(print))
             {
                 stdout.WriteLine(ConfigLoader.ToJson(cfg));
@@ -277,12 +316,15 @@ public static class XmcCli
 
     private static Command DataCommands(TextWriter stdout)
     {
-        var labels = new Option<string?>("--labels") { Description = "label-title file (JSONL format only)" };
+        var labels = LabelTitlesOption();
+        // the old spelling, still read, no longer shown
+        var oldLabels = new Option<string?>("--labels") { Description = "same as --label-titles", Hidden = true };
+        string? Titles(ParseResult r) => r.GetValue(labels) ?? r.GetValue(oldLabels);
         var file = new Argument<string>("file") { Description = "data file (sparse BoW text, LF-* JSONL, or binary cache)" };
-        var stats = new Command("stats", "Print counts and label statistics of a data file.") { file, labels };
+        var stats = new Command("stats", "Print counts and label statistics of a data file.") { file, labels, oldLabels };
         stats.SetAction(r =>
         {
-            var ds = DatasetLoader.Load(r.GetValue(file)!, r.GetValue(labels));
+            var ds = DatasetLoader.Load(r.GetValue(file)!, Titles(r));
             var counts = ds.LabelCounts();
             var inv = CultureInfo.InvariantCulture;
             stdout.WriteLine(string.Create(inv, $"points {ds.NumPoints}, features {ds.NumFeatures}, labels {ds.NumLabels}"));
@@ -297,29 +339,29 @@ public static class XmcCli
             return 0;
         });
         var vfile = new Argument<string>("file") { Description = "data file to check" };
-        var validate = new Command("validate", "Parse a data file completely; exit 0 if it is valid, else print file:line:column: reason.") { vfile, labels };
+        var validate = new Command("validate", "Parse a data file completely; exit 0 if it is valid, else print file:line:column: reason.") { vfile, labels, oldLabels };
         validate.SetAction(r =>
         {
-            var ds = DatasetLoader.Load(r.GetValue(vfile)!, r.GetValue(labels));
+            var ds = DatasetLoader.Load(r.GetValue(vfile)!, Titles(r));
             stdout.WriteLine($"{r.GetValue(vfile)}: valid ({ds.NumPoints} points)");
             return 0;
         });
         var cin = new Argument<string>("input") { Description = "data file to read" };
         var cout = new Argument<string>("output") { Description = "file to write" };
-        var convert = new Command("convert", "Convert any supported data file to the sparse BoW text format.") { cin, cout, labels };
+        var convert = new Command("convert", "Convert any supported data file to the sparse BoW text format.") { cin, cout, labels, oldLabels };
         convert.SetAction(r =>
         {
-            var ds = DatasetLoader.Load(r.GetValue(cin)!, r.GetValue(labels));
+            var ds = DatasetLoader.Load(r.GetValue(cin)!, Titles(r));
             SparseBowWriter.Write(ds, r.GetValue(cout)!);
             stdout.WriteLine($"wrote {r.GetValue(cout)}");
             return 0;
         });
         var kin = new Argument<string>("input") { Description = "data file to read" };
         var kout = new Argument<string>("output") { Description = "cache file to write" };
-        var cache = new Command("cache", "Write the binary cache of a data file (memory-mapped, checksummed: fast reloads).") { kin, kout, labels };
+        var cache = new Command("cache", "Write the binary cache of a data file (memory-mapped, checksummed: fast reloads).") { kin, kout, labels, oldLabels };
         cache.SetAction(r =>
         {
-            var ds = DatasetLoader.Load(r.GetValue(kin)!, r.GetValue(labels));
+            var ds = DatasetLoader.Load(r.GetValue(kin)!, Titles(r));
             DatasetCache.Write(ds, r.GetValue(kout)!);
             stdout.WriteLine($"wrote {r.GetValue(kout)}");
             return 0;
