@@ -238,7 +238,17 @@ public static class XmcCli
             using (var saved = SavedPredictor.Open(r.GetValue(checkpoint)!))
             {
                 var ds = DatasetLoader.Load(r.GetValue(data)!, r.GetValue(labelTitles));
-                double[]? inv = r.GetValue(train) is string t ? Metrics.InversePropensity.FromTrainingSet(DatasetLoader.Load(t, r.GetValue(labelTitles))) : null;
+                double[]? inv = null;
+                if (r.GetValue(train) is string t)
+                {
+                    var trainSet = DatasetLoader.Load(t, r.GetValue(labelTitles));
+                    if (trainSet.NumLabels != saved.Labels)
+                    {
+                        throw new XmcDataException(t, $"the training file has {trainSet.NumLabels} labels; the model was trained with {saved.Labels}",
+                            "give the training split the model was trained on (--train is read for the label propensities of PSP@k)");
+                    }
+                    inv = Metrics.InversePropensity.FromTrainingSet(trainSet);
+                }
                 int kk = Math.Clamp(r.GetValue(k), 1, saved.Labels);
                 var report = Metrics.XmcMetrics.Evaluate(saved.Predict(ds, r.GetValue(data)!, kk).Labels, ds.Labels, kk, inv);
                 foreach (var (name, value) in report.At(Enumerable.Range(1, kk).ToArray()))

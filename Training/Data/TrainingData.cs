@@ -56,9 +56,14 @@ public sealed class TrainingData
         }
         var trainSet = DatasetLoader.Load(config.Train, config.LabelTitles);
         var testSet = config.Test is null ? null : DatasetLoader.Load(config.Test, config.LabelTitles);
-        if (testSet is not null && (testSet.NumLabels != trainSet.NumLabels || testSet.NumFeatures > trainSet.NumFeatures))
+        if (testSet is not null)
         {
-            throw new XmcDataException(config.Test!, $"the test split has {testSet.NumFeatures} features and {testSet.NumLabels} labels, the training split {trainSet.NumFeatures} and {trainSet.NumLabels}", "use the train/test pair of the same data set");
+            // checked here, before any training work: a mismatch found at the first evaluation would waste it
+            if (testSet.NumLabels != trainSet.NumLabels || testSet.NumFeatures > trainSet.NumFeatures)
+            {
+                throw new XmcDataException(config.Test!, $"the test split has {testSet.NumFeatures} features and {testSet.NumLabels} labels, the training split {config.Train} {trainSet.NumFeatures} and {trainSet.NumLabels}", "use the train/test pair of the same data set");
+            }
+            testSet = testSet.WidenFeatures(trainSet.NumFeatures);
         }
         return new TrainingData(trainSet, testSet,
             $"{config.Train}: {trainSet.NumPoints} train{(testSet is null ? "" : $" / {testSet.NumPoints} test")} points, {trainSet.NumFeatures} features, {trainSet.NumLabels} labels", config.Validation);

@@ -68,7 +68,7 @@ public sealed class TrainedModel : IDisposable
             var weights = FeatureWeights.Restore(weighting, weighting == FeatureWeighting.AsIs ? null : Checkpoint.ReadExtra(checkpoint, FeatureWeights.IdfExtra));
             inputs = (ds, source) => ds.NumFeatures > info.Features
                 ? throw new XmcDataException(source, $"the file has {ds.NumFeatures} features; the model was trained with {info.Features}", "use a split of the data set the model was trained on")
-                : new TfIdfInputs(ds, weights);
+                : new TfIdfInputs(ds.WidenFeatures(info.Features), weights);
         }
         var model = XmcModelBuilder.Build(cfg.Model, shape, (ulong)cfg.Run.Seed, Device.Cpu);
         try
