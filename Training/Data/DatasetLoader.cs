@@ -8,6 +8,7 @@ public static class DatasetLoader
 {
     /// <summary>Loads <paramref name="path"/>; <paramref name="labelTitles"/> is required for JSONL.</summary>
     /// <exception cref="XmcDataException">The file cannot be read, is malformed, or holds no points or no labels.</exception>
+    /// <exception cref="Engine.Memory.DeviceOutOfMemoryException">The label and feature counts are too large for the host's memory.</exception>
     public static XmcDataset Load(string path, string? labelTitles = null)
     {
         XmcDataset data;
@@ -37,6 +38,10 @@ public static class DatasetLoader
                 text = true;
             }
         }
+        // a header may claim any count up to 2^31 - 1; the per-label and per-feature arrays every user of the set
+        // builds (label counts, propensities, idf) must fit before they are made
+        Loop.MemoryFloor.CheckHost($"the per-label and per-feature statistics of {path} ({data.NumLabels} labels, {data.NumFeatures} features in its header)",
+            24.0 * data.NumLabels + Loop.MemoryFloor.IdfBytesPerFeature * data.NumFeatures);
         if (data.NumPoints == 0)
         {
             throw Unusable(path, text, "the data set has no points (its header says 0)", "the file holds no points", "Give a file with at least one point");

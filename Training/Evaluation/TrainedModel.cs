@@ -70,6 +70,7 @@ public sealed class TrainedModel : IDisposable
                 ? throw new XmcDataException(source, $"the file has {ds.NumFeatures} features; the model was trained with {info.Features}", "use a split of the data set the model was trained on")
                 : new TfIdfInputs(ds.WidenFeatures(info.Features), weights);
         }
+        MemoryFloor.Check(cfg, shape, 0, Device.Cpu, training: false);
         var model = XmcModelBuilder.Build(cfg.Model, shape, (ulong)cfg.Run.Seed, Device.Cpu);
         try
         {

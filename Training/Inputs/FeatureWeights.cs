@@ -55,7 +55,7 @@ public sealed class FeatureWeights
         {
             return new FeatureWeights(weighting, null);
         }
-        var df = new long[train.Columns];
+        var df = new int[train.Columns]; // at most one per row, and rows fit an int
         foreach (int f in train.ColumnIds)
         {
             df[f]++;
