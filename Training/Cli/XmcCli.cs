@@ -112,8 +112,15 @@ public static class XmcCli
 
     private static Option<string?> LabelTitlesOption() => new("--label-titles") { Description = "label-title JSONL file of a raw-text data set" };
 
+    /// <summary>The option's value; an empty one is an error (an override with an empty value would mean the field's
+    /// null, so <c>--out ''</c> would quietly become the default folder and <c>--data ''</c> the synthetic set).</summary>
+    internal static string? NonEmpty(ParseResult r, Option<string?> option)
+        => r.GetValue(option) is { } value && string.IsNullOrWhiteSpace(value)
+            ? throw new ConfigException($"{option.Name}: an empty value; give one, or leave the option out for its default")
+            : r.GetValue(option);
+
     private static TrainConfig LoadConfig(ParseResult r, Option<string?> config, Option<string[]> set, IEnumerable<string> flagOverrides)
-        => ConfigLoader.Load(r.GetValue(config), r.GetValue(set)!.Concat(flagOverrides));
+        => ConfigLoader.Load(NonEmpty(r, config), r.GetValue(set)!.Concat(flagOverrides));
 
     // ------------------------------------------------------------------ train
 
@@ -134,7 +141,7 @@ public static class XmcCli
         var output = new Option<string?>("--out", "--output") { Description = "run folder for config.json, metrics.jsonl, checkpoints and predictions (default runs/<UTC time>)" };
         var epochs = new Option<int?>("--epochs") { Description = "passes over the training data (default 10)" };
         var device = new Option<string?>("--device") { Description = "cpu, cuda or cuda:N (default cpu; XMC_DEVICE also sets it)" };
-        var limit = new Option<string?>("--device-memory-limit") { Description = "cap on device memory, e.g. 12GiB" };
+        var limit = new Option<string?>("--device-memory-limit") { Description = "cap on device memory, e.g. 12GiB, 512MiB or a byte count (on the CPU never above the process's memory limit)" };
         var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint or a run folder's newest one (its stored config, then overrides)" };
         var predictions = new Option<bool>("--save-predictions") { Description = "write the test split's top-5 predictions to predictions.jsonl in the run folder" };
         var print = new Option<bool>("--print-config") { Description = "print the effective config as JSON and exit" };
@@ -155,20 +162,20 @@ public static class XmcCli
                     flags.Add($"{key}={value}");
                 }
             }
-            Flag("data.train", r.GetValue(data));
-            Flag("data.test", r.GetValue(test));
-            Flag("data.labelTitles", r.GetValue(labelTitles));
-            Flag("model.encoder", r.GetValue(encoder));
-            Flag("model.bert", r.GetValue(bertSize));
+            Flag("data.train", NonEmpty(r, data));
+            Flag("data.test", NonEmpty(r, test));
+            Flag("data.labelTitles", NonEmpty(r, labelTitles));
+            Flag("model.encoder", NonEmpty(r, encoder));
+            Flag("model.bert", NonEmpty(r, bertSize));
             Flag("model.maxSeqLen", r.GetValue(maxSeqLen)?.ToString(CultureInfo.InvariantCulture));
-            Flag("model.vocab", r.GetValue(vocab));
-            Flag("model.initFrom", r.GetValue(initFrom));
-            Flag("model.bertMemory", r.GetValue(bertMemory));
+            Flag("model.vocab", NonEmpty(r, vocab));
+            Flag("model.initFrom", NonEmpty(r, initFrom));
+            Flag("model.bertMemory", NonEmpty(r, bertMemory));
             Flag("model.intermediate", r.GetValue(intermediate)?.ToString(CultureInfo.InvariantCulture));
-            Flag("run.output", r.GetValue(output));
+            Flag("run.output", NonEmpty(r, output));
             Flag("optim.epochs", r.GetValue(epochs)?.ToString(CultureInfo.InvariantCulture));
-            Flag("run.device", r.GetValue(device) ?? Environment.GetEnvironmentVariable("XMC_DEVICE"));
-            Flag("run.deviceMemoryLimit", r.GetValue(limit));
+            Flag("run.device", NonEmpty(r, device) ?? (Environment.GetEnvironmentVariable("XMC_DEVICE") is { Length: > 0 } env ? env : null));
+            Flag("run.deviceMemoryLimit", NonEmpty(r, limit));
             Flag("model.auxClusters", r.GetValue(auxClusters)?.ToString(CultureInfo.InvariantCulture));
             Flag("model.auxWeight", r.GetValue(auxWeight)?.ToString("R", CultureInfo.InvariantCulture));
             Flag("model.auxUntil", r.GetValue(auxUntil)?.ToString("R", CultureInfo.InvariantCulture));
@@ -176,7 +183,7 @@ public static class XmcCli
             {
                 flags.Add("run.savePredictions=true");
             }
-            var resumePath = r.GetValue(resume);
+            var resumePath = NonEmpty(r, resume);
             TrainConfig cfg;
             if (resumePath is not null)
             {

@@ -40,6 +40,8 @@ public sealed class TrainingData
     {
         if (config.Train is null)
         {
+            var defaults = new SyntheticDataOptions();
+            int maxLabels = Math.Min(defaults.MaxLabelsPerPoint, Math.Max(1, config.SyntheticLabels)); // a set of a few labels has fewer per point
             var options = new SyntheticDataOptions
             {
                 TrainPoints = config.SyntheticPoints,
@@ -48,8 +50,18 @@ public sealed class TrainingData
                 Features = config.SyntheticFeatures,
                 Seed = (ulong)config.SyntheticSeed,
                 Topics = config.SyntheticTopics,
+                MaxLabelsPerPoint = maxLabels,
+                MeanLabelsPerPoint = Math.Min(defaults.MeanLabelsPerPoint, maxLabels),
             };
-            var (train, test) = SyntheticData.Generate(options);
+            XmcDataset train, test;
+            try
+            {
+                (train, test) = SyntheticData.Generate(options);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ConfigException($"config fields data.synthetic*: {e.Message} (data.syntheticLabels = {config.SyntheticLabels}, data.syntheticFeatures = {config.SyntheticFeatures}, data.syntheticTopics = {config.SyntheticTopics})");
+            }
             return new TrainingData(train, test,
                 $"synthetic (seed {config.SyntheticSeed}): {train.NumPoints} train / {test.NumPoints} test points, {train.NumFeatures} features, {train.NumLabels} labels"
                 + (config.SyntheticTopics > 0 ? $" in {config.SyntheticTopics} topics" : ""), config.Validation);
