@@ -284,6 +284,16 @@ public sealed class HostileDataTests
         }
     }
 
+    [Fact]
+    public void Non_finite_scores_stop_predict_before_any_line_is_written()
+    {
+        var output = new StringWriter();
+        var e = Assert.Throws<Xmc.Training.Loop.NonFiniteLossException>(() => Xmc.Training.Reporting.PredictionWriter.Write(output, ([[0, 1], [1, 0]], [[1f, 0.5f], [float.NaN, 0f]])));
+        Assert.Contains("point 1", e.Message);
+        Assert.Equal("", output.ToString());
+        Assert.Equal(ExitCodes.NonFinite, ExitCodes.Classify(e));
+    }
+
     private static string Eval(string run, string data)
     {
         var output = new StringWriter();
