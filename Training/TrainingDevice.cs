@@ -2,13 +2,15 @@ using Xmc.Engine;
 using Xmc.Engine.Backends;
 using Xmc.Engine.Cuda;
 using Xmc.Engine.Cuda.Native;
+using Xmc.Engine.Memory;
 
 namespace Xmc.Training;
 
 /// <summary>The device of one run, opened as the run asked for (<c>--device</c>, <c>XMC_DEVICE</c>, config
 /// <c>run.device</c>) with its memory cap (<c>--device-memory-limit</c>), so that a missing driver, GPU or CUDA
 /// library is reported before any data is loaded, naming what was searched. A device's backend lives for the
-/// process; the cap is the run's own: disposing puts back the cap the allocator had before.</summary>
+/// process; the cap is the run's own: disposing puts back the cap the allocator had before. On the CPU the cap is
+/// never above the process's host memory limit (<see cref="HostMemoryLimit"/>).</summary>
 public sealed class TrainingDevice : IDisposable
 {
     private readonly long? _previousLimit;
@@ -38,7 +40,10 @@ public sealed class TrainingDevice : IDisposable
     {
         if (device.Kind == DeviceKind.Cpu)
         {
-            return new TrainingDevice(device, BackendRegistry.For(device), memoryLimitBytes);
+            // the host's own limit (cgroup, runtime) caps the CPU allocator too, so that going past it is exit code 4
+            // with the ledger, not the kernel's OOM killer
+            long host = HostMemoryLimit.Current().Bytes;
+            return new TrainingDevice(device, BackendRegistry.For(device), Math.Min(memoryLimitBytes ?? long.MaxValue, host));
         }
         try
         {

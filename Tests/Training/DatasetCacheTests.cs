@@ -78,6 +78,8 @@ public sealed class DatasetCacheTests : IDisposable
         Assert.Contains("not an XmcEngine data cache", Assert.Throws<XmcDataException>(() => DatasetCache.Read(foreign)).Message);
         string empty = Path.Combine(_folder, "empty");
         File.WriteAllBytes(empty, []);
+        Assert.Contains("the file is empty", Assert.Throws<XmcDataException>(() => DatasetCache.Read(empty)).Message);
+        File.WriteAllBytes(empty, [1, 2, 3]);
         Assert.Contains("too short", Assert.Throws<XmcDataException>(() => DatasetCache.Read(empty)).Message);
         Assert.Contains("file not found", Assert.Throws<XmcDataException>(() => DatasetCache.Read(Path.Combine(_folder, "nope"))).Message);
     }

@@ -105,6 +105,6 @@ public static class BaselineRun
         {
             throw new XmcDataException(source, $"the file has {data.NumFeatures} features; the baseline was trained with {model.Features}", "use a split of the data set the baseline was trained on");
         }
-        return model.Predict(SparseRows.Weighted(data, model.InputWeighting), k);
+        return model.Predict(SparseRows.Weighted(data.WidenFeatures(model.Features), model.InputWeighting), k);
     }
 }

@@ -48,7 +48,7 @@ public static class BaselineCommand
         }
         cmd.SetAction(r =>
         {
-            var dataConfig = new DataConfig { Train = r.GetValue(data), Test = r.GetValue(test) };
+            var dataConfig = new DataConfig { Train = XmcCli.NonEmpty(r, data), Test = XmcCli.NonEmpty(r, test) };
             if (r.GetValue(points) is int p)
             {
                 dataConfig.SyntheticPoints = p > 0 ? p : throw new ConfigException($"--synthetic-points: {p} must be ≥ 1");
@@ -62,7 +62,7 @@ public static class BaselineCommand
                 ? new LinearOptions(BaselineNames.ParsePositiveList(r.GetValue(c)!, "--c"), r.GetValue(cull), r.GetValue(tolerance), r.GetValue(maxEpochs))
                 : LinearOptions.Default;
             var options = new BaselineRunOptions(kind, dataConfig,
-                r.GetValue(output) ?? Path.Combine("runs", $"baseline-{name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}"),
+                XmcCli.NonEmpty(r, output) ?? Path.Combine("runs", $"baseline-{name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}"),
                 knn, linear,
                 new ValidationOptions(r.GetValue(validation), (ulong)r.GetValue(seed), ParseSelect(r.GetValue(select)!)),
                 r.GetValue(predictions));

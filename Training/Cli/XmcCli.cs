@@ -20,62 +20,90 @@ namespace Xmc.Training.Cli;
 /// <summary>The <c>xmc</c> command line: train, eval, predict, baseline, profile, data, demo.</summary>
 public static class XmcCli
 {
-    /// <summary>Exit code for unusable input: config, data file, checkpoint, or a device that cannot be used.</summary>
-    public const int BadInput = 2;
+    /// <summary>Exit code for unusable input (<see cref="ExitCodes.BadInput"/>).</summary>
+    public const int BadInput = ExitCodes.BadInput;
 
-    /// <summary>Exit code for a loss that is not finite.</summary>
-    public const int NonFinite = 3;
+    /// <summary>Exit code for a loss that is not finite (<see cref="ExitCodes.NonFinite"/>).</summary>
+    public const int NonFinite = ExitCodes.NonFinite;
 
-    /// <summary>Exit code for out of memory.</summary>
-    public const int OutOfMemory = 4;
+    /// <summary>Exit code for out of memory (<see cref="ExitCodes.OutOfMemory"/>).</summary>
+    public const int OutOfMemory = ExitCodes.OutOfMemory;
 
-    /// <summary>Exit code for an I/O failure of the run folder: not writable, locked by another training, disk full.</summary>
-    public const int IoError = 5;
+    /// <summary>Exit code for an I/O failure of the run folder (<see cref="ExitCodes.Io"/>): not writable, locked by another training, disk full.</summary>
+    public const int IoError = ExitCodes.Io;
 
-    /// <summary>Exit code after Ctrl-C (a checkpoint was saved).</summary>
-    public const int Interrupted = 130;
+    /// <summary>Exit code after Ctrl-C (<see cref="ExitCodes.Interrupted"/>; a checkpoint was saved).</summary>
+    public const int Interrupted = ExitCodes.Interrupted;
 
-    /// <summary>Exit code after SIGTERM (a checkpoint was saved).</summary>
-    public const int Terminated = 143;
+    /// <summary>Exit code after SIGTERM (<see cref="ExitCodes.Terminated"/>; a checkpoint was saved).</summary>
+    public const int Terminated = ExitCodes.Terminated;
 
-    /// <summary>Parses and runs <paramref name="args"/>; returns the exit code.</summary>
+    /// <summary>Parses and runs <paramref name="args"/>; returns the exit code (<see cref="ExitCodes"/>). No exception
+    /// leaves: a failure the user can act on prints its message, an unexpected one a line naming the crash report.</summary>
     public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
         var stdout = output ?? Console.Out;
         var stderr = error ?? Console.Error;
-        var root = new RootCommand("xmc — extreme multi-label classification with a sparse output layer, trained end to end.")
-        {
-            TrainCommand(stdout), EvalCommand(stdout), PredictCommand(stdout), BaselineCommand.Create(stdout), ProfileCommand(stdout), DataCommands(stdout), DemoCommand(stdout),
-        };
+        var context = new CliContext();
         try
         {
-            return root.Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+            var root = new RootCommand("xmc — extreme multi-label classification with a sparse output layer, trained end to end.")
+            {
+                TrainCommand(stdout, context), EvalCommand(stdout), PredictCommand(stdout), BaselineCommand.Create(stdout), ProfileCommand(stdout), DataCommand.Create(stdout), DemoCommand(stdout),
+            };
+            var parsed = root.Parse(args);
+            context.Operation = OperationName(parsed);
+            int rc = parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+            // System.CommandLine reports a usage error (unknown option, missing argument) with exit code 1
+            return parsed.Errors.Count > 0 ? ExitCodes.BadInput : rc;
         }
-        catch (NonFiniteCheckpointException e)
+        catch (Exception e)
         {
-            stderr.WriteLine($"xmc: {e.Message}");
-            return NonFinite;
+            return Fail(e, context, args, stderr);
         }
-        catch (Exception e) when (e is ConfigException or XmcDataException or CheckpointException or SafetensorsFormatException or CudaUnavailableException)
+    }
+
+    /// <summary>The error boundary: prints one line for <paramref name="e"/> and returns its exit code.</summary>
+    internal static int Fail(Exception e, CliContext context, string[] args, TextWriter stderr)
+    {
+        try
         {
-            stderr.WriteLine($"xmc: {e.Message}");
-            return BadInput;
+            if (ExitCodes.Classify(e) is int code)
+            {
+                stderr.WriteLine($"xmc: {ExitCodes.Describe(e)}");
+                return code;
+            }
+            var report = CrashReport.Write(e, context.Operation, args, context.RunFolder);
+            var inner = ExitCodes.Unwrap(e);
+            stderr.WriteLine(report is null
+                ? $"xmc: internal error in `{context.Operation}` ({inner.GetType().Name}: {FirstLine(inner.Message)}); no crash report could be written. Please report it"
+                : $"xmc: internal error in `{context.Operation}` ({inner.GetType().Name}: {FirstLine(inner.Message)}); details in {report}. Please report it with that file");
+            return ExitCodes.Internal;
         }
-        catch (RunFolderException e)
+        catch (Exception)
         {
-            stderr.WriteLine($"xmc: {e.Message}");
-            return IoError;
+            // the error stream itself failed (closed pipe): the exit code is all that can be said
+            return ExitCodes.Classify(e) ?? ExitCodes.Internal;
         }
-        catch (NonFiniteLossException e)
+    }
+
+    private static string FirstLine(string message)
+    {
+        int nl = message.IndexOfAny(['\r', '\n']);
+        return nl < 0 ? message : message[..nl];
+    }
+
+    private static string OperationName(ParseResult parsed)
+    {
+        var names = new List<string>();
+        for (var r = parsed.CommandResult; r is not null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
         {
-            stderr.WriteLine($"xmc: {e.Message}");
-            return NonFinite;
+            if (r.Command is not RootCommand)
+            {
+                names.Insert(0, r.Command.Name);
+            }
         }
-        catch (DeviceOutOfMemoryException e)
-        {
-            stderr.WriteLine($"xmc: {e.Message}");
-            return OutOfMemory;
-        }
+        return names.Count == 0 ? "xmc" : "xmc " + string.Join(' ', names);
     }
 
     // ------------------------------------------------------------------ shared options
@@ -91,12 +119,19 @@ public static class XmcCli
 
     private static Option<string?> LabelTitlesOption() => new("--label-titles") { Description = "label-title JSONL file of a raw-text data set" };
 
+    /// <summary>The option's value; an empty one is an error (an override with an empty value would mean the field's
+    /// null, so <c>--out ''</c> would quietly become the default folder and <c>--data ''</c> the synthetic set).</summary>
+    internal static string? NonEmpty(ParseResult r, Option<string?> option)
+        => r.GetValue(option) is { } value && string.IsNullOrWhiteSpace(value)
+            ? throw new ConfigException($"{option.Name}: an empty value; give one, or leave the option out for its default")
+            : r.GetValue(option);
+
     private static TrainConfig LoadConfig(ParseResult r, Option<string?> config, Option<string[]> set, IEnumerable<string> flagOverrides)
-        => ConfigLoader.Load(r.GetValue(config), r.GetValue(set)!.Concat(flagOverrides));
+        => ConfigLoader.Load(NonEmpty(r, config), r.GetValue(set)!.Concat(flagOverrides));
 
     // ------------------------------------------------------------------ train
 
-    private static Command TrainCommand(TextWriter stdout)
+    private static Command TrainCommand(TextWriter stdout, CliContext context)
     {
         var config = ConfigOption();
         var set = SetOption();
@@ -113,9 +148,8 @@ public static class XmcCli
         var output = new Option<string?>("--out", "--output") { Description = "run folder for config.json, metrics.jsonl, checkpoints and predictions (default runs/<UTC time>)" };
         var epochs = new Option<int?>("--epochs") { Description = "passes over the training data (default 10)" };
         var device = new Option<string?>("--device") { Description = "cpu, cuda or cuda:N (default cpu; XMC_DEVICE also sets it)" };
-        var limit = new Option<string?>("--device-memory-limit") { Description = "cap on device memory, e.g. 12GiB" };
-        var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint or a run folder's newest one (its stored config, then overrides), in that run's folder" };
-        var force = new Option<bool>("--force") { Description = "start a new run in a run folder that holds an old one, after moving the old run's files into old-<UTC time>/ there (nothing is deleted)" };
+        var limit = new Option<string?>("--device-memory-limit") { Description = "cap on device memory, e.g. 12GiB, 512MiB or a byte count (on the CPU never above the process's memory limit)" };
+        var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint or a run folder's newest one (its stored config, then overrides)" };
         var predictions = new Option<bool>("--save-predictions") { Description = "write the test split's top-5 predictions to predictions.jsonl in the run folder" };
         var print = new Option<bool>("--print-config") { Description = "print the effective config as JSON and exit" };
         var auxClusters = new Option<int?>("--aux-clusters") { Description = "clusters of the auxiliary label-cluster objective (model.auxClusters; default 0 = off)" };
@@ -135,20 +169,20 @@ public static class XmcCli
                     flags.Add($"{key}={value}");
                 }
             }
-            Flag("data.train", r.GetValue(data));
-            Flag("data.test", r.GetValue(test));
-            Flag("data.labelTitles", r.GetValue(labelTitles));
-            Flag("model.encoder", r.GetValue(encoder));
-            Flag("model.bert", r.GetValue(bertSize));
+            Flag("data.train", NonEmpty(r, data));
+            Flag("data.test", NonEmpty(r, test));
+            Flag("data.labelTitles", NonEmpty(r, labelTitles));
+            Flag("model.encoder", NonEmpty(r, encoder));
+            Flag("model.bert", NonEmpty(r, bertSize));
             Flag("model.maxSeqLen", r.GetValue(maxSeqLen)?.ToString(CultureInfo.InvariantCulture));
-            Flag("model.vocab", r.GetValue(vocab));
-            Flag("model.initFrom", r.GetValue(initFrom));
-            Flag("model.bertMemory", r.GetValue(bertMemory));
+            Flag("model.vocab", NonEmpty(r, vocab));
+            Flag("model.initFrom", NonEmpty(r, initFrom));
+            Flag("model.bertMemory", NonEmpty(r, bertMemory));
             Flag("model.intermediate", r.GetValue(intermediate)?.ToString(CultureInfo.InvariantCulture));
-            Flag("run.output", r.GetValue(output));
+            Flag("run.output", NonEmpty(r, output));
             Flag("optim.epochs", r.GetValue(epochs)?.ToString(CultureInfo.InvariantCulture));
-            Flag("run.device", r.GetValue(device) ?? Environment.GetEnvironmentVariable("XMC_DEVICE"));
-            Flag("run.deviceMemoryLimit", r.GetValue(limit));
+            Flag("run.device", NonEmpty(r, device) ?? (Environment.GetEnvironmentVariable("XMC_DEVICE") is { Length: > 0 } env ? env : null));
+            Flag("run.deviceMemoryLimit", NonEmpty(r, limit));
             Flag("model.auxClusters", r.GetValue(auxClusters)?.ToString(CultureInfo.InvariantCulture));
             Flag("model.auxWeight", r.GetValue(auxWeight)?.ToString("R", CultureInfo.InvariantCulture));
             Flag("model.auxUntil", r.GetValue(auxUntil)?.ToString("R", CultureInfo.InvariantCulture));
@@ -156,7 +190,7 @@ public static class XmcCli
             {
                 flags.Add("run.savePredictions=true");
             }
-            var resumePath = r.GetValue(resume);
+            var resumePath = NonEmpty(r, resume);
             TrainConfig cfg;
             if (resumePath is not null)
             {
@@ -176,6 +210,7 @@ public static class XmcCli
             {
                 cfg = LoadConfig(r, config, set, flags);
             }
+            context.RunFolder = cfg.Run.Output;
             if (r.GetValue(print))
             {
                 stdout.WriteLine(ConfigLoader.ToJson(cfg));
@@ -185,12 +220,12 @@ public static class XmcCli
             // exits 130 or 143; a second one ends the process as the signal would.
             using var interrupt = new CancellationTokenSource();
             int signalExit = 0;
-            void OnSignal(PosixSignalContext context)
+            void OnSignal(PosixSignalContext signal)
             {
                 if (!interrupt.IsCancellationRequested)
                 {
-                    context.Cancel = true;
-                    signalExit = context.Signal == PosixSignal.SIGTERM ? Terminated : Interrupted;
+                    signal.Cancel = true;
+                    signalExit = signal.Signal == PosixSignal.SIGTERM ? Terminated : Interrupted;
                     interrupt.Cancel();
                 }
             }
@@ -227,7 +262,17 @@ public static class XmcCli
             using (var saved = SavedPredictor.Open(r.GetValue(checkpoint)!))
             {
                 var ds = DatasetLoader.Load(r.GetValue(data)!, r.GetValue(labelTitles));
-                double[]? inv = r.GetValue(train) is string t ? Metrics.InversePropensity.FromTrainingSet(DatasetLoader.Load(t, r.GetValue(labelTitles))) : null;
+                double[]? inv = null;
+                if (r.GetValue(train) is string t)
+                {
+                    var trainSet = DatasetLoader.Load(t, r.GetValue(labelTitles));
+                    if (trainSet.NumLabels != saved.Labels)
+                    {
+                        throw new XmcDataException(t, $"the training file has {trainSet.NumLabels} labels; the model was trained with {saved.Labels}",
+                            "give the training split the model was trained on (--train is read for the label propensities of PSP@k)");
+                    }
+                    inv = Metrics.InversePropensity.FromTrainingSet(trainSet);
+                }
                 int kk = Math.Clamp(r.GetValue(k), 1, saved.Labels);
                 var report = Metrics.XmcMetrics.Evaluate(saved.Predict(ds, r.GetValue(data)!, kk).Labels, ds.Labels, kk, inv);
                 foreach (var (name, value) in report.At(Enumerable.Range(1, kk).ToArray()))
@@ -299,60 +344,6 @@ public static class XmcCli
             return 0;
         });
         return cmd;
-    }
-
-    // ------------------------------------------------------------------ data
-
-    private static Command DataCommands(TextWriter stdout)
-    {
-        var labels = new Option<string?>("--labels") { Description = "label-title file (JSONL format only)" };
-        var file = new Argument<string>("file") { Description = "data file (sparse BoW text, LF-* JSONL, or binary cache)" };
-        var stats = new Command("stats", "Print counts and label statistics of a data file.") { file, labels };
-        stats.SetAction(r =>
-        {
-            var ds = DatasetLoader.Load(r.GetValue(file)!, r.GetValue(labels));
-            var counts = ds.LabelCounts();
-            var inv = CultureInfo.InvariantCulture;
-            stdout.WriteLine(string.Create(inv, $"points {ds.NumPoints}, features {ds.NumFeatures}, labels {ds.NumLabels}"));
-            stdout.WriteLine(string.Create(inv, $"feature nnz {ds.Features.Nnz} ({(double)ds.Features.Nnz / Math.Max(1, ds.NumPoints):F2} per point), label nnz {ds.Labels.Nnz} ({(double)ds.Labels.Nnz / Math.Max(1, ds.NumPoints):F2} per point)"));
-            stdout.WriteLine(string.Create(inv, $"labels never seen {counts.Count(c => c == 0)}, most frequent label in {counts.DefaultIfEmpty().Max()} points, points with no label {Enumerable.Range(0, ds.NumPoints).Count(i => ds.Labels.RowLength(i) == 0)}"));
-            if (ds.Features.Nnz > 0)
-            {
-                stdout.WriteLine(FeatureWeights.HoldsCounts(ds.Features)
-                    ? "feature values: integer counts (data.weighting=auto applies tfidf)"
-                    : "feature values: not integer counts, already weighted (data.weighting=auto keeps them as-is)");
-            }
-            return 0;
-        });
-        var vfile = new Argument<string>("file") { Description = "data file to check" };
-        var validate = new Command("validate", "Parse a data file completely; exit 0 if it is valid, else print file:line:column: reason.") { vfile, labels };
-        validate.SetAction(r =>
-        {
-            var ds = DatasetLoader.Load(r.GetValue(vfile)!, r.GetValue(labels));
-            stdout.WriteLine($"{r.GetValue(vfile)}: valid ({ds.NumPoints} points)");
-            return 0;
-        });
-        var cin = new Argument<string>("input") { Description = "data file to read" };
-        var cout = new Argument<string>("output") { Description = "file to write" };
-        var convert = new Command("convert", "Convert any supported data file to the sparse BoW text format.") { cin, cout, labels };
-        convert.SetAction(r =>
-        {
-            var ds = DatasetLoader.Load(r.GetValue(cin)!, r.GetValue(labels));
-            SparseBowWriter.Write(ds, r.GetValue(cout)!);
-            stdout.WriteLine($"wrote {r.GetValue(cout)}");
-            return 0;
-        });
-        var kin = new Argument<string>("input") { Description = "data file to read" };
-        var kout = new Argument<string>("output") { Description = "cache file to write" };
-        var cache = new Command("cache", "Write the binary cache of a data file (memory-mapped, checksummed: fast reloads).") { kin, kout, labels };
-        cache.SetAction(r =>
-        {
-            var ds = DatasetLoader.Load(r.GetValue(kin)!, r.GetValue(labels));
-            DatasetCache.Write(ds, r.GetValue(kout)!);
-            stdout.WriteLine($"wrote {r.GetValue(kout)}");
-            return 0;
-        });
-        return new Command("data", "Inspect, validate, convert and cache data files.") { stats, validate, convert, cache };
     }
 
     private static Command DemoCommand(TextWriter stdout)

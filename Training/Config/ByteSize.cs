@@ -33,7 +33,12 @@ public readonly record struct ByteSize(long Bytes, string Text)
         {
             throw new FormatException($"'{original}' is not a size: use e.g. 12GiB, 512MiB or a byte count");
         }
-        return checked((long)(v * factor));
+        double bytes = Math.Floor(v * factor);
+        if (bytes >= long.MaxValue)
+        {
+            throw new FormatException($"'{original}' is too large a size: at most {long.MaxValue} bytes (8 EiB)");
+        }
+        return (long)bytes;
     }
 
     /// <inheritdoc/>

@@ -74,7 +74,7 @@ internal sealed class ByteSizeJson : JsonConverter<ByteSize>
             return reader.TokenType switch
             {
                 JsonTokenType.String => ByteSize.Parse(reader.GetString()!),
-                JsonTokenType.Number => ByteSize.Parse(reader.GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                JsonTokenType.Number => ByteSize.Parse(System.Text.Encoding.UTF8.GetString(reader.HasValueSequence ? System.Buffers.BuffersExtensions.ToArray(reader.ValueSequence) : reader.ValueSpan)),
                 _ => throw new FormatException("expected a size such as 12GiB"),
             };
         }

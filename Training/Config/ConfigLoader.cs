@@ -32,6 +32,7 @@ public static class ConfigLoader
             var node = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })
                 ?? throw new ConfigException($"{source}: the config is JSON null");
             config = node.Deserialize(ConfigJsonContext.Default.TrainConfig)!;
+            RequireSections(config, source);
             if (node["data"] is not JsonObject data || !data.ContainsKey("weighting"))
             {
                 config.Data.Weighting = Inputs.FeatureWeighting.TfIdf;
@@ -59,13 +60,31 @@ public static class ConfigLoader
         try
         {
             using var stream = File.OpenRead(path);
-            return JsonSerializer.Deserialize(stream, ConfigJsonContext.Default.TrainConfig)
+            var config = JsonSerializer.Deserialize(stream, ConfigJsonContext.Default.TrainConfig)
                 ?? throw new ConfigException($"{path}: the file holds JSON null, expected an object");
+            RequireSections(config, path);
+            return config;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new ConfigException($"{path}: permission denied; make the config file readable");
         }
         catch (JsonException e)
         {
             var where = e.LineNumber is long line ? $":{line + 1}:{(e.BytePositionInLine ?? 0) + 1}" : "";
             throw new ConfigException($"{path}{where}: {Describe(e)}");
+        }
+    }
+
+    /// <summary>A section given as JSON <c>null</c> deserializes to null; every section is needed.</summary>
+    private static void RequireSections(TrainConfig config, string source)
+    {
+        foreach (var (name, section) in new (string, object?)[] { ("data", config.Data), ("model", config.Model), ("optim", config.Optim), ("dst", config.Dst), ("run", config.Run) })
+        {
+            if (section is null)
+            {
+                throw new ConfigException($"{source}: config section {name} is null; give an object (its fields as in `xmc train --print-config`) or leave the section out for its defaults");
+            }
         }
     }
 
@@ -187,5 +206,11 @@ public static class ConfigLoader
         Require(c.Run.KeepCheckpoints >= 1, "run.keepCheckpoints", "must be ≥ 1");
         Require(c.Data.Validation is null or (>= 0 and <= 0.5), "data.validation", "must be a fraction in [0, 0.5] (0 = no validation split) or null (auto)");
         Require(c.Run.Patience >= 0, "run.patience", "must be ≥ 0 (0 = no early stopping)");
+        Require(c.Run.Output is null || !string.IsNullOrWhiteSpace(c.Run.Output), "run.output", "an empty path; give a folder, or null for runs/<UTC time>");
+        Require(c.Run.DeviceMemoryLimit is null || c.Run.DeviceMemoryLimit.Value.Bytes > 0, "run.deviceMemoryLimit", "must be > 0 bytes (or null: no cap)");
+        foreach (var (field, path) in new[] { ("data.train", c.Data.Train), ("data.test", c.Data.Test), ("data.labelTitles", c.Data.LabelTitles), ("model.vocab", c.Model.Vocab), ("model.initFrom", c.Model.InitFrom) })
+        {
+            Require(path is null || !string.IsNullOrWhiteSpace(path), field, "an empty path; give a file, or leave the field out (null)");
+        }
     }
 }

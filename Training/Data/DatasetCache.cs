@@ -21,10 +21,11 @@ public static class DatasetCache
     private const string Rebuild = "Rebuild the cache from the original data files";
 
     /// <summary>True when <paramref name="path"/> starts with the cache's magic bytes.</summary>
+    /// <exception cref="XmcDataException">The file is missing, unreadable, empty or not a regular file.</exception>
     public static bool IsCache(string path)
     {
         Span<byte> head = stackalloc byte[8];
-        using var f = File.OpenRead(path);
+        using var f = DataFile.OpenRead(path, 1);
         return f.ReadAtLeast(head, 8, throwOnEndOfStream: false) == 8 && head.SequenceEqual(CacheHeader.Magic);
     }
 
@@ -59,15 +60,7 @@ public static class DatasetCache
     /// <summary>Reads a cache written by <see cref="Write"/>.</summary>
     public static unsafe XmcDataset Read(string path)
     {
-        FileStream file;
-        try
-        {
-            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new XmcDataException(path, "file not found", "Check the path, or build the cache with `xmc data cache`", e);
-        }
+        var file = DataFile.OpenRead(path, 1);
         using (file)
         {
             long length = file.Length;

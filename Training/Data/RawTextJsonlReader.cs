@@ -107,6 +107,11 @@ public static class RawTextJsonlReader
         {
             throw lines.Error(e.BytePositionInLine ?? 0, $"malformed JSON ({FirstSentence(e.Message)})");
         }
+        catch (InvalidOperationException e)
+        {
+            // a string that is valid JSON but not valid text: a lone UTF-16 surrogate escape such as "\ud800"
+            throw lines.Error(reader.TokenStartIndex, $"a string that is not valid text ({FirstSentence(e.Message)}; a \\uD800-\\uDFFF escape must be half of a surrogate pair)");
+        }
         if (title is null)
             throw lines.Error(0, "missing field \"title\"");
         if (row is not null)

@@ -39,11 +39,17 @@ public static class SparseBowReader
             int expected = Math.Min(points, 1 << 16);
             var featureRows = new CsrMatrixBuilder(withValues: true, expected);
             var labelRows = new CsrMatrixBuilder(withValues: false, expected);
+            // A blank line is a point without labels and features; when the file then has more point lines than the
+            // header says, the blank line is the likelier culprit than the last line, so the error points at it.
+            long firstBlank = 0;
             for (int i = 0; i < points; i++)
             {
-                string line = NextLine()
-                    ?? throw Error(_line + 1, 1, $"the file ends after {i} points but the header says {points}",
+                string? line = NextLine();
+                if (line is null)
+                    throw Error(_line + 1, 1, $"the file ends after {i} points but the header says {points}",
                         "Fix the header's point count or restore the missing lines");
+                if (firstBlank == 0 && line.AsSpan().IsWhiteSpace())
+                    firstBlank = _line;
                 ParsePoint(line);
                 featureRows.AppendRow(_features.Ids, _features.Values);
                 labelRows.AppendRow(_labels.Ids, default);
@@ -51,11 +57,19 @@ public static class SparseBowReader
             while (NextLine() is { } extra)
             {
                 if (!extra.AsSpan().IsWhiteSpace())
-                    throw Error(_line, 1, $"more point lines than the header's {points}",
-                        "Fix the header's point count or remove the extra lines");
+                {
+                    throw firstBlank > 0
+                        ? BlankLineError(firstBlank, $"line {_line} is one more point line than the header's {points}")
+                        : Error(_line, 1, $"more point lines than the header's {points}",
+                            "Fix the header's point count or remove the extra lines");
+                }
             }
             return new XmcDataset(featureRows.Build(features), labelRows.Build(labels));
         }
+
+        private XmcDataException BlankLineError(long line, string count)
+            => Error(line, 1, $"blank line: it counts as a point without labels and features, and then {count}",
+                "Remove the blank line (or give the point its labels and features)");
 
         private (int Points, int Features, int Labels) ReadHeader()
         {
@@ -158,7 +172,13 @@ public static class SparseBowReader
             {
                 string? line = reader.ReadLine();
                 if (line is not null)
+                {
                     _line++;
+                    // number parsing accepts trailing NULs ("3\0" reads as 3), so they are refused here
+                    int nul = line.AsSpan().IndexOf('\0');
+                    if (nul >= 0)
+                        throw Error(_line, nul + 1, "NUL character in the line", "The file is binary or damaged: " + FormatHint);
+                }
                 return line;
             }
             catch (Exception e) when (e is IOException or InvalidDataException)

@@ -40,6 +40,8 @@ public sealed class TrainingData
     {
         if (config.Train is null)
         {
+            var defaults = new SyntheticDataOptions();
+            int maxLabels = Math.Min(defaults.MaxLabelsPerPoint, Math.Max(1, config.SyntheticLabels)); // a set of a few labels has fewer per point
             var options = new SyntheticDataOptions
             {
                 TrainPoints = config.SyntheticPoints,
@@ -48,17 +50,32 @@ public sealed class TrainingData
                 Features = config.SyntheticFeatures,
                 Seed = (ulong)config.SyntheticSeed,
                 Topics = config.SyntheticTopics,
+                MaxLabelsPerPoint = maxLabels,
+                MeanLabelsPerPoint = Math.Min(defaults.MeanLabelsPerPoint, maxLabels),
             };
-            var (train, test) = SyntheticData.Generate(options);
+            XmcDataset train, test;
+            try
+            {
+                (train, test) = SyntheticData.Generate(options);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ConfigException($"config fields data.synthetic*: {e.Message} (data.syntheticLabels = {config.SyntheticLabels}, data.syntheticFeatures = {config.SyntheticFeatures}, data.syntheticTopics = {config.SyntheticTopics})");
+            }
             return new TrainingData(train, test,
                 $"synthetic (seed {config.SyntheticSeed}): {train.NumPoints} train / {test.NumPoints} test points, {train.NumFeatures} features, {train.NumLabels} labels"
                 + (config.SyntheticTopics > 0 ? $" in {config.SyntheticTopics} topics" : ""), config.Validation);
         }
         var trainSet = DatasetLoader.Load(config.Train, config.LabelTitles);
         var testSet = config.Test is null ? null : DatasetLoader.Load(config.Test, config.LabelTitles);
-        if (testSet is not null && (testSet.NumLabels != trainSet.NumLabels || testSet.NumFeatures > trainSet.NumFeatures))
+        if (testSet is not null)
         {
-            throw new XmcDataException(config.Test!, $"the test split has {testSet.NumFeatures} features and {testSet.NumLabels} labels, the training split {trainSet.NumFeatures} and {trainSet.NumLabels}", "use the train/test pair of the same data set");
+            // checked here, before any training work: a mismatch found at the first evaluation would waste it
+            if (testSet.NumLabels != trainSet.NumLabels || testSet.NumFeatures > trainSet.NumFeatures)
+            {
+                throw new XmcDataException(config.Test!, $"the test split has {testSet.NumFeatures} features and {testSet.NumLabels} labels, the training split {config.Train} {trainSet.NumFeatures} and {trainSet.NumLabels}", "use the train/test pair of the same data set");
+            }
+            testSet = testSet.WidenFeatures(trainSet.NumFeatures);
         }
         return new TrainingData(trainSet, testSet,
             $"{config.Train}: {trainSet.NumPoints} train{(testSet is null ? "" : $" / {testSet.NumPoints} test")} points, {trainSet.NumFeatures} features, {trainSet.NumLabels} labels", config.Validation);

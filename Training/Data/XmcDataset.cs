@@ -71,6 +71,16 @@ public sealed class XmcDataset
         return new XmcDataset(Features.SelectRows(rows), Labels.SelectRows(rows), texts, LabelTexts);
     }
 
+    /// <summary>This set over a feature space of <paramref name="features"/> ids (≥ its own): a split whose header
+    /// counts fewer features than the training split (its last ids unused) then fits the model's input width.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="features"/> is below <see cref="NumFeatures"/>.</exception>
+    public XmcDataset WidenFeatures(int features)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(features, NumFeatures);
+        return features == NumFeatures ? this
+            : new XmcDataset(new CsrMatrix(NumPoints, features, Features.RowPtr, Features.ColumnIds, Features.Values), Labels, PointTexts, LabelTexts);
+    }
+
     /// <summary>Same features, labels and texts.</summary>
     public bool ContentEquals(XmcDataset other)
         => Features.ContentEquals(other.Features) && Labels.ContentEquals(other.Labels)

@@ -59,8 +59,9 @@ public sealed class TrainedModel : IDisposable
             var weights = LoadWeights(checkpoint, info, cfg);
             inputs = (ds, source) => ds.NumFeatures > info.Features
                 ? throw new XmcDataException(source, $"the file has {ds.NumFeatures} features; the model was trained with {info.Features}", "use a split of the data set the model was trained on")
-                : new TfIdfInputs(ds, weights);
+                : new TfIdfInputs(ds.WidenFeatures(info.Features), weights);
         }
+        MemoryFloor.Check(cfg, shape, 0, Device.Cpu, training: false);
         IXmcModel model;
         try
         {

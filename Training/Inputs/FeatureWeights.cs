@@ -55,7 +55,7 @@ public sealed class FeatureWeights
         {
             return new FeatureWeights(weighting, null);
         }
-        var df = new long[train.Columns];
+        var df = new int[train.Columns]; // at most one per row, and rows fit an int
         foreach (int f in train.ColumnIds)
         {
             df[f]++;
@@ -100,11 +100,15 @@ public sealed class FeatureWeights
             double norm = 0;
             for (long p = start; p < end; p++)
             {
-                float v = Weight(values[p], features.ColumnIds[p]);
+                float v = (float)Weight(values[p], features.ColumnIds[p]);
                 result[p] = v;
                 norm += (double)v * v;
             }
-            if (norm > 0)
+            if (norm > LargeNorm || double.IsNaN(norm))
+            {
+                NormaliseInDouble(values, features.ColumnIds, result, start, end);
+            }
+            else if (norm > 0)
             {
                 float inv = (float)(1 / Math.Sqrt(norm));
                 for (long p = start; p < end; p++)
@@ -116,9 +120,30 @@ public sealed class FeatureWeights
         return result;
     }
 
-    private float Weight(float value, int feature) => Weighting switch
+    /// <summary>Squared row norm above which the row is weighted again in double: a finite value near
+    /// <see cref="float.MaxValue"/> times an idf &gt; 1 overflows float (the row would turn into NaN), and 1/norm
+    /// would fall into float's subnormal range. Real rows are far below it, so their values are unchanged.</summary>
+    private const double LargeNorm = 1e30;
+
+    /// <summary>Weights and normalises one row in double, where no finite input can overflow (|w| &lt; 2^128 · 40).</summary>
+    private void NormaliseInDouble(float[] values, int[] ids, float[] result, long start, long end)
     {
-        FeatureWeighting.TfIdf => value * Idf![feature],
+        double norm = 0;
+        for (long p = start; p < end; p++)
+        {
+            double v = Weight(values[p], ids[p]);
+            norm += v * v;
+        }
+        double inv = 1 / Math.Sqrt(norm);
+        for (long p = start; p < end; p++)
+        {
+            result[p] = (float)(Weight(values[p], ids[p]) * inv);
+        }
+    }
+
+    private double Weight(float value, int feature) => Weighting switch
+    {
+        FeatureWeighting.TfIdf => (double)value * Idf![feature],
         FeatureWeighting.LogTfIdf => value > 0 ? (1 + MathF.Log(value)) * Idf![feature] : 0,
         _ => value,
     };

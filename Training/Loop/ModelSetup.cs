@@ -50,6 +50,9 @@ public static class ModelSetup
             throw new XmcDataException(Source(config), "the data set has no bag-of-words features",
                 "the bow encoder needs a sparse BoW file (or its cache); raw-text sets need the bert encoder (--encoder bert)");
         }
+        var shape = new XmcModelShape(data.Train.NumFeatures, data.Train.NumLabels);
+        long nnz = data.Train.Features.Nnz + (data.Test?.Features.Nnz ?? 0) + (data.Validation?.Features.Nnz ?? 0);
+        MemoryFloor.Check(config, shape, nnz, device);
         var weights = FitWeights(config.Data, data.Train, out var note);
         // the stored config says what was applied, so eval, predict and a resumed run weight the same way
         config.Data.Weighting = weights.Weighting;
@@ -57,7 +60,7 @@ public static class ModelSetup
         var train = new TfIdfInputs(data.Train, weights);
         var test = data.Test is null ? null : new TfIdfInputs(data.Test, weights);
         var validation = data.Validation is null ? null : new TfIdfInputs(data.Validation, weights);
-        var model = XmcModelBuilder.Build(config.Model, new XmcModelShape(data.Train.NumFeatures, data.Train.NumLabels), (ulong)config.Run.Seed, device);
+        var model = XmcModelBuilder.Build(config.Model, shape, (ulong)config.Run.Seed, device);
         return new PreparedModel(model, train, test, weights.Extras, notes, validation);
     }
 
@@ -70,6 +73,8 @@ public static class ModelSetup
         var requested = data.Weighting;
         // the synthetic rows hold 1 + ln tf, normalised, without idf: what they need is the idf
         bool synthetic = data.Train is null;
+        MemoryFloor.CheckHost($"the feature weighting of {train.NumFeatures} features and {train.Features.Nnz} values",
+            MemoryFloor.IdfBytesPerFeature * train.NumFeatures + 4.0 * train.Features.Nnz);
         var weights = FeatureWeights.Fit(train.Features, synthetic && requested == FeatureWeighting.Auto ? FeatureWeighting.TfIdf : requested);
         note = synthetic && requested == FeatureWeighting.Auto
             ? "feature weighting: tfidf (data.weighting=auto; the synthetic set holds 1 + ln tf without idf), rows L2-normalised"
@@ -142,6 +147,7 @@ public static class ModelSetup
             {
                 throw new ConfigException($"config field model.fanIn: {m.FanIn} inputs per label cannot be chosen from a layer input of width {width}");
             }
+            MemoryFloor.Check(config, shape with { Encoder = encoderConfig }, 0, device);
             var configPath = Path.Combine(runFolder, BertConfigFile);
             SaveEncoderConfig(encoderConfig, configPath, resuming);
             var pretrained = loaded?.Model;
