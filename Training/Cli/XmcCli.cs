@@ -150,6 +150,7 @@ public static class XmcCli
         var device = new Option<string?>("--device") { Description = "cpu, cuda or cuda:N (default cpu; XMC_DEVICE also sets it)" };
         var limit = new Option<string?>("--device-memory-limit") { Description = "cap on device memory, e.g. 12GiB, 512MiB or a byte count (on the CPU never above the process's memory limit)" };
         var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint or a run folder's newest one (its stored config, then overrides)" };
+        var force = new Option<bool>("--force") { Description = "start a new run in a run folder that holds an old one, after moving the old run's files into old-<UTC time>/ there (nothing is deleted)" };
         var predictions = new Option<bool>("--save-predictions") { Description = "write the test split's top-5 predictions to predictions.jsonl in the run folder" };
         var print = new Option<bool>("--print-config") { Description = "print the effective config as JSON and exit" };
         var auxClusters = new Option<int?>("--aux-clusters") { Description = "clusters of the auxiliary label-cluster objective (model.auxClusters; default 0 = off)" };
