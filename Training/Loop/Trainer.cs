@@ -66,11 +66,7 @@ public sealed class Trainer : IDisposable
             _aux = AuxObjectiveSetup.Attach(objective, config, Data, _prepared.Train, resumeFrom, TotalSteps, output);
         }
         _optimizer = OptimizerFactory.Build(config, Model, TotalSteps);
-        if (Model.Head is FixedFanInLinear sparse && config.Dst.Algorithm == DstAlgorithmKind.Set)
-        {
-            var schedule = new DstSchedule(config.Dst.UpdateEvery, config.Dst.PruneFraction, TotalSteps, config.Dst.StopAt);
-            _dst = new DstController(new SetAlgorithm((ulong)config.Run.Seed + 7), schedule, [sparse], _optimizer);
-        }
+        _dst = DstSetup.Build(config, Model, _optimizer, TotalSteps);
         if (resumeFrom is not null)
         {
             _start = Checkpoint.Load(resumeFrom, Model.Module, _optimizer);
@@ -85,7 +81,10 @@ public sealed class Trainer : IDisposable
         }
         _progress = new ProgressReporter(TotalSteps, output == Console.Out ? null : output, interactive);
         var chunking = config.Model.Chunking();
-        _step = new TrainStep(Model, Data.Train, _prepared.Train, _optimizer, _aux, chunking, (ulong)config.Run.Seed, _device);
+        _step = new TrainStep(Model, Data.Train, _prepared.Train, _optimizer, _aux, chunking, (ulong)config.Run.Seed, _device)
+        {
+            BeforeOptimizerStep = _dst is null ? null : _dst.BeforeOptimizerStep,
+        };
         _checkpoints = new CheckpointWriter(RunFolder, config, Model, _optimizer, Data.Train, _prepared.Extras, _aux?.Clusters);
         _evaluation = new RunEvaluation(Model, Data, _prepared.Test, _prepared.Validation, chunking, _device, _log, _progress);
         _best = _evaluation.HasValidation ? new BestModelKeeper(RunFolder, config.Run.SelectBy, config.Run.Patience, _start.Step) : null;
@@ -95,6 +94,7 @@ public sealed class Trainer : IDisposable
     private (TrainingData Data, PreparedModel Prepared) Setup(TrainConfig config, TrainingData? given, bool resuming)
     {
         config.Run.Output ??= Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        DstSetup.PrepareModelConfig(config);
         var data = given ?? TrainingData.Load(config.Data);
         if (config.Model.AuxClusters > data.Train.NumLabels)
         {
@@ -138,10 +138,14 @@ public sealed class Trainer : IDisposable
             for (int b = epoch == _start.Epoch ? _start.BatchInEpoch : 0; b < _stepsPerEpoch; b++)
             {
                 var rows = order.AsSpan(b * batchSize, Math.Min(batchSize, order.Length - b * batchSize));
-                var loss = _step.Run(rows, step, NonFiniteLossMessage(step));
+                bool keep = _dst?.WantsBatch(step + 1) == true;
+                var loss = _step.Run(rows, step, NonFiniteLossMessage(step), keep, out var batch);
                 lastLoss = loss.Loss;
                 step++;
-                _dst?.AfterStep(step);
+                using (batch)
+                {
+                    _dst?.AfterStep(step, batch);
+                }
                 _progress.Report(step, lastLoss, Backend.Allocator.Ledger.TotalCurrent);
                 LogTrainingRow(step, epoch, loss);
                 bool epochEnd = b == _stepsPerEpoch - 1;
