@@ -48,8 +48,30 @@ public static class DstSetup
             DstAlgorithmKind.Gse => new GseAlgorithm(seed, dst.Sampling, dst.Candidates, dst.BlockBytes.Bytes),
             DstAlgorithmKind.Rigl => new RiglAlgorithm(perRow: false, dst.BlockBytes.Bytes),
             DstAlgorithmKind.Srigl => new RiglAlgorithm(perRow: true, dst.BlockBytes.Bytes),
+            DstAlgorithmKind.TopKast => new TopKastAlgorithm(seed, (float)(dst.Penalty ?? config.Optim.WeightDecay * sparse.InFeatures / sparse.ForwardFanIn), dst.MaskEvery),
             _ => throw new ConfigException($"config field dst.algorithm: {TrainConfigNames.DstAlgorithm.Name(dst.Algorithm)} is not available"),
         };
         return new DstController(algorithm, schedule, [sparse], optimizer);
+    }
+
+    /// <summary>Spartan's controller when <c>dst.algorithm=spartan</c> (the config check has made sure the head is
+    /// masked), else null.</summary>
+    public static SpartanController? BuildSpartan(TrainConfig config, IXmcModel model, long totalSteps)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(model);
+        if (config.Dst.Algorithm != DstAlgorithmKind.Spartan)
+        {
+            return null;
+        }
+        if (model.Head is not MaskedLinear masked)
+        {
+            throw new ConfigException("config field dst.algorithm: spartan needs the masked dense head: add --set model.head=masked");
+        }
+        if (config.Run.Device.Kind != DeviceKind.Cpu)
+        {
+            throw new ConfigException($"config field dst.algorithm: spartan runs on the CPU only (its soft top-k is host code): use --device cpu");
+        }
+        return new SpartanController(masked, config.Model.FanIn, DstDefaults.Schedule(config.Dst, totalSteps), config.Dst.DensityRamp, config.Dst.BetaEnd);
     }
 }

@@ -26,6 +26,7 @@ public sealed class Trainer : IDisposable
     private readonly PreparedModel _prepared;
     private readonly Optimizer _optimizer;
     private readonly DstController? _dst;
+    private readonly SpartanController? _spartan;
     private readonly AuxObjectiveSetup? _aux;
     private readonly TrainStep _step;
     private readonly CheckpointWriter _checkpoints;
@@ -67,6 +68,7 @@ public sealed class Trainer : IDisposable
         }
         _optimizer = OptimizerFactory.Build(config, Model, TotalSteps);
         _dst = DstSetup.Build(config, Model, _optimizer, TotalSteps);
+        _spartan = DstSetup.BuildSpartan(config, Model, TotalSteps);
         if (resumeFrom is not null)
         {
             _start = Checkpoint.Load(resumeFrom, Model.Module, _optimizer);
@@ -79,11 +81,16 @@ public sealed class Trainer : IDisposable
         {
             _dst.SlotsChanged += change => _log.Write("dst", change.Step, change.MetricsRow());
         }
+        if (_spartan is not null)
+        {
+            _spartan.SlotsChanged += change => _log.Write("dst", change.Step, change.MetricsRow());
+        }
         _progress = new ProgressReporter(TotalSteps, output == Console.Out ? null : output, interactive);
         var chunking = config.Model.Chunking();
         _step = new TrainStep(Model, Data.Train, _prepared.Train, _optimizer, _aux, chunking, (ulong)config.Run.Seed, _device)
         {
             BeforeOptimizerStep = _dst is null ? null : _dst.BeforeOptimizerStep,
+            BeforeForward = _spartan is null ? null : _spartan.BeforeForward,
         };
         _checkpoints = new CheckpointWriter(RunFolder, config, Model, _optimizer, Data.Train, _prepared.Extras, _aux?.Clusters);
         _evaluation = new RunEvaluation(Model, Data, _prepared.Test, _prepared.Validation, chunking, _device, _log, _progress);
@@ -146,6 +153,7 @@ public sealed class Trainer : IDisposable
                 {
                     _dst?.AfterStep(step, batch);
                 }
+                _spartan?.AfterStep(step);
                 _progress.Report(step, lastLoss, Backend.Allocator.Ledger.TotalCurrent);
                 LogTrainingRow(step, epoch, loss);
                 bool epochEnd = b == _stepsPerEpoch - 1;
@@ -231,7 +239,7 @@ public sealed class Trainer : IDisposable
             _progress.Message(note);
         }
         _progress.Message($"model: {Model.Description}, {Model.Module.Parameters().Sum(p => p.Shape.Numel):N0} parameters; " +
-            $"{TotalSteps} steps ({_config.Optim.Epochs} epochs × {_stepsPerEpoch}), dst {(_dst is null ? "none" : _dst.Algorithm.Name)}" +
+            $"{TotalSteps} steps ({_config.Optim.Epochs} epochs × {_stepsPerEpoch}), dst {(_dst is not null ? _dst.Algorithm.Name : _spartan is not null ? "spartan" : "none")}" +
             (_aux is null ? "" : $", aux objective over {_config.Model.AuxClusters} label clusters until step {_aux.Weight.EndStep}"));
     }
 

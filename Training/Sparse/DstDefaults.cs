@@ -10,11 +10,11 @@ public static class DstDefaults
     /// <summary>(ΔT, α, stop) of <paramref name="kind"/>: SET, RigL and SRigL ΔT = 100, α = 0.3, stop 0.75
     /// (Google's SET/RigL); GSE ΔT = 1000, α = 0.2, stop 0.75 (Heddes et al.); Top-KAST explores its reservoir every
     /// 100 steps with α = 0.3 of the reservoir-only slots until 0.75 (the paper gives no exploration schedule: the
-    /// SET/RigL one); Spartan recomputes its soft mask every step and freezes the masks at 0.8 (Tai et al.).</summary>
+    /// SET/RigL one); Spartan recomputes its soft mask every step (ΔT is only its report interval; α unused) and freezes the masks at 0.8 (Tai et al.).</summary>
     public static (int UpdateEvery, double Alpha, double StopAt) For(DstAlgorithmKind kind) => kind switch
     {
         DstAlgorithmKind.Gse => (1000, 0.2, 0.75),
-        DstAlgorithmKind.Spartan => (1, 0.0, 0.8),
+        DstAlgorithmKind.Spartan => (100, 0.0, 0.8),
         _ => (100, 0.3, 0.75),
     };
 

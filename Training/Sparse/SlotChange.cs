@@ -13,12 +13,14 @@ namespace Xmc.Training.Sparse;
 /// rewires them: a surviving connection's entries move to its new slot (rows stay sorted by input, so
 /// survivors shift), a changed slot's entries start from zero. Resetting after the fact could not do that
 /// (which survivor went where is known only inside the update), so the event says what happened rather than
-/// asking subscribers to fix state; metrics and logs read it (<see cref="MetricsRow"/>).</para></summary>
+/// asking subscribers to fix state; metrics and logs read it (<see cref="MetricsRow"/>).</para>
+/// <para>Spartan reports through it too: the mask entries of its masked dense head that changed since its last
+/// report (it keeps dense weights and dense optimizer state, so nothing is reset).</para></summary>
 /// <param name="Layer">The layer rewired.</param>
 /// <param name="Step">The training step after which the update ran.</param>
 /// <param name="Changed">Connections (slots) that now hold a new input; their values and state restarted.</param>
 /// <param name="Slots">All slots of the layer: labels × fan-in.</param>
-public sealed record SlotChange(FixedFanInLinear Layer, long Step, long Changed, long Slots)
+public sealed record SlotChange(IOutputHead Layer, long Step, long Changed, long Slots)
 {
     /// <summary>The share of the layer's slots that changed, in [0, 1].</summary>
     public double FractionChanged => Slots == 0 ? 0 : (double)Changed / Slots;
