@@ -84,7 +84,11 @@ internal sealed unsafe class SlotRewiring
         for (int j = 0; j <= k; j++)
         {
             // merge survivors (ascending) with the grown inputs (ascending)
-            int next = j < k && !dropped[j] ? oldInputs[j] : int.MaxValue;
+            if (j < k && dropped[j])
+            {
+                continue;
+            }
+            int next = j < k ? oldInputs[j] : int.MaxValue;
             while (g < grow.Length && grow[g] < next)
             {
                 source[at] = -1;
