@@ -12,6 +12,7 @@ public static class Program
     {
         ["gemm"] = GemmSuite.Run,
         ["classifier"] = ClassifierSuite.Run,
+        ["dst"] = DstSuite.Run,
         ["ops"] = OpsSuite.Run,
         ["encoder-step"] = EncoderStepSuite.Run,
         ["encoder-parity"] = EncoderParitySuite.Run,

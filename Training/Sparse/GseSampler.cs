@@ -75,9 +75,14 @@ internal sealed class GseSampler
             return true;
         }
         int budget = 8 * c + 8;
+        (uint W0, uint W1, uint W2, uint W3) block = default;
         for (int t = 0; t < budget && found < c; t++)
         {
-            uint w = Philox.Word(seed, offset, t);
+            if ((t & 3) == 0)
+            {
+                block = Philox.Block(seed, offset + (ulong)(t >> 2));
+            }
+            uint w = (t & 3) switch { 0 => block.W0, 1 => block.W1, 2 => block.W2, _ => block.W3 };
             int x = _cdf is null ? (int)(((ulong)w * (ulong)_d) >> 32) : Inverse(w);
             if (row.BinarySearch(x) < 0 && Add(x, set))
             {

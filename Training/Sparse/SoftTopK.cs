@@ -25,21 +25,24 @@ public static class SoftTopK
         {
             throw new ArgumentOutOfRangeException(nameof(budget), budget, "soft top-k: the budget must be positive");
         }
-        double zMax = double.NegativeInfinity, zMin = double.PositiveInfinity;
+        Span<double> z = d <= 4096 ? stackalloc double[d] : new double[d];
+        double zMax = double.NegativeInfinity, zMin = double.PositiveInfinity, zSum = 0;
         for (int i = 0; i < d; i++)
         {
-            double z = beta * Math.Abs(w[i]);
-            zMax = Math.Max(zMax, z);
-            zMin = Math.Min(zMin, z);
+            z[i] = beta * Math.Abs(w[i]);
+            zMax = Math.Max(zMax, z[i]);
+            zMin = Math.Min(zMin, z[i]);
+            zSum += z[i];
         }
-        // f(μ) = Σ sigmoid(z + μ) − K is increasing; at μ = lo every term is ≤ K/d·e^{-1}… below K, at hi above
-        double lo = -zMax - 40, hi = -zMin + 40, mu = -(zMax + zMin) / 2;
+        // f(μ) = Σ sigmoid(z + μ) − K is increasing, negative at μ = −zMax − 40 and positive at −zMin + 40; Newton
+        // from the root for equal z (logit of K/d, shifted by the mean z), bisection whenever a step leaves the bracket
+        double lo = -zMax - 40, hi = -zMin + 40, mu = Math.Log(budget / (d - budget)) - zSum / d;
         for (int iter = 0; iter < 200; iter++)
         {
             double f = -budget, df = 0;
             for (int i = 0; i < d; i++)
             {
-                double s = Sigmoid(beta * Math.Abs(w[i]) + mu);
+                double s = Sigmoid(z[i] + mu);
                 f += s;
                 df += s * (1 - s);
             }
@@ -51,7 +54,7 @@ public static class SoftTopK
             {
                 lo = mu;
             }
-            if (Math.Abs(f) <= 1e-9 * budget || hi - lo < 1e-13 * Math.Max(1, Math.Abs(mu)))
+            if (Math.Abs(f) <= 1e-7 * budget || hi - lo < 1e-13 * Math.Max(1, Math.Abs(mu)))
             {
                 break;
             }
@@ -60,7 +63,7 @@ public static class SoftTopK
         }
         for (int i = 0; i < d; i++)
         {
-            sigma[i] = (float)Sigmoid(beta * Math.Abs(w[i]) + mu);
+            sigma[i] = (float)Sigmoid(z[i] + mu);
         }
     }
 
