@@ -11,7 +11,8 @@ using Xmc.Training.Optim;
 namespace Xmc.Training.Checkpoints;
 
 /// <summary>Where a run stands: enough, with the parameters and optimizer state, to resume it exactly. The data
-/// order of an epoch is a pure function of (seed, epoch), SET's schedule and regrowth draws of (seed, step),
+/// order of an epoch is a pure function of (seed, epoch), every DST algorithm's schedule and draws of (seed, step)
+/// (Top-KAST's reservoir marks and Spartan's mask are model parameters),
 /// so step, epoch and batch index are the whole RNG state.</summary>
 public sealed record TrainingProgress(long Step, int Epoch, int BatchInEpoch);
 

@@ -6,7 +6,7 @@ namespace Xmc.Training.Sparse;
 /// <see cref="DstController.SlotsChanged"/> after an <see cref="IDstAlgorithm"/> update of
 /// <paramref name="Layer"/> at <paramref name="Step"/> (the optimizer step just taken) replaced
 /// <paramref name="Changed"/> of the layer's <paramref name="Slots"/> connections. Every algorithm (SET, and
-/// the GSE, RigL and Top-KAST to come) reports through this one type.
+/// GSE, RigL, SRigL, Top-KAST and Spartan) reports through this one type.
 /// <para>Optimizer state is already right when the event is raised: the controller hands each algorithm the
 /// slot-aligned tensors of the layer's values (every <see cref="ISlotStateProvider"/>'s state — an optimizer's
 /// moments — and the held gradient), and the algorithm carries them with the connections in the same pass that
