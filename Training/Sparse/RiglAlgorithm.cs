@@ -11,7 +11,7 @@ namespace Xmc.Training.Sparse;
 /// row — and refills each row with as many (a row never drops more than its d − k free inputs allow). The dense
 /// gradient G_J = δ[:, J]ᵀ·x is computed for a block J of rows at a time, on update steps only, from the kept
 /// batch (<see cref="LabelGradientStream"/>): the transient memory is one block, [|J|, d] plus its logits, sized
-/// by <see cref="BlockBytes"/> whatever L, in <see cref="MemoryCategory.DstUpdate"/>. SRigL's neuron ablation
+/// by <see cref="BlockBytes"/> whatever L, plus RigL's two Int32 counts per label, in <see cref="MemoryCategory.DstUpdate"/>. SRigL's neuron ablation
 /// does not apply: labels are never switched off. Deterministic: no random draws.</summary>
 public sealed class RiglAlgorithm(bool perRow, long blockBytes = 64L << 20) : IDstAlgorithm
 {
@@ -36,7 +36,7 @@ public sealed class RiglAlgorithm(bool perRow, long blockBytes = 64L << 20) : ID
         int k = layer.FanIn, d = layer.InFeatures, labels = layer.Labels;
         int cap = Math.Min(k, d - k);
         var rewiring = new SlotRewiring(layer, update.SlotState);
-        var drops = PerRow ? null : LayerWideDrops(rewiring, update.Schedule.PruneFraction(update.Step), cap);
+        using var drops = PerRow ? null : LayerWideDrops(rewiring, update.Schedule.PruneFraction(update.Step), cap);
         if (PerRow && update.PruneCount == 0)
         {
             return 0;
@@ -135,17 +135,16 @@ public sealed class RiglAlgorithm(bool perRow, long blockBytes = 64L << 20) : ID
 
     /// <summary>The layer-wide drop: the <c>round(α_t·L·k)</c> smallest |w| (ties in row-major order), found by a
     /// two-pass radix select over the bits of |w| (two 65 536-bucket histograms, no copy of the values), each row
-    /// capped at <paramref name="cap"/>.</summary>
-    private static LayerDrops LayerWideDrops(SlotRewiring rewiring, double alpha, int cap)
+    /// capped at <paramref name="cap"/>. The per-row counts (Int32 [L] ×2) are in <see cref="MemoryCategory.DstUpdate"/>.</summary>
+    private static unsafe LayerDrops LayerWideDrops(SlotRewiring rewiring, double alpha, int cap)
     {
         var layer = rewiring.Layer;
         int k = layer.FanIn, labels = layer.Labels;
         long total = (long)Math.Round(alpha * labels * k);
-        var below = new int[labels];
-        var ties = new int[labels];
+        var drops = new LayerDrops(labels, cap);
         if (total <= 0 || cap <= 0)
         {
-            return new LayerDrops(below, ties, 0, uint.MaxValue, cap);
+            return drops;
         }
         long[] Histogram(Func<uint, int> bucket, Func<uint, bool> take)
         {
@@ -190,49 +189,65 @@ public sealed class RiglAlgorithm(bool perRow, long blockBytes = 64L << 20) : ID
         var (high, before) = Find(Histogram(b => (int)(b >> 16), _ => true), rank);
         var (low, _) = Find(Histogram(b => (int)(b & 0xFFFF), b => (b >> 16) == (uint)high), rank - before);
         uint threshold = ((uint)high << 16) | (uint)low;
+        int* below = drops.Below, ties = drops.Ties;
+        nint belowAt = (nint)below, tiesAt = (nint)ties;
         Parallel.For(0, labels, l =>
         {
+            int b = 0, t = 0;
             for (int j = 0; j < k; j++)
             {
                 uint bits = BitConverter.SingleToUInt32Bits(rewiring.Magnitude(l, j));
-                below[l] += bits < threshold ? 1 : 0;
-                ties[l] += bits == threshold ? 1 : 0;
+                b += bits < threshold ? 1 : 0;
+                t += bits == threshold ? 1 : 0;
             }
+            ((int*)belowAt)[l] = b;
+            ((int*)tiesAt)[l] = t;
         });
-        long strictly = below.Sum(v => (long)v);
-        return new LayerDrops(below, ties, total - strictly, threshold, cap);
+        long strictly = 0;
+        for (int l = 0; l < labels; l++)
+        {
+            strictly += below[l];
+        }
+        // the ties at the threshold go to the first rows that hold them, in row-major order
+        long remaining = total - strictly;
+        for (int l = 0; l < labels; l++)
+        {
+            int take = (int)Math.Clamp(remaining, 0, ties[l]);
+            ties[l] = take;
+            remaining -= take;
+        }
+        drops.Threshold = threshold;
+        return drops;
     }
 
     /// <summary>Which slots each row drops under a layer-wide threshold: every |w| below it, and the first
-    /// <c>tiesTaken</c> at it in row-major order, capped per row.</summary>
-    private sealed class LayerDrops
+    /// <see cref="Ties"/>[row] at it, capped per row.</summary>
+    private sealed unsafe class LayerDrops : IDisposable
     {
-        private readonly int[] _below, _tiesInRow;
-        private readonly long[] _tieStart;
-        private readonly long _tiesTaken;
-        private readonly uint _threshold;
+        private readonly Tensor _below, _ties;
         private readonly int _cap;
 
-        public LayerDrops(int[] below, int[] ties, long tiesTaken, uint threshold, int cap)
+        public LayerDrops(int labels, int cap)
         {
-            (_below, _tiesInRow, _tiesTaken, _threshold, _cap) = (below, ties, tiesTaken, threshold, cap);
-            _tieStart = new long[ties.Length];
-            long acc = 0;
-            for (int l = 0; l < ties.Length; l++)
-            {
-                _tieStart[l] = acc;
-                acc += ties[l];
-            }
+            _below = Tensor.Zeros(new Shape(labels), DType.Int32, Device.Cpu, MemoryCategory.DstUpdate);
+            _ties = Tensor.Zeros(new Shape(labels), DType.Int32, Device.Cpu, MemoryCategory.DstUpdate);
+            _cap = cap;
         }
 
-        private int TiesOf(long row) => (int)Math.Clamp(_tiesTaken - _tieStart[row], 0, _tiesInRow[row]);
+        /// <summary>Per row: connections strictly below the threshold.</summary>
+        public int* Below => (int*)_below.Address;
+
+        /// <summary>Per row: connections at the threshold that drop.</summary>
+        public int* Ties => (int*)_ties.Address;
+
+        public uint Threshold { get; set; } = uint.MaxValue;
 
         /// <summary>Whether any of rows l0 .. l0+m−1 drops something.</summary>
         public bool Rows(int l0, int m)
         {
             for (int l = l0; l < l0 + m; l++)
             {
-                if (_cap > 0 && _below[l] + TiesOf(l) > 0)
+                if (_cap > 0 && Below[l] + Ties[l] > 0)
                 {
                     return true;
                 }
@@ -243,16 +258,16 @@ public sealed class RiglAlgorithm(bool perRow, long blockBytes = 64L << 20) : ID
         public void Flag(SlotRewiring rewiring, long row, bool[] dropped)
         {
             int k = rewiring.Layer.FanIn;
-            int ties = TiesOf(row), count = 0;
+            int ties = Ties[row], count = 0;
             Array.Clear(dropped);
-            int budget = Math.Min(_cap, _below[row] + ties);
-            // below the threshold first (smallest first would need a sort; all of them go unless capped), then ties
+            int budget = Math.Min(_cap, Below[row] + ties);
+            // the smallest first when the cap binds
             Span<ulong> keys = stackalloc ulong[k];
             int n = 0;
             for (int j = 0; j < k; j++)
             {
                 uint bits = BitConverter.SingleToUInt32Bits(rewiring.Magnitude(row, j));
-                if (bits < _threshold || (bits == _threshold && ties-- > 0))
+                if (bits < Threshold || (bits == Threshold && ties-- > 0))
                 {
                     keys[n++] = ((ulong)bits << 32) | (uint)j;
                 }
@@ -262,6 +277,12 @@ public sealed class RiglAlgorithm(bool perRow, long blockBytes = 64L << 20) : ID
             {
                 dropped[(int)(uint)keys[t]] = true;
             }
+        }
+
+        public void Dispose()
+        {
+            _below.Dispose();
+            _ties.Dispose();
         }
     }
 }
