@@ -13,6 +13,7 @@ public static class Program
         ["gemm"] = GemmSuite.Run,
         ["classifier"] = ClassifierSuite.Run,
         ["dst"] = DstSuite.Run,
+        ["set-update"] = SetUpdateSuite.Run,
         ["ops"] = OpsSuite.Run,
         ["encoder-step"] = EncoderStepSuite.Run,
         ["encoder-parity"] = EncoderParitySuite.Run,

@@ -16,8 +16,12 @@ public sealed class FixedFanInLinear : Module, IOutputHead
     /// uniform draw at block offset + (L + l)·R, so the layer consumes 2·L·R blocks and a GPU thread per row
     /// reproduces it.</summary>
     public FixedFanInLinear(int inFeatures, int labels, int fanIn, DType valueType = DType.Float32, ulong seed = 0, ulong offset = 0,
-        bool bias = true, Device? device = null)
+        bool bias = true, Device? device = null, int? forwardFanIn = null)
     {
+        if (forwardFanIn is int kf && (kf < 1 || kf > fanIn || (kf < fanIn && valueType != DType.Float32)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(forwardFanIn), $"FixedFanInLinear: the forward fan-in {kf} must be in [1, {fanIn}] (the slots per row), and below it only with Float32 values");
+        }
         if (inFeatures < 1 || labels < 1 || fanIn < 1 || fanIn > inFeatures)
         {
             throw new ArgumentOutOfRangeException(nameof(fanIn), $"FixedFanInLinear: need 1 ≤ fan-in ≤ input width and positive sizes, got in {inFeatures}, labels {labels}, fan-in {fanIn}");
@@ -34,8 +38,62 @@ public sealed class FixedFanInLinear : Module, IOutputHead
         Values = Register("values", new Parameter(new Shape(labels, fanIn), valueType, dev));
         Indices = Register("indices", new Parameter(new Shape(labels, fanIn), IndexType, dev, trainable: false));
         Bias = bias ? Register("bias", new Parameter(new Shape(labels), DType.Float32, dev)) : null;
+        ForwardFanIn = forwardFanIn ?? fanIn;
+        if (ForwardFanIn < fanIn)
+        {
+            Active = Register("active", new Parameter(new Shape(labels, fanIn), DType.Float32, dev, trainable: false));
+        }
         Initialise(seed, offset);
+        SelectActive();
     }
+
+    /// <summary>Connections per row that take part in the forward: <see cref="FanIn"/>, or fewer for a layer whose
+    /// rows keep a reservoir (Top-KAST: k of k_B slots forward, all k_B backward).</summary>
+    public int ForwardFanIn { get; }
+
+    /// <summary>[L, slots] 0/1 Float32 marks of the forward set when <see cref="ForwardFanIn"/> &lt;
+    /// <see cref="FanIn"/> (not trainable; saved with the model), else null. The forward uses values ⊙ active; the
+    /// values' gradient reaches every slot (<see cref="Ops.MaskStraightThrough"/>).</summary>
+    public Parameter? Active { get; }
+
+    /// <summary>Marks each row's <see cref="ForwardFanIn"/> slots of largest |value| (ties: lower slot first) as
+    /// the forward set; nothing to do without a reservoir. Returns how many marks changed.</summary>
+    public long SelectActive()
+    {
+        if (Active is null)
+        {
+            return 0;
+        }
+        int k = FanIn, kf = ForwardFanIn;
+        var values = Values.Data.ToFloatArray();
+        var old = Active.Data.ToArray<float>();
+        var marks = new float[values.LongLength];
+        long changed = 0;
+        Parallel.For(0, Labels, () => (new ulong[k], 0L), (l, _, local) =>
+        {
+            var keys = local.Item1;
+            for (int j = 0; j < k; j++)
+            {
+                // descending |value|, then ascending slot: sort (~bits, slot)
+                keys[j] = ((ulong)~BitConverter.SingleToUInt32Bits(MathF.Abs(values[(long)l * k + j])) << 32) | (uint)j;
+            }
+            Array.Sort(keys);
+            for (int t = 0; t < kf; t++)
+            {
+                marks[(long)l * k + (int)(uint)keys[t]] = 1f;
+            }
+            long c = 0;
+            for (int j = 0; j < k; j++)
+            {
+                c += marks[(long)l * k + j] != old[(long)l * k + j] ? 1 : 0;
+            }
+            return (keys, local.Item2 + c);
+        }, local => Interlocked.Add(ref changed, local.Item2));
+        Active.Data.CopyFrom<float>(marks);
+        return changed / 2;
+    }
+
+    private Tensor ForwardValues => Active is null ? Values.Data : Ops.MaskStraightThrough(Values.Data, Active.Data);
 
     /// <summary>Input width d.</summary>
     public int InFeatures { get; }
@@ -62,15 +120,22 @@ public sealed class FixedFanInLinear : Module, IOutputHead
     public static DType IndexTypeFor(int inFeatures) => inFeatures <= 65536 ? DType.UInt16 : DType.Int32;
 
     /// <summary>y [..., L] for x [..., d] (recorded by autodiff).</summary>
-    public Tensor Forward(Tensor x) => Ops.FixedFanIn(x, Values.Data, Indices.Data, Bias?.Data);
+    public Tensor Forward(Tensor x) => Ops.FixedFanIn(x, ForwardValues, Indices.Data, Bias?.Data);
 
     /// <summary>The chunked BCE-with-logits loss (mean over rows, sum over labels) of this layer on x.</summary>
     public Tensor Loss(Tensor x, PositiveLabels targets, LabelChunking? chunking = null)
-        => Ops.FixedFanInBceLoss(x, Values.Data, Indices.Data, Bias?.Data, targets, chunking);
+        => Ops.FixedFanInBceLoss(x, ForwardValues, Indices.Data, Bias?.Data, targets, chunking);
 
     /// <summary>Each row's k best labels, streamed chunk by chunk.</summary>
     public (Tensor Scores, Tensor Labels) TopK(Tensor x, int k, LabelChunking? chunking = null)
-        => Ops.FixedFanInTopK(x, Values.Data, Indices.Data, Bias?.Data, k, chunking);
+    {
+        if (Active is null)
+        {
+            return Ops.FixedFanInTopK(x, Values.Data, Indices.Data, Bias?.Data, k, chunking);
+        }
+        using var values = ForwardValues;
+        return Ops.FixedFanInTopK(x, values, Indices.Data, Bias?.Data, k, chunking);
+    }
 
     /// <summary>The indices as Int32 on the host, row-major [L·k].</summary>
     public int[] IndicesToHost()

@@ -78,9 +78,16 @@ public sealed class MaskedLinear : Module, IOutputHead
         return Bias is null ? y : Ops.Add(y, Bias.Data);
     }
 
+    /// <summary>A differentiable re-parametrisation of the weight the training loss uses instead of weight ⊙ mask
+    /// (Spartan's straight-through soft top-k, which also keeps <see cref="Mask"/> equal to its hard mask so that
+    /// prediction matches), or null for the plain masked weight.</summary>
+    public Func<Tensor, Tensor>? WeightTransform { get; set; }
+
     /// <summary>The chunked BCE-with-logits loss (mean over rows, sum over labels).</summary>
     public Tensor Loss(Tensor x, PositiveLabels targets, LabelChunking? chunking = null)
-        => Ops.LinearBceLoss(x, Weight.Data, Bias?.Data, targets, chunking, Mask.Data);
+        => WeightTransform is { } transform
+            ? Ops.LinearBceLoss(x, transform(Weight.Data), Bias?.Data, targets, chunking)
+            : Ops.LinearBceLoss(x, Weight.Data, Bias?.Data, targets, chunking, Mask.Data);
 
     /// <summary>Each row's k best labels, streamed chunk by chunk.</summary>
     public (Tensor Scores, Tensor Labels) TopK(Tensor x, int k, LabelChunking? chunking = null)

@@ -9,4 +9,8 @@ public enum MemoryCategory
     Activations,
     Workspace,
     Data,
+
+    /// <summary>Transient buffers of a dynamic-sparse-training topology update (RigL's gradient row blocks, GSE's
+    /// candidate lists and gradients), held only while the update runs.</summary>
+    DstUpdate,
 }

@@ -21,6 +21,9 @@ public static class OutputHeads
         }
         return config.Head switch
         {
+            HeadKind.FanIn when config.BackwardFanIn > config.FanIn => config.BackwardFanIn <= width
+                ? new FixedFanInLinear(width, labels, config.BackwardFanIn, config.HeadDType, seed, device: device, forwardFanIn: config.FanIn)
+                : throw new ArgumentException($"model.backwardFanIn: {config.BackwardFanIn} slots per label cannot be chosen from a layer input of width {width} (lower dst.reservoir)", nameof(config)),
             HeadKind.FanIn => new FixedFanInLinear(width, labels, config.FanIn, config.HeadDType, seed, device: device),
             HeadKind.Dense => new DenseLinear(width, labels, seed, device: device),
             HeadKind.Masked => MaskedFromFanIn(width, labels, config.FanIn, seed, device),
@@ -33,7 +36,9 @@ public static class OutputHeads
     {
         ArgumentNullException.ThrowIfNull(config);
         var name = ModelConfigNames.Head.Name(config.Head);
-        return config.Head == HeadKind.Dense ? name : $"{name} (fan-in {config.FanIn})";
+        return config.Head == HeadKind.Dense ? name
+            : config.Head == HeadKind.FanIn && config.BackwardFanIn > config.FanIn ? $"{name} (fan-in {config.FanIn} forward, {config.BackwardFanIn} slots)"
+            : $"{name} (fan-in {config.FanIn})";
     }
 
     /// <summary>Every parameter of <paramref name="model"/> outside its head.</summary>

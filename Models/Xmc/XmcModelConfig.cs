@@ -23,6 +23,11 @@ public sealed record XmcModelConfig
     /// <summary>Inputs per label of the sparse head.</summary>
     public int FanIn { get; set; } = 32;
 
+    /// <summary>Slots per label the sparse head keeps when it holds a reservoir (Top-KAST's backward set B, k_B ≥
+    /// <see cref="FanIn"/>; the <see cref="FanIn"/> largest |values| of a row form the forward set); 0 = no reservoir.
+    /// Set by training from <c>dst.reservoir</c> when <c>dst.algorithm=topkast</c>.</summary>
+    public int BackwardFanIn { get; set; }
+
     /// <summary>Storage type of the sparse head's values: <c>float32</c> or <c>bfloat16</c>.</summary>
     public DType HeadDType { get; set; } = DType.Float32;
 

@@ -4,8 +4,8 @@ using System.Text.Json.Serialization;
 namespace Xmc.Training.Checkpoints;
 
 /// <summary>Where a run stands: enough, with the parameters and optimizer state, to resume it exactly. The data
-/// order of an epoch is a pure function of (seed, epoch), SET's schedule and regrowth draws of (seed, step),
-/// so step, epoch and batch index are the whole RNG state.</summary>
+/// order of an epoch is a pure function of (seed, epoch), every DST algorithm's schedule and draws of (seed, step)
+/// (Top-KAST's reservoir marks and Spartan's mask are model parameters), so step, epoch and batch index are the whole RNG state.</summary>
 public sealed record TrainingProgress(long Step, int Epoch, int BatchInEpoch);
 
 /// <summary>The JSON half of a checkpoint: progress, the SHA-256 of the tensor file, the run's config, and (from

@@ -44,6 +44,8 @@ internal sealed class DecayShapeJson() : SpelledEnumJson<DecayShape>(TrainConfig
 
 internal sealed class DstAlgorithmJson() : SpelledEnumJson<DstAlgorithmKind>(TrainConfigNames.DstAlgorithm);
 
+internal sealed class GseSamplingJson() : SpelledEnumJson<GseSampling>(TrainConfigNames.Sampling);
+
 internal sealed class FeatureWeightingJson() : SpelledEnumJson<FeatureWeighting>(TrainConfigNames.Weighting);
 
 /// <summary>A device as <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>

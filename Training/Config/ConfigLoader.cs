@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Xmc.Engine;
 using Xmc.Models.Xmc;
 
 namespace Xmc.Training.Config;
@@ -194,9 +195,23 @@ public static class ConfigLoader
         Require(c.Optim.Warmup is >= 0 and < 1, "optim.warmup", "must be in [0, 1)");
         Require(c.Optim.BatchSize > 0, "optim.batchSize", "must be > 0");
         Require(c.Optim.Epochs > 0, "optim.epochs", "must be > 0");
-        Require(c.Dst.UpdateEvery > 0, "dst.updateEvery", "must be > 0");
-        Require(c.Dst.PruneFraction is >= 0 and < 1, "dst.pruneFraction", "must be in [0, 1)");
-        Require(c.Dst.StopAt is >= 0 and <= 1, "dst.stopAt", "must be in [0, 1]");
+        Require(c.Dst.UpdateEvery is null or > 0, "dst.updateEvery", "must be > 0 (or null: the algorithm's default)");
+        Require(c.Dst.PruneFraction is null or (>= 0 and < 1), "dst.pruneFraction", "must be in [0, 1) (or null: the algorithm's default)");
+        Require(c.Dst.StopAt is null or (>= 0 and <= 1), "dst.stopAt", "must be in [0, 1] (or null: the algorithm's default)");
+        Require(c.Dst.Candidates is > 0 and <= 64, "dst.candidates", "must be in (0, 64] (a multiple of the fan-in)");
+        Require(c.Dst.BlockBytes.Bytes >= 1 << 20, "dst.blockBytes", "must be at least 1MiB");
+        Require(c.Dst.Reservoir is > 0 and <= 16, "dst.reservoir", "must be in (0, 16]");
+        Require(c.Dst.Penalty is null or >= 0, "dst.penalty", "must be ≥ 0 (or null: optim.weightDecay / density)");
+        Require(c.Dst.MaskEvery > 0, "dst.maskEvery", "must be > 0");
+        Require(c.Dst.BetaEnd >= 1 && double.IsFinite(c.Dst.BetaEnd), "dst.betaEnd", "must be ≥ 1");
+        Require(c.Dst.DensityRamp is >= 0 and <= 1, "dst.densityRamp", "must be in [0, 1]");
+        Require(c.Dst.Algorithm != DstAlgorithmKind.Spartan || c.Model.Head == HeadKind.Masked, "dst.algorithm",
+            "spartan needs the masked dense head: add --set model.head=masked (its dense weight carries the soft top-k)");
+        Require(c.Dst.Algorithm is DstAlgorithmKind.None or DstAlgorithmKind.Set or DstAlgorithmKind.Spartan || c.Model.Head == HeadKind.FanIn, "dst.algorithm",
+            $"{TrainConfigNames.DstAlgorithm.Name(c.Dst.Algorithm)} rewires the fixed fan-in head (model.head=fanin); with model.head={ModelConfigNames.Head.Name(c.Model.Head)} use dst.algorithm=none (or spartan with model.head=masked)");
+        Require(c.Dst.Algorithm is DstAlgorithmKind.None or DstAlgorithmKind.Set || c.Run.Device.Kind == DeviceKind.Cpu, "dst.algorithm",
+            $"{TrainConfigNames.DstAlgorithm.Name(c.Dst.Algorithm)} runs on the CPU only for now (its selection is host code; only set has CUDA kernels): use --device cpu, or dst.algorithm=set on {c.Run.Device}");
+        Require(c.Dst.Algorithm != DstAlgorithmKind.TopKast || c.Model.HeadDType == DType.Float32, "model.headDType", "Top-KAST's forward set needs Float32 head values (model.headDType=float32)");
         Require(c.Data.SyntheticPoints > 0 && c.Data.SyntheticLabels > 0 && c.Data.SyntheticFeatures > 0, "data.synthetic*", "sizes must be > 0");
         Require(c.Data.SyntheticTopics >= 0 && c.Data.SyntheticTopics <= c.Data.SyntheticLabels, "data.syntheticTopics",
             $"{c.Data.SyntheticTopics}: must be in [0, data.syntheticLabels = {c.Data.SyntheticLabels}] (0 = no topics)");

@@ -94,20 +94,49 @@ public sealed class OptimConfig
     public int Epochs { get; set; } = 10;
 }
 
-/// <summary>Dynamic sparse training.</summary>
+/// <summary>Dynamic sparse training. The schedule fields left null take the algorithm's published default
+/// (<see cref="Xmc.Training.Sparse.DstDefaults"/>; the run's stored config holds the values used).</summary>
 public sealed class DstConfig
 {
-    /// <summary><c>set</c> (SPARTEX default) or <c>none</c> (static topology).</summary>
+    /// <summary><c>set</c> (SPARTEX default), <c>gse</c>, <c>rigl</c>, <c>srigl</c>, <c>topkast</c>, <c>spartan</c>
+    /// (needs <c>model.head=masked</c>) or <c>none</c> (static topology).</summary>
     public DstAlgorithmKind Algorithm { get; set; } = DstAlgorithmKind.Set;
 
-    /// <summary>Steps between topology updates (ΔT).</summary>
-    public int UpdateEvery { get; set; } = 100;
+    /// <summary>Steps between topology updates (ΔT); null = the algorithm's default.</summary>
+    public int? UpdateEvery { get; set; }
 
-    /// <summary>Initial prune fraction α (cosine-decayed to 0).</summary>
-    public double PruneFraction { get; set; } = 0.3;
+    /// <summary>Initial update fraction α (cosine-decayed to 0); null = the algorithm's default.</summary>
+    public double? PruneFraction { get; set; }
 
-    /// <summary>Fraction of training after which the topology is frozen (T_end).</summary>
-    public double StopAt { get; set; } = 0.75;
+    /// <summary>Fraction of training after which the topology is frozen (T_end); null = the algorithm's default.</summary>
+    public double? StopAt { get; set; }
+
+    /// <summary>GSE: how candidate inputs are sampled: <c>uniform</c>, <c>grabo</c> (∝ Σ_b|x_bi|) or
+    /// <c>graest</c> (∝ |Σ_b s_b·x_bi|, random signs s).</summary>
+    public GseSampling Sampling { get; set; } = GseSampling.Uniform;
+
+    /// <summary>GSE: candidates per row as a multiple γ of the fan-in (⌈γ·k⌉, capped by the free inputs).</summary>
+    public double Candidates { get; set; } = 1.0;
+
+    /// <summary>RigL/SRigL: bytes of one row block of the dense gradient (with its logits); the update's transient
+    /// memory stays near this whatever the number of labels.</summary>
+    public ByteSize BlockBytes { get; set; } = new(64L << 20, "64MiB");
+
+    /// <summary>Top-KAST: reservoir factor m: every label keeps k_B = round(k·(1 + m)) slots, its k largest forward.</summary>
+    public double Reservoir { get; set; } = 1.0;
+
+    /// <summary>Top-KAST: L2 coefficient on the reservoir-only slots B∖A (added to their gradient); null =
+    /// optim.weightDecay / D with D = k / d the forward density (the paper's 1/D scaling).</summary>
+    public double? Penalty { get; set; }
+
+    /// <summary>Top-KAST: steps between re-selections of the forward set (the k largest |values| of each reservoir).</summary>
+    public int MaskEvery { get; set; } = 100;
+
+    /// <summary>Spartan: final inverse temperature β of the soft top-k (ramps from 1).</summary>
+    public double BetaEnd { get; set; } = 20;
+
+    /// <summary>Spartan: fraction of training over which the density ramps linearly from 1 to k/d.</summary>
+    public double DensityRamp { get; set; } = 0.2;
 }
 
 /// <summary>Run control.</summary>
@@ -155,7 +184,7 @@ public sealed class RunConfig
     ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     Converters = [typeof(EncoderKindJson), typeof(HeadKindJson), typeof(HeadDTypeJson), typeof(BertPresetJson), typeof(BertMemoryJson),
-        typeof(PoolingJson), typeof(OptimizerKindJson), typeof(DecayShapeJson), typeof(DstAlgorithmJson), typeof(FeatureWeightingJson), typeof(DeviceJson), typeof(ByteSizeJson), typeof(SelectionMetricJson)])]
+        typeof(PoolingJson), typeof(OptimizerKindJson), typeof(DecayShapeJson), typeof(DstAlgorithmJson), typeof(GseSamplingJson), typeof(FeatureWeightingJson), typeof(DeviceJson), typeof(ByteSizeJson), typeof(SelectionMetricJson)])]
 [JsonSerializable(typeof(TrainConfig))]
 internal sealed partial class ConfigJsonContext : JsonSerializerContext
 {

@@ -40,10 +40,11 @@ public sealed class RunFolder : IDisposable
     private readonly RunLock _lock;
     private readonly List<string> _notes = [];
 
-    private RunFolder(string path, RunLock runLock)
+    private RunFolder(string path, RunLock runLock, bool created)
     {
         Path = path;
         _lock = runLock;
+        Created = created;
         if (runLock.TakenOver is { } stale)
         {
             _notes.Add($"took over the stale lock of {stale}");
@@ -52,6 +53,9 @@ public sealed class RunFolder : IDisposable
 
     /// <summary>The folder.</summary>
     public string Path { get; }
+
+    /// <summary>Whether taking the folder created it (it did not exist before).</summary>
+    public bool Created { get; }
 
     /// <summary>What was done to the folder (a stale lock taken over, files moved aside), for the log.</summary>
     public IReadOnlyList<string> Notes => _notes;
@@ -79,6 +83,7 @@ public sealed class RunFolder : IDisposable
         {
             throw new RunFolderException($"{path}: is a file, not a folder; give --out a folder (new or empty) for the run");
         }
+        bool created = !Directory.Exists(path);
         try
         {
             Directory.CreateDirectory(path);
@@ -88,7 +93,7 @@ public sealed class RunFolder : IDisposable
             throw new RunFolderException($"{path}: cannot create the run folder ({e.Message}); choose a writable --out");
         }
         var runLock = RunLock.Acquire(path);
-        var folder = new RunFolder(path, runLock);
+        var folder = new RunFolder(path, runLock, created);
         try
         {
             folder.RemoveTemporaryFiles();
@@ -217,6 +222,24 @@ public sealed class RunFolder : IDisposable
 
     /// <summary>Releases the lock.</summary>
     public void Dispose() => _lock.Dispose();
+
+    /// <summary>Releases the folder after a start that failed before training (bad data, a config that does not fit
+    /// memory): the lock goes, and a folder this run created is removed again when nothing was written into it.</summary>
+    public void Abandon()
+    {
+        Dispose();
+        try
+        {
+            if (Created && Directory.Exists(Path) && !Directory.EnumerateFileSystemEntries(Path).Any())
+            {
+                Directory.Delete(Path);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // an empty folder left behind is harmless; the start's own error is what the user needs to see
+        }
+    }
 }
 
 /// <summary>The run folder cannot be used or written: it is a file, not writable, locked by another training, or the

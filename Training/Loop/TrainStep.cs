@@ -3,6 +3,7 @@ using Xmc.Models.Xmc;
 using Xmc.Training.Data;
 using Xmc.Training.Inputs;
 using Xmc.Training.Optim;
+using Xmc.Training.Sparse;
 
 namespace Xmc.Training.Loop;
 
@@ -16,37 +17,66 @@ public readonly record struct StepLoss(double Loss, double AuxLoss);
 public sealed class TrainStep(IXmcModel model, XmcDataset train, XmcInputs inputs, Optimizer optimizer, AuxObjectiveSetup? aux,
     LabelChunking? chunking, ulong seed, Device device)
 {
+    /// <summary>Called between backward and the optimizer step with the 0-based step (DST hooks: Top-KAST's penalty).</summary>
+    public Action<long>? BeforeOptimizerStep { get; init; }
+
+    /// <summary>Called before the forward with the 0-based step (Spartan's soft mask for the step).</summary>
+    public Action<long>? BeforeForward { get; init; }
+
     /// <summary>Runs global step <paramref name="step"/> (0-based) on the training points <paramref name="rows"/>.</summary>
     /// <exception cref="NonFiniteLossException">The loss is not finite; nothing was updated.
     /// <paramref name="describe"/> builds its message from the loss value.</exception>
-    public StepLoss Run(ReadOnlySpan<int> rows, long step, Func<double, string> describe)
+    public StepLoss Run(ReadOnlySpan<int> rows, long step, Func<double, string> describe) => Run(rows, step, describe, false, out _);
+
+    /// <summary><see cref="Run(ReadOnlySpan{int}, long, Func{double, string})"/>; with <paramref name="keepBatch"/>
+    /// the head's input and the batch's labels come back in <paramref name="batch"/> (the caller disposes it) for a
+    /// DST update that reads them.</summary>
+    public StepLoss Run(ReadOnlySpan<int> rows, long step, Func<double, string> describe, bool keepBatch, out DstBatch? batch)
     {
         ArgumentNullException.ThrowIfNull(describe);
+        batch = null;
         using var scope = TensorScope.Begin();
         model.TrainMode(seed, step);
-        using var y = XmcInputs.Labels(train, rows, device);
-        var e = model.Embed(inputs.Batch(rows, device));
-        var loss = model.Head.Loss(model.Project(e), y, chunking);
-        double mainValue = loss.Item(), value = mainValue, auxValue = double.NaN;
-        float weight = aux?.Weight.At(step) ?? 0f;
-        if (weight > 0 && model.Aux is { } objective)
+        BeforeForward?.Invoke(step);
+        var y = XmcInputs.Labels(train, rows, device);
+        try
         {
-            using var targets = aux!.Targets(rows, device);
-            if (objective.Loss(e, targets, weight) is { } auxLoss)
+            var e = model.Embed(inputs.Batch(rows, device));
+            var x = model.Project(e);
+            var loss = model.Head.Loss(x, y, chunking);
+            double mainValue = loss.Item(), value = mainValue, auxValue = double.NaN;
+            float weight = aux?.Weight.At(step) ?? 0f;
+            if (weight > 0 && model.Aux is { } objective)
             {
-                double weighted = auxLoss.Item();
-                auxValue = weighted / weight;
-                value += weighted;
-                loss = Ops.Add(loss, auxLoss);
+                using var targets = aux!.Targets(rows, device);
+                if (objective.Loss(e, targets, weight) is { } auxLoss)
+                {
+                    double weighted = auxLoss.Item();
+                    auxValue = weighted / weight;
+                    value += weighted;
+                    loss = Ops.Add(loss, auxLoss);
+                }
+            }
+            if (!double.IsFinite(value))
+            {
+                throw new NonFiniteLossException(describe(value));
+            }
+            loss.Backward();
+            BeforeOptimizerStep?.Invoke(step);
+            optimizer.Step();
+            model.Module.ZeroGrad();
+            if (keepBatch)
+            {
+                batch = new DstBatch(scope.Escape(x.Detach()), y, chunking);
+            }
+            return new StepLoss(mainValue, auxValue);
+        }
+        finally
+        {
+            if (batch is null)
+            {
+                y.Dispose();
             }
         }
-        if (!double.IsFinite(value))
-        {
-            throw new NonFiniteLossException(describe(value));
-        }
-        loss.Backward();
-        optimizer.Step();
-        model.Module.ZeroGrad();
-        return new StepLoss(mainValue, auxValue);
     }
 }

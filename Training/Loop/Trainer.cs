@@ -27,6 +27,7 @@ public sealed class Trainer : IDisposable
     private readonly PreparedModel _prepared;
     private readonly Optimizer _optimizer;
     private readonly DstController? _dst;
+    private readonly SpartanController? _spartan;
     private readonly AuxObjectiveSetup? _aux;
     private readonly TrainStep _step;
     private readonly CheckpointWriter _checkpoints;
@@ -70,11 +71,8 @@ public sealed class Trainer : IDisposable
                 _aux = AuxObjectiveSetup.Attach(objective, config, Data, _prepared.Train, resumeFrom, TotalSteps, output);
             }
             _optimizer = OptimizerFactory.Build(config, Model, TotalSteps);
-            if (Model.Head is FixedFanInLinear sparse && config.Dst.Algorithm == DstAlgorithmKind.Set)
-            {
-                var schedule = new DstSchedule(config.Dst.UpdateEvery, config.Dst.PruneFraction, TotalSteps, config.Dst.StopAt);
-                _dst = new DstController(new SetAlgorithm((ulong)config.Run.Seed + 7), schedule, [sparse], _optimizer);
-            }
+            _dst = DstSetup.Build(config, Model, _optimizer, TotalSteps);
+            _spartan = DstSetup.BuildSpartan(config, Model, TotalSteps);
             if (resumeFrom is not null)
             {
                 _start = Checkpoint.Load(resumeFrom, Model.Module, _optimizer);
@@ -88,9 +86,17 @@ public sealed class Trainer : IDisposable
             {
                 _dst.SlotsChanged += change => _log.Write("dst", change.Step, change.MetricsRow());
             }
+            if (_spartan is not null)
+            {
+                _spartan.SlotsChanged += change => _log.Write("dst", change.Step, change.MetricsRow());
+            }
             _progress = new ProgressReporter(TotalSteps, output == Console.Out ? null : output, interactive);
             var chunking = config.Model.Chunking();
-            _step = new TrainStep(Model, Data.Train, _prepared.Train, _optimizer, _aux, chunking, (ulong)config.Run.Seed, _device);
+            _step = new TrainStep(Model, Data.Train, _prepared.Train, _optimizer, _aux, chunking, (ulong)config.Run.Seed, _device)
+            {
+                BeforeOptimizerStep = _dst is null ? null : _dst.BeforeOptimizerStep,
+                BeforeForward = _spartan is null ? null : _spartan.BeforeForward,
+            };
             _checkpoints = new CheckpointWriter(RunFolder, config, Model, _optimizer, Data.Train, _prepared.Extras, _aux?.Clusters, _prepared.RunFiles);
             _evaluation = new RunEvaluation(Model, Data, _prepared.Test, _prepared.Validation, chunking, _device, _log, _progress);
             _best = _evaluation.HasValidation ? new BestModelKeeper(RunFolder, config.Run.SelectBy, config.Run.Patience, _start.Step) : null;
@@ -98,6 +104,7 @@ public sealed class Trainer : IDisposable
         catch
         {
             Dispose();
+            _folder.Abandon();
             throw;
         }
     }
@@ -121,6 +128,7 @@ public sealed class Trainer : IDisposable
     /// <summary>Loads the data (unless given) and prepares the model and its inputs.</summary>
     private (TrainingData Data, PreparedModel Prepared) Setup(TrainConfig config, TrainingData? given, bool resuming)
     {
+        DstSetup.PrepareModelConfig(config);
         var data = given ?? TrainingData.Load(config.Data);
         if (config.Model.AuxClusters > data.Train.NumLabels)
         {
@@ -164,10 +172,15 @@ public sealed class Trainer : IDisposable
             for (int b = epoch == _start.Epoch ? _start.BatchInEpoch : 0; b < _stepsPerEpoch; b++)
             {
                 var rows = order.AsSpan(b * batchSize, Math.Min(batchSize, order.Length - b * batchSize));
-                var loss = _step.Run(rows, step, NonFiniteLossMessage(step));
+                bool keep = _dst?.WantsBatch(step + 1) == true;
+                var loss = _step.Run(rows, step, NonFiniteLossMessage(step), keep, out var batch);
                 lastLoss = loss.Loss;
                 step++;
-                _dst?.AfterStep(step);
+                using (batch)
+                {
+                    _dst?.AfterStep(step, batch);
+                }
+                _spartan?.AfterStep(step);
                 _progress.Report(step, lastLoss, Backend.Allocator.Ledger.TotalCurrent);
                 LogTrainingRow(step, epoch, loss);
                 bool epochEnd = b == _stepsPerEpoch - 1;
@@ -258,7 +271,7 @@ public sealed class Trainer : IDisposable
             _progress.Message(note);
         }
         _progress.Message($"model: {Model.Description}, {Model.Module.Parameters().Sum(p => p.Shape.Numel):N0} parameters; " +
-            $"{TotalSteps} steps ({_config.Optim.Epochs} epochs × {_stepsPerEpoch}), dst {(_dst is null ? "none" : _dst.Algorithm.Name)}" +
+            $"{TotalSteps} steps ({_config.Optim.Epochs} epochs × {_stepsPerEpoch}), dst {(_dst is not null ? _dst.Algorithm.Name : _spartan is not null ? "spartan" : "none")}" +
             (_aux is null ? "" : $", aux objective over {_config.Model.AuxClusters} label clusters until step {_aux.Weight.EndStep}"));
     }
 

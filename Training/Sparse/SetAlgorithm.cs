@@ -18,6 +18,13 @@ public sealed class SetAlgorithm(ulong seed, float regrowValue = 0f) : IDstAlgor
     /// <summary>The Philox stream of the regrowth draws.</summary>
     public ulong Seed { get; } = seed;
 
+    /// <inheritdoc/>
+    public long Update(DstUpdate update)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        return Update(update.Layer, update.PruneCount, update.Step, update.SlotState);
+    }
+
     /// <summary>Replaces exactly <paramref name="pruneCount"/> connections in every row (0 ≤ pruneCount ≤
     /// min(k, d − k)).</summary>
     public long Update(FixedFanInLinear layer, int pruneCount, long step, IReadOnlyList<Tensor> slotState)
