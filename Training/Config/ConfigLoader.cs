@@ -97,6 +97,7 @@ public static class ConfigLoader
             config.Model = updated.Model;
             config.Optim = updated.Optim;
             config.Dst = updated.Dst;
+            config.Fusion = updated.Fusion;
             config.Run = updated.Run;
         }
         catch (JsonException e)
@@ -154,6 +155,8 @@ public static class ConfigLoader
         Require(c.Model.BertHeads >= 0, "model.bertHeads", "must be ≥ 0 (0 = from the preset)");
         Require(c.Model.BertFfn >= 0, "model.bertFfn", "must be ≥ 0 (0 = from the preset)");
         Require(c.Model.BertDropout is >= 0 and < 1, "model.bertDropout", "must be in [0, 1)");
+        Require(c.Model.InputDropout is >= 0 and < 1, "model.inputDropout", "must be in [0, 1)");
+        Require(c.Model.HiddenDropout is >= 0 and < 1, "model.hiddenDropout", "must be in [0, 1)");
         Require(c.Model.MaxSeqLen >= 3, "model.maxSeqLen", "must be ≥ 3 ([CLS], one token, [SEP])");
         Require(c.Model.VocabSize >= 16, "model.vocabSize", "must be ≥ 16");
         if (c.Model.Encoder == EncoderKind.Bert && c.Model.InitFrom is null)
@@ -176,6 +179,10 @@ public static class ConfigLoader
         Require(c.Optim.BatchSize > 0, "optim.batchSize", "must be > 0");
         Require(c.Optim.Epochs > 0, "optim.epochs", "must be > 0");
         Require(c.Dst.UpdateEvery > 0, "dst.updateEvery", "must be > 0");
+        Require(c.Fusion.Knn >= 0, "fusion.knn", "must be ≥ 0 (0 = no kNN fusion)");
+        Require(c.Fusion.Weight is null or (>= 0 and <= 1), "fusion.weight", "must be in [0, 1], or null to choose it on the validation split");
+        Require(c.Fusion.Shortlist >= 1, "fusion.shortlist", "must be ≥ 1");
+        Require(c.Fusion.Knn == 0 || c.Model.Encoder == EncoderKind.Bow, "fusion.knn", "kNN fusion reads tf-idf features: it needs model.encoder=bow");
         Require(c.Dst.PruneFraction is >= 0 and < 1, "dst.pruneFraction", "must be in [0, 1)");
         Require(c.Dst.StopAt is >= 0 and <= 1, "dst.stopAt", "must be in [0, 1]");
         Require(c.Data.SyntheticPoints > 0 && c.Data.SyntheticLabels > 0 && c.Data.SyntheticFeatures > 0, "data.synthetic*", "sizes must be > 0");
