@@ -80,6 +80,9 @@ public sealed class FixedFanInLinear : Module, IOutputHead
     /// invariant (indices ascending, hence distinct, and in [0, d)).</summary>
     public void Validate() => CheckTopology(IndicesToHost());
 
+    /// <inheritdoc/>
+    protected override void CheckOwnInvariants() => Validate();
+
     private void CheckTopology(int[] idx)
     {
         for (int l = 0; l < Labels; l++)

@@ -59,6 +59,23 @@ public abstract class Module : IDisposable
     /// <summary>All parameters, in <see cref="NamedParameters"/> order.</summary>
     public IEnumerable<Parameter> Parameters() => NamedParameters().Select(p => p.Parameter);
 
+    /// <summary>Checks the invariants of this module and of its children (e.g. a fixed fan-in layer's topology), as
+    /// after loading parameters from a file and before any kernel reads them.</summary>
+    /// <exception cref="InvalidOperationException">An invariant is broken; the message names the module's parameter.</exception>
+    public void CheckInvariants()
+    {
+        CheckOwnInvariants();
+        foreach (var (_, child) in _children)
+        {
+            child.CheckInvariants();
+        }
+    }
+
+    /// <summary>Checks this module's own invariants (not its children's); nothing by default.</summary>
+    protected virtual void CheckOwnInvariants()
+    {
+    }
+
     /// <summary>Frees every parameter's gradient.</summary>
     public void ZeroGrad()
     {

@@ -155,7 +155,10 @@ public sealed record BertConfig
 
     /// <summary>Writes the fields as a Hugging Face <c>config.json</c> (<c>model_type</c> bert) that
     /// <c>transformers</c> and <see cref="Load"/> read back.</summary>
-    public void Save(string path)
+    public void Save(string path) => IO.AtomicFile.WriteAllText(path, ToJson());
+
+    /// <summary>The text <see cref="Save"/> writes.</summary>
+    public string ToJson()
     {
         var o = new JsonObject
         {
@@ -175,7 +178,7 @@ public sealed record BertConfig
             ["hidden_act"] = HiddenAct,
             ["position_embedding_type"] = "absolute",
         };
-        IO.AtomicFile.WriteAllText(path, o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
 
     private static JsonNode? Field(JsonObject o, string name) => o.TryGetPropertyValue(name, out var v) ? v : null;

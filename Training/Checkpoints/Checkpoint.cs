@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Xmc.Engine;
 using Xmc.Engine.Memory;
 using Xmc.Models;
@@ -10,22 +8,6 @@ using Xmc.Training.Optim;
 
 namespace Xmc.Training.Checkpoints;
 
-/// <summary>Where a run stands: enough, with the parameters and optimizer state, to resume it exactly. The data
-/// order of an epoch is a pure function of (seed, epoch), SET's schedule and regrowth draws of (seed, step),
-/// so step, epoch and batch index are the whole RNG state.</summary>
-public sealed record TrainingProgress(long Step, int Epoch, int BatchInEpoch);
-
-/// <summary>The JSON half of a checkpoint: progress, the SHA-256 of the tensor file, and the run's config.</summary>
-public sealed record CheckpointInfo(
-    string Format, int Version, long Step, int Epoch, int BatchInEpoch, long OptimizerSteps,
-    string TensorFile, string Sha256, int Features, int Labels, int TrainPoints, int ShuffleSeed, string Config);
-
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
-[JsonSerializable(typeof(CheckpointInfo))]
-internal sealed partial class CheckpointJsonContext : JsonSerializerContext
-{
-}
-
 /// <summary>A checkpoint is a pair in the run folder: <c>checkpoint-STEP.safetensors</c> with <c>model.NAME</c> for
 /// every parameter, <c>optim.NAME.SLOT</c> for every optimizer slot and <c>extra.NAME</c> tensors (the tf-idf
 /// weights, and the label → cluster assignment when the auxiliary objective is on), and <c>checkpoint-STEP.json</c> with the rest (<see cref="CheckpointInfo"/>). Both are written
@@ -33,12 +15,19 @@ internal sealed partial class CheckpointJsonContext : JsonSerializerContext
 public static class Checkpoint
 {
     private const string FormatName = "xmcengine-checkpoint";
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
+
+    // version 1 had no Files (the run files the model depends on were outside the checksum); it is still read
+    private const int OldestVersion = 1;
 
     /// <summary>Writes the pair for <paramref name="progress"/> into <paramref name="folder"/>, then deletes all but the
-    /// newest <paramref name="keep"/> checkpoints. Returns the JSON path.</summary>
+    /// newest <paramref name="keep"/> checkpoints of earlier steps (never one of a later step: that is another run's).
+    /// <paramref name="runFiles"/> are the other files the model depends on (the bert vocabulary and encoder config):
+    /// their SHA-256 goes into the JSON, so loading finds them changed. Returns the JSON path. On failure (a full
+    /// disk) nothing of the new checkpoint is left and the earlier ones are untouched.</summary>
     public static string Save(string folder, Module model, Optimizer optimizer, TrainingProgress progress, string configJson,
-        IReadOnlyDictionary<string, Tensor> extras, (int Features, int Labels, int TrainPoints, int ShuffleSeed) shape, int keep = 3)
+        IReadOnlyDictionary<string, Tensor> extras, (int Features, int Labels, int TrainPoints, int ShuffleSeed) shape, int keep = 3,
+        IReadOnlyList<string>? runFiles = null)
     {
         Directory.CreateDirectory(folder);
         string stem = $"checkpoint-{progress.Step:D8}";
@@ -60,19 +49,29 @@ public static class Checkpoint
                 }
             }
         }
-        SafetensorsWriter.Write(tensorPath, tensors, new Dictionary<string, string> { ["format"] = FormatName });
-        var info = new CheckpointInfo(FormatName, FormatVersion, progress.Step, progress.Epoch, progress.BatchInEpoch, optimizer.StepCount,
-            Path.GetFileName(tensorPath), Sha256(tensorPath), shape.Features, shape.Labels, shape.TrainPoints, shape.ShuffleSeed, configJson);
-        string jsonPath = Path.Combine(folder, stem + ".json");
-        AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(info, CheckpointJsonContext.Default.CheckpointInfo));
-        foreach (var old in List(folder).SkipLast(Math.Max(1, keep)))
+        var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in runFiles ?? [])
         {
-            var oldInfo = TryRead(old);
+            files[Path.GetRelativePath(Path.GetFullPath(folder), Path.GetFullPath(file)).Replace('\\', '/')] = CheckpointInfo.FileSha256(file);
+        }
+        string jsonPath = Path.Combine(folder, stem + ".json");
+        SafetensorsWriter.Write(tensorPath, tensors, new Dictionary<string, string> { ["format"] = FormatName });
+        try
+        {
+            var info = new CheckpointInfo(FormatName, FormatVersion, progress.Step, progress.Epoch, progress.BatchInEpoch, optimizer.StepCount,
+                Path.GetFileName(tensorPath), Sha256(tensorPath), shape.Features, shape.Labels, shape.TrainPoints, shape.ShuffleSeed, configJson, files);
+            AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(info, CheckpointJsonContext.Default.CheckpointInfo));
+        }
+        catch
+        {
+            // the tensors without their JSON are no checkpoint: do not leave them to fill the disk
+            File.Delete(tensorPath);
+            throw;
+        }
+        foreach (var old in List(folder).Where(p => StepOf(p) < progress.Step).SkipLast(Math.Max(1, keep) - 1))
+        {
             File.Delete(old);
-            if (oldInfo is not null)
-            {
-                File.Delete(Path.Combine(folder, oldInfo.TensorFile));
-            }
+            File.Delete(Path.ChangeExtension(old, ".safetensors"));
         }
         return jsonPath;
     }
@@ -80,8 +79,13 @@ public static class Checkpoint
     /// <summary>The complete checkpoints (their JSON files) in <paramref name="folder"/>, oldest first.</summary>
     public static IReadOnlyList<string> List(string folder)
         => Directory.Exists(folder)
-            ? Directory.GetFiles(folder, "checkpoint-*.json").Order(StringComparer.Ordinal).ToArray()
+            ? Directory.GetFiles(folder, "checkpoint-*.json").OrderBy(StepOf).ThenBy(p => p, StringComparer.Ordinal).ToArray()
             : [];
+
+    /// <summary>The step in a checkpoint's file name (<c>checkpoint-00000071.json</c> → 71); −1 if it has none.</summary>
+    public static long StepOf(string path)
+        => long.TryParse(Path.GetFileNameWithoutExtension(path).AsSpan("checkpoint-".Length), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out long step) ? step : -1;
 
     /// <summary>Resolves what the user named — a run folder (its newest checkpoint), a checkpoint's .json or its
     /// .safetensors — to the checkpoint's JSON path.</summary>
@@ -112,15 +116,21 @@ public static class Checkpoint
         {
             throw Corrupt(jsonPath, $"its JSON is unreadable ({e.Message})");
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CheckpointException($"{jsonPath}: cannot be read ({e.Message})");
+        }
         if (info is null || info.Format != FormatName)
         {
             throw new CheckpointException($"{jsonPath}: not an XmcEngine checkpoint");
         }
-        if (info.Version != FormatVersion)
+        if (info.Version < OldestVersion || info.Version > FormatVersion)
         {
-            throw new CheckpointException($"{jsonPath}: checkpoint version {info.Version}, this build reads version {FormatVersion}");
+            throw new CheckpointException($"{jsonPath}: checkpoint version {info.Version}, this build reads versions {OldestVersion} to {FormatVersion}");
         }
-        var tensorPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!, info.TensorFile);
+        info.CheckFields(jsonPath);
+        var folder = Path.GetDirectoryName(Path.GetFullPath(jsonPath))!;
+        var tensorPath = Path.Combine(folder, info.TensorFile);
         if (!File.Exists(tensorPath))
         {
             throw Corrupt(jsonPath, $"its tensor file {info.TensorFile} is missing");
@@ -129,6 +139,7 @@ public static class Checkpoint
         {
             throw Corrupt(jsonPath, $"the checksum of {info.TensorFile} does not match (the file was truncated or changed)");
         }
+        info.CheckFiles(jsonPath, folder);
         return info;
     }
 
@@ -150,6 +161,7 @@ public static class Checkpoint
                 }
             }
         }
+        CheckModel(file, model);
         optimizer.RestoreStepCount(info.OptimizerSteps);
         return new TrainingProgress(info.Step, info.Epoch, info.BatchInEpoch);
     }
@@ -162,6 +174,21 @@ public static class Checkpoint
         foreach (var (name, p) in model.NamedParameters())
         {
             CopyInto(file, "model." + name, p.Data);
+        }
+        CheckModel(file, model);
+    }
+
+    /// <summary>The model's invariants (fan-in indices in range, ascending, hence distinct) hold after a load, before
+    /// any kernel reads the parameters.</summary>
+    private static void CheckModel(SafetensorsFile file, Module model)
+    {
+        try
+        {
+            model.CheckInvariants();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new CheckpointException($"{file.Path}: {e.Message}; the checkpoint was written wrong or changed");
         }
     }
 
@@ -183,6 +210,15 @@ public static class Checkpoint
         return t.ToArray<T>();
     }
 
+    /// <summary>The shape of every tensor of the checkpoint, by name, read from the tensor file's header (nothing is
+    /// loaded): what a loader checks the stored sizes against before it builds a model of them.</summary>
+    public static IReadOnlyDictionary<string, long[]> TensorShapes(string path, CheckpointInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        using var file = OpenTensors(path, info);
+        return file.Names.ToDictionary(n => n, n => file.Entry(n).Shape, StringComparer.Ordinal);
+    }
+
     private static SafetensorsFile OpenTensors(string path, CheckpointInfo info)
         => SafetensorsFile.Open(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(Resolve(path)))!, info.TensorFile));
 
@@ -192,7 +228,7 @@ public static class Checkpoint
         {
             return JsonSerializer.Deserialize(File.ReadAllText(jsonPath), CheckpointJsonContext.Default.CheckpointInfo);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
         {
             return null;
         }
@@ -209,8 +245,8 @@ public static class Checkpoint
                 continue;
             }
             var c = TryRead(candidate);
-            var tensors = c is null ? null : Path.Combine(folder, c.TensorFile);
-            if (c is not null && File.Exists(tensors) && Sha256(tensors!) == c.Sha256)
+            var tensors = c?.TensorFile is string name && Path.GetFileName(name) == name ? Path.Combine(folder, name) : null;
+            if (tensors is not null && File.Exists(tensors) && Sha256(tensors) == c!.Sha256)
             {
                 lastGood = candidate;
                 break;
@@ -220,11 +256,7 @@ public static class Checkpoint
             (lastGood is null ? "No other intact checkpoint is in that folder." : $"The last good checkpoint is {lastGood}; resume from it with --resume {lastGood}"));
     }
 
-    private static string Sha256(string path)
-    {
-        using var f = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(f));
-    }
+    private static string Sha256(string path) => CheckpointInfo.FileSha256(path);
 
     private static void CopyInto(SafetensorsFile file, string name, Tensor target)
     {
@@ -232,14 +264,23 @@ public static class Checkpoint
         {
             throw new CheckpointException($"{file.Path}: tensor '{name}' is missing; the checkpoint was written for another model shape");
         }
-        using var loaded = file.Load(name, target.DType, target.Device, target.Category);
-        if (loaded.Shape != target.Shape)
+        var entry = file.Entry(name);
+        if (entry.Shape.Length != target.Shape.Rank || !entry.Shape.Select((d, i) => d == target.Shape[i]).All(same => same))
         {
-            throw new CheckpointException($"{file.Path}: tensor '{name}' has shape {loaded.Shape}, the model expects {target.Shape}");
+            throw new CheckpointException($"{file.Path}: tensor '{name}' has shape {entry.ShapeText}, the model expects {target.Shape}");
+        }
+        using var loaded = file.Load(name, target.DType, target.Device, target.Category);
+        if (target.DType is DType.Float32 or DType.BFloat16)
+        {
+            var values = loaded.ToFloatArray();
+            int bad = Array.FindIndex(values, v => !float.IsFinite(v));
+            if (bad >= 0)
+            {
+                throw new NonFiniteCheckpointException($"{file.Path}: tensor '{name}' holds {values[bad]} at element {bad}: the run had diverged when " +
+                    "this checkpoint was written, or the file was changed; resume from an earlier checkpoint with lower learning rates");
+            }
         }
         target.Backend.Copy(target.Address, loaded.Address, target.Bytes);
     }
 }
 
-/// <summary>A checkpoint that cannot be used; the message names the file and the tensor or field.</summary>
-public sealed class CheckpointException(string message) : Exception(message);

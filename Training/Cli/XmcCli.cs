@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Xmc.Engine;
 using Xmc.Engine.Backends;
@@ -28,8 +29,14 @@ public static class XmcCli
     /// <summary>Exit code for out of memory.</summary>
     public const int OutOfMemory = 4;
 
+    /// <summary>Exit code for an I/O failure of the run folder: not writable, locked by another training, disk full.</summary>
+    public const int IoError = 5;
+
     /// <summary>Exit code after Ctrl-C (a checkpoint was saved).</summary>
     public const int Interrupted = 130;
+
+    /// <summary>Exit code after SIGTERM (a checkpoint was saved).</summary>
+    public const int Terminated = 143;
 
     /// <summary>Parses and runs <paramref name="args"/>; returns the exit code.</summary>
     public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
@@ -44,10 +51,20 @@ public static class XmcCli
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
+        catch (NonFiniteCheckpointException e)
+        {
+            stderr.WriteLine($"xmc: {e.Message}");
+            return NonFinite;
+        }
         catch (Exception e) when (e is ConfigException or XmcDataException or CheckpointException or SafetensorsFormatException or CudaUnavailableException)
         {
             stderr.WriteLine($"xmc: {e.Message}");
             return BadInput;
+        }
+        catch (RunFolderException e)
+        {
+            stderr.WriteLine($"xmc: {e.Message}");
+            return IoError;
         }
         catch (NonFiniteLossException e)
         {
@@ -99,7 +116,8 @@ public static class XmcCli
         var epochs = new Option<int?>("--epochs") { Description = "passes over the training data (default 10)" };
         var device = new Option<string?>("--device") { Description = "cpu, cuda or cuda:N (default cpu; XMC_DEVICE also sets it)" };
         var limit = new Option<string?>("--device-memory-limit") { Description = "cap on device memory, e.g. 12GiB" };
-        var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint or a run folder's newest one (its stored config, then overrides)" };
+        var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint or a run folder's newest one (its stored config, then overrides), in that run's folder" };
+        var force = new Option<bool>("--force") { Description = "start a new run in a run folder that holds an old one, after moving the old run's files into old-<UTC time>/ there (nothing is deleted)" };
         var predictions = new Option<bool>("--save-predictions") { Description = "write the test split's top-5 predictions to predictions.jsonl in the run folder" };
         var print = new Option<bool>("--print-config") { Description = "print the effective config as JSON and exit" };
         var auxClusters = new Option<int?>("--aux-clusters") { Description = "clusters of the auxiliary label-cluster objective (model.auxClusters; default 0 = off)" };
@@ -107,7 +125,7 @@ public static class XmcCli
         var auxUntil = new Option<double?>("--aux-until") { Description = "fraction of training by which the auxiliary weight decays linearly to 0 (model.auxUntil; default 0.5)" };
         var cmd = new Command("train", "Train a model (bag-of-words or BERT encoder → [intermediate] → sparse fixed fan-in head with SET [+ auxiliary label-cluster head]).")
         {
-            config, set, data, test, labelTitles, encoder, bertSize, bertMemory, maxSeqLen, vocab, initFrom, intermediate, output, epochs, device, limit, resume, predictions, print, auxClusters, auxWeight, auxUntil,
+            config, set, data, test, labelTitles, encoder, bertSize, bertMemory, maxSeqLen, vocab, initFrom, intermediate, output, epochs, device, limit, resume, force, predictions, print, auxClusters, auxWeight, auxUntil,
         };
         cmd.SetAction(r =>
         {
@@ -144,9 +162,17 @@ public static class XmcCli
             TrainConfig cfg;
             if (resumePath is not null)
             {
+                if (r.GetValue(force))
+                {
+                    throw new ConfigException("--force starts a new run; it cannot be combined with --resume");
+                }
                 var info = Checkpoint.ReadInfo(resumePath);
                 cfg = ConfigLoader.FromJson(info.Config, $"{resumePath} (stored config)", r.GetValue(set)!.Concat(flags));
-                cfg.Run.Output ??= Path.GetDirectoryName(Path.GetFullPath(Checkpoint.Resolve(resumePath)));
+                // the run continues where its checkpoint is, not in the folder its stored config names (it may have been moved)
+                if (r.GetValue(output) is null && !r.GetValue(set)!.Any(s => s.StartsWith("run.output=", StringComparison.Ordinal)))
+                {
+                    cfg.Run.Output = RunFolder.Of(resumePath);
+                }
             }
             else
             {
@@ -157,35 +183,37 @@ public static class XmcCli
                 stdout.WriteLine(ConfigLoader.ToJson(cfg));
                 return 0;
             }
-            using var trainer = new Trainer(cfg, stdout, resumePath);
+            // SIGINT (Ctrl-C) and SIGTERM (schedulers, containers): the first finishes the step, saves a checkpoint and
+            // exits 130 or 143; a second one ends the process as the signal would.
             using var interrupt = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCtrlC = (_, e) =>
+            int signalExit = 0;
+            void OnSignal(PosixSignalContext context)
             {
-                // First Ctrl-C: finish the step, save a checkpoint, exit. A second one kills the process as usual.
                 if (!interrupt.IsCancellationRequested)
                 {
-                    e.Cancel = true;
+                    context.Cancel = true;
+                    signalExit = context.Signal == PosixSignal.SIGTERM ? Terminated : Interrupted;
                     interrupt.Cancel();
                 }
-            };
-            Console.CancelKeyPress += onCtrlC;
-            try
-            {
-                var result = trainer.Run(cancel: interrupt.Token);
-                if (result.Test is not null && !result.Interrupted)
-                {
-                    stdout.WriteLine($"test: {RunEvaluation.Format(result.Test)}");
-                }
-                if (result.FusedTest is not null && !result.Interrupted)
-                {
-                    stdout.WriteLine($"test, fused with knn: {RunEvaluation.Format(result.FusedTest)}");
-                }
-                return result.Interrupted ? Interrupted : 0;
             }
-            finally
+            using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            using var trainer = new Trainer(cfg, stdout, resumePath, force: r.GetValue(force));
+            if (interrupt.IsCancellationRequested)
             {
-                Console.CancelKeyPress -= onCtrlC;
+                stdout.WriteLine($"interrupted before the first step; nothing to checkpoint beyond {trainer.LastCheckpoint ?? "(none)"}");
+                return signalExit;
             }
+            var result = trainer.Run(cancel: interrupt.Token);
+            if (result.Test is not null && !result.Interrupted)
+            {
+                stdout.WriteLine($"test: {RunEvaluation.Format(result.Test)}");
+            }
+            if (result.FusedTest is not null && !result.Interrupted)
+            {
+                stdout.WriteLine($"test, fused with knn: {RunEvaluation.Format(result.FusedTest)}");
+            }
+            return result.Interrupted ? signalExit : 0;
         });
         return cmd;
     }
@@ -267,7 +295,7 @@ public static class XmcCli
         var cmd = new Command("profile", "Run a few training steps and compare the planned memory per ledger category with the measured peak.") { config, set, steps };
         cmd.SetAction(r =>
         {
-            var cfg = LoadConfig(r, config, set, ["run.output=" + Path.Combine(Path.GetTempPath(), $"xmc-profile-{Environment.ProcessId}"), "run.evalEvery=0"]);
+            var cfg = LoadConfig(r, config, set, ["run.output=" + Path.Combine(Path.GetTempPath(), $"xmc-profile-{Environment.ProcessId}-{Guid.NewGuid():N}"), "run.evalEvery=0"]);
             var data = TrainingData.Load(cfg.Data);
             using var trainer = new Trainer(cfg, TextWriter.Null, data: data, interactive: false);
             // Peaks from here on: the model and optimizer state are already live, so they stay in the peaks.

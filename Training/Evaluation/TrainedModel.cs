@@ -42,44 +42,43 @@ public sealed class TrainedModel : IDisposable
     /// <summary>Input width the model was trained with (features, or vocabulary size).</summary>
     public int Features { get; }
 
-    /// <summary>Loads the checkpoint (a run folder, a checkpoint's .json or .safetensors) on the CPU, with the run's kNN
-    /// fusion unless <paramref name="withFusion"/> is false.</summary>
+    /// <summary>Loads the checkpoint (a run folder, a checkpoint's .json or .safetensors) on the CPU. Everything the
+    /// model is built from is checked first — the stored sizes against the tensor file, the bert vocabulary and
+    /// encoder config (checksummed with the checkpoint) against each other, the idf — and the loaded model's
+    /// invariants after (<see cref="Checkpoint.LoadModel"/>), before any kernel reads it.
+    /// With <paramref name="withFusion"/> the run's kNN fusion is loaded too, when it was chosen for this checkpoint.</summary>
+    /// <exception cref="CheckpointException">Anything of the checkpoint is missing, damaged or inconsistent.</exception>
     public static TrainedModel Load(string checkpoint, bool withFusion = true)
     {
         var info = Checkpoint.ReadInfo(checkpoint);
         var cfg = ConfigLoader.FromJson(info.Config, $"{checkpoint} (stored config)", []);
+        var shapes = Checkpoint.TensorShapes(checkpoint, info);
+        CheckStoredSizes(checkpoint, info, cfg, shapes);
         Func<XmcDataset, string, XmcInputs> inputs;
         XmcModelShape shape;
         if (cfg.Model.Encoder == EncoderKind.Bert)
         {
-            var folder = Path.GetDirectoryName(Path.GetFullPath(Checkpoint.Resolve(checkpoint)))!;
-            string vocabPath = Path.Combine(folder, ModelSetup.VocabFile), configPath = Path.Combine(folder, ModelSetup.BertConfigFile);
-            foreach (var required in new[] { vocabPath, configPath })
-            {
-                if (!File.Exists(required))
-                {
-                    throw new CheckpointException($"{required}: missing; a bert run folder keeps its vocabulary and encoder config beside the checkpoints");
-                }
-            }
-            var tokenizer = new WordPieceTokenizer(WordPieceVocabulary.Load(vocabPath), cfg.Model.Lowercase);
-            var bertConfig = BertConfig.Load(configPath);
+            var (tokenizer, bertConfig) = LoadBertFiles(checkpoint, info, cfg);
             shape = new XmcModelShape(bertConfig.VocabSize, info.Labels, bertConfig);
             inputs = (ds, source) => TokenInputs.Tokenize(ds, source, tokenizer, cfg.Model.MaxSeqLen);
         }
         else
         {
             shape = new XmcModelShape(info.Features, info.Labels);
-            var weighting = cfg.Data.Weighting;
-            if (weighting == FeatureWeighting.Auto)
-            {
-                throw new CheckpointException($"{checkpoint}: the stored config has data.weighting=auto; a trained run stores the weighting it applied");
-            }
-            var weights = FeatureWeights.Restore(weighting, weighting == FeatureWeighting.AsIs ? null : Checkpoint.ReadExtra(checkpoint, FeatureWeights.IdfExtra));
+            var weights = LoadWeights(checkpoint, info, cfg);
             inputs = (ds, source) => ds.NumFeatures > info.Features
                 ? throw new XmcDataException(source, $"the file has {ds.NumFeatures} features; the model was trained with {info.Features}", "use a split of the data set the model was trained on")
                 : new TfIdfInputs(ds, weights);
         }
-        var model = XmcModelBuilder.Build(cfg.Model, shape, (ulong)cfg.Run.Seed, Device.Cpu);
+        IXmcModel model;
+        try
+        {
+            model = XmcModelBuilder.Build(cfg.Model, shape, (ulong)cfg.Run.Seed, Device.Cpu);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CheckpointException($"{checkpoint}: the stored config does not describe a model of the stored sizes ({e.Message})");
+        }
         try
         {
             Checkpoint.LoadModel(checkpoint, model.Module);
@@ -110,6 +109,97 @@ public sealed class TrainedModel : IDisposable
             }
         }
         return new TrainedModel(model, cfg, shape.Inputs, inputs, fusion, note);
+    }
+
+    /// <summary>The sizes of the checkpoint's JSON and stored config agree with its tensor file's header, so no
+    /// model larger than the file is ever built from an edited number.</summary>
+    private static void CheckStoredSizes(string checkpoint, CheckpointInfo info, TrainConfig cfg, IReadOnlyDictionary<string, long[]> shapes)
+    {
+        void Expect(string tensor, int axis, long size, string field)
+        {
+            if (!shapes.TryGetValue(tensor, out var dims))
+            {
+                throw new CheckpointException($"{checkpoint}: tensor '{tensor}' is missing; the checkpoint was written for another model");
+            }
+            if (dims.Length <= axis || dims[axis] != size)
+            {
+                throw new CheckpointException($"{checkpoint}: {field} is {size}, but tensor '{tensor}' has shape [{string.Join(',', dims)}]; the checkpoint was written wrong or edited");
+            }
+        }
+        foreach (var head in shapes.Keys.Where(n => n.StartsWith("model." + OutputHeads.ChildName + ".", StringComparison.Ordinal)))
+        {
+            Expect(head, 0, info.Labels, "field 'labels'");
+        }
+        if (cfg.Model.Encoder == EncoderKind.Bow)
+        {
+            Expect("model.input_weight", 0, info.Features, "field 'features'");
+            Expect("model.input_weight", 1, cfg.Model.Hidden, "the stored config's model.hidden");
+        }
+    }
+
+    /// <summary>The bert run's tokenizer and encoder config, from the files beside the checkpoint (or its run folder,
+    /// for a checkpoint in <c>best/</c>), checksummed with it.</summary>
+    private static (WordPieceTokenizer Tokenizer, BertConfig Config) LoadBertFiles(string checkpoint, CheckpointInfo info, TrainConfig cfg)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(Checkpoint.Resolve(checkpoint)))!;
+        string Find(string name)
+        {
+            if (info.RunFile(folder, name) is { } listed)
+            {
+                return listed;
+            }
+            if (info.Version >= 2)
+            {
+                throw new CheckpointException($"{checkpoint}: the checkpoint lists no checksum for {name}, which a bert model depends on; it was written wrong or edited");
+            }
+            var path = Path.Combine(folder, name);
+            return File.Exists(path) || Path.GetFileName(folder) != BestModelKeeper.FolderName ? path : Path.Combine(Path.GetDirectoryName(folder)!, name);
+        }
+        string vocabPath = Find(ModelSetup.VocabFile), configPath = Find(ModelSetup.BertConfigFile);
+        foreach (var required in new[] { vocabPath, configPath })
+        {
+            if (!File.Exists(required))
+            {
+                throw new CheckpointException($"{required}: missing; a bert run folder keeps its vocabulary and encoder config beside the checkpoints");
+            }
+        }
+        try
+        {
+            var vocab = WordPieceVocabulary.Load(vocabPath);
+            var bertConfig = BertConfig.Load(configPath);
+            if (vocab.Count > bertConfig.VocabSize)
+            {
+                throw new CheckpointException($"{vocabPath}: {vocab.Count} tokens, but the encoder ({configPath}) has vocab_size {bertConfig.VocabSize}");
+            }
+            return (new WordPieceTokenizer(vocab, cfg.Model.Lowercase), bertConfig);
+        }
+        catch (FormatException e)
+        {
+            throw new CheckpointException($"{e.Message} (a file of the run folder of {checkpoint}; restore it from a copy of the run folder)");
+        }
+    }
+
+    /// <summary>The run's feature weighting, its idf checked: one finite, non-negative weight per feature.</summary>
+    private static FeatureWeights LoadWeights(string checkpoint, CheckpointInfo info, TrainConfig cfg)
+    {
+        var weighting = cfg.Data.Weighting;
+        if (weighting == FeatureWeighting.Auto)
+        {
+            throw new CheckpointException($"{checkpoint}: the stored config has data.weighting=auto; a trained run stores the weighting it applied");
+        }
+        float[]? idf = null;
+        if (weighting != FeatureWeighting.AsIs)
+        {
+            idf = Checkpoint.ReadExtra(checkpoint, FeatureWeights.IdfExtra);
+            int bad = Array.FindIndex(idf, v => !(float.IsFinite(v) && v >= 0));
+            if (idf.Length != info.Features || bad >= 0)
+            {
+                throw new CheckpointException($"{checkpoint}: tensor 'extra.{FeatureWeights.IdfExtra}' " + (bad >= 0
+                    ? $"holds {idf[bad]} at feature {bad}; idf weights are finite and ≥ 0"
+                    : $"has {idf.Length} weights for {info.Features} features") + "; the checkpoint was written wrong or edited");
+            }
+        }
+        return FeatureWeights.Restore(weighting, idf);
     }
 
     /// <summary>What the model reads of <paramref name="data"/> (loaded from <paramref name="source"/>).</summary>

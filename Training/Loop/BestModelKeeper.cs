@@ -67,8 +67,12 @@ public sealed class BestModelKeeper
         {
             saveBest(Folder);
         }
-        Directory.CreateDirectory(Folder);
-        AtomicFile.WriteAllText(Path.Combine(Folder, HistoryFile), JsonSerializer.Serialize(new SelectionHistory(_metric.ToString(), _history), SelectionJsonContext.Default.SelectionHistory));
+        var history = JsonSerializer.Serialize(new SelectionHistory(_metric.ToString(), _history), SelectionJsonContext.Default.SelectionHistory);
+        RunFolder.Writing($"writing {Path.Combine(Folder, HistoryFile)}", () =>
+        {
+            Directory.CreateDirectory(Folder);
+            AtomicFile.WriteAllText(Path.Combine(Folder, HistoryFile), history);
+        });
         return _patience > 0 && EvaluationsSinceBest() >= _patience;
     }
 

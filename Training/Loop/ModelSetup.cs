@@ -11,9 +11,10 @@ using Xmc.Training.Inputs;
 namespace Xmc.Training.Loop;
 
 /// <summary>A model ready to train and what it reads: the inputs of both splits, the tensors a checkpoint must
-/// carry besides the parameters (the bag-of-words idf), and notes for the log.</summary>
+/// carry besides the parameters (the bag-of-words idf), the files of the run folder the model depends on (the bert
+/// vocabulary and encoder config, checksummed with every checkpoint), and notes for the log.</summary>
 public sealed record PreparedModel(IXmcModel Model, XmcInputs Train, XmcInputs? Test, IReadOnlyDictionary<string, float[]> Extras, IReadOnlyList<string> Notes,
-    XmcInputs? Validation = null);
+    XmcInputs? Validation = null, IReadOnlyList<string>? RunFiles = null);
 
 /// <summary>Prepares what a new run's model reads and builds the model (through <see cref="XmcModelBuilder"/>): weighted
 /// feature rows for <c>model.encoder=bow</c> (<c>data.weighting</c>, resolved here: the config then holds the weighting
@@ -141,11 +142,12 @@ public static class ModelSetup
             {
                 throw new ConfigException($"config field model.fanIn: {m.FanIn} inputs per label cannot be chosen from a layer input of width {width}");
             }
-            encoderConfig.Save(Path.Combine(runFolder, BertConfigFile));
+            var configPath = Path.Combine(runFolder, BertConfigFile);
+            SaveEncoderConfig(encoderConfig, configPath, resuming);
             var pretrained = loaded?.Model;
             loaded = null; // the builder owns the encoder from here, on failure too
             var model = XmcModelBuilder.Build(m, shape, (ulong)config.Run.Seed, device, pretrained);
-            return new PreparedModel(model, train, test, new Dictionary<string, float[]>(), notes, validation);
+            return new PreparedModel(model, train, test, new Dictionary<string, float[]>(), notes, validation, [Path.Combine(runFolder, VocabFile), configPath]);
         }
         catch
         {
@@ -154,12 +156,41 @@ public static class ModelSetup
         }
     }
 
-    /// <summary>model.vocab, else the init checkpoint's, else (resuming) the run folder's, else one built from the
-    /// training text; a copy always lands in the run folder so the run can be evaluated and resumed.</summary>
+    /// <summary>Writes the encoder config into the run folder; a resumed run keeps the one there (its checkpoints
+    /// were written for it), and a resumed config that asks for another encoder is an error before anything is
+    /// overwritten.</summary>
+    private static void SaveEncoderConfig(BertConfig encoder, string path, bool resuming)
+    {
+        if (resuming && File.Exists(path))
+        {
+            if (File.ReadAllText(path) != encoder.ToJson())
+            {
+                throw new ConfigException($"{path}: the run's encoder config differs from the one the resumed config asks for (model.bert*); " +
+                    "resume with the run's stored model sizes");
+            }
+            return;
+        }
+        Xmc.Models.IO.AtomicFile.WriteAllText(path, encoder.ToJson());
+    }
+
+    /// <summary>(Resuming) the run folder's, else model.vocab, else the init checkpoint's, else one built from the
+    /// training text; a copy always lands in the run folder so the run can be evaluated and resumed. A resumed run
+    /// reads only the run folder's, whose checksum its checkpoints hold.</summary>
     private static WordPieceVocabulary Vocabulary(TrainConfig config, TrainingData data, string runFolder, bool resuming, LoadedBert? loaded, List<string> notes)
     {
         var saved = Path.Combine(runFolder, VocabFile);
         WordPieceVocabulary vocab;
+        if (resuming && File.Exists(saved))
+        {
+            try
+            {
+                return WordPieceVocabulary.Load(saved);
+            }
+            catch (FormatException e)
+            {
+                throw new Checkpoints.CheckpointException($"{saved}: the run's vocabulary is unreadable ({e.Message}); restore it from a copy of the run folder");
+            }
+        }
         if (config.Model.Vocab is string path)
         {
             if (!File.Exists(path))
@@ -180,10 +211,6 @@ public static class ModelSetup
         {
             vocab = fromCheckpoint;
             notes.Add($"vocabulary: {config.Model.InitFrom} ({vocab.Count} tokens)");
-        }
-        else if (resuming && File.Exists(saved))
-        {
-            return WordPieceVocabulary.Load(saved);
         }
         else
         {

@@ -83,7 +83,7 @@ public sealed class RunEvaluation(IXmcModel model, TrainingData data, XmcInputs?
             progress.Message("fusion: " + line);
         }
         var fusion = new KnnFusion(knn, selection.Value, config.Shortlist, step);
-        fusion.Save(runFolder, selection, data.Train.NumPoints);
+        RunFolder.Writing($"writing {Path.Combine(runFolder, KnnFusion.FolderName)}", () => fusion.Save(runFolder, selection, data.Train.NumPoints));
         MetricReport? report = null;
         if (data.Test is not null && testInputs is TfIdfInputs test)
         {

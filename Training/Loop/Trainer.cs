@@ -23,6 +23,7 @@ public sealed class Trainer : IDisposable
 {
     private readonly TrainConfig _config;
     private readonly Device _device;
+    private readonly RunFolder _folder;
     private readonly TrainingDevice _opened;
     private readonly PreparedModel _prepared;
     private readonly Optimizer _optimizer;
@@ -37,65 +38,90 @@ public sealed class Trainer : IDisposable
     private readonly long _stepsPerEpoch;
     private readonly TrainingProgress _start = new(0, 0, 0);
 
-    /// <summary>Opens the device, loads the data, builds model and optimizer; with <paramref name="resumeFrom"/>
-    /// restores a checkpoint.</summary>
-    public Trainer(TrainConfig config, TextWriter output, string? resumeFrom = null, TrainingData? data = null, bool? interactive = null)
+    /// <summary>Takes the run folder (<see cref="RunFolder"/>: checked, locked, refused when it holds another run
+    /// unless <paramref name="force"/> moves that aside) before anything heavy, then opens the device, loads the
+    /// data, builds model and optimizer; with <paramref name="resumeFrom"/> restores a checkpoint of the run in
+    /// <c>run.output</c> and cuts the folder back to it.</summary>
+    public Trainer(TrainConfig config, TextWriter output, string? resumeFrom = null, TrainingData? data = null, bool? interactive = null, bool force = false)
     {
         ArgumentNullException.ThrowIfNull(config);
         _config = config;
         _device = config.Run.Device;
-        _opened = TrainingDevice.Open(_device, config.Run.DeviceMemoryLimit?.Bytes);
+        config.Run.Output ??= Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        RunFolder = config.Run.Output;
+        if (resumeFrom is not null && Path.GetFullPath(Loop.RunFolder.Of(resumeFrom)) != Path.GetFullPath(RunFolder))
+        {
+            throw new ConfigException($"config field run.output: {RunFolder}, but the checkpoint {resumeFrom} is of the run in {Loop.RunFolder.Of(resumeFrom)}; " +
+                "a resumed run continues in its own folder (copy the whole folder to continue elsewhere)");
+        }
+        _folder = Loop.RunFolder.Open(RunFolder, resumeFrom is not null ? RunFolderMode.Resume : force ? RunFolderMode.Force : RunFolderMode.New);
         try
         {
+            _opened = TrainingDevice.Open(_device, config.Run.DeviceMemoryLimit?.Bytes);
             (Data, _prepared) = Setup(config, data, resumeFrom is not null);
+            Model = _prepared.Model;
+            if (Model.Head.Bias is { } bias)
+            {
+                PriorBias.Initialise(bias, Data.Train.LabelCounts(), Data.Train.NumPoints);
+            }
+            _stepsPerEpoch = (Data.Train.NumPoints + config.Optim.BatchSize - 1) / config.Optim.BatchSize;
+            TotalSteps = _stepsPerEpoch * config.Optim.Epochs;
+            if (Model.Aux is { } objective)
+            {
+                _aux = AuxObjectiveSetup.Attach(objective, config, Data, _prepared.Train, resumeFrom, TotalSteps, output);
+            }
+            _optimizer = OptimizerFactory.Build(config, Model, TotalSteps);
+            if (Model.Head is FixedFanInLinear sparse && config.Dst.Algorithm == DstAlgorithmKind.Set)
+            {
+                var schedule = new DstSchedule(config.Dst.UpdateEvery, config.Dst.PruneFraction, TotalSteps, config.Dst.StopAt);
+                _dst = new DstController(new SetAlgorithm((ulong)config.Run.Seed + 7), schedule, [sparse], _optimizer);
+            }
+            if (resumeFrom is not null)
+            {
+                _start = Checkpoint.Load(resumeFrom, Model.Module, _optimizer);
+                CheckResumedProgress(Checkpoint.Resolve(resumeFrom));
+                _folder.CutBackTo(_start.Step);
+            }
+            Loop.RunFolder.Writing($"writing {Path.Combine(RunFolder, "config.json")}",
+                () => AtomicFile.WriteAllText(Path.Combine(RunFolder, "config.json"), ConfigLoader.ToJson(config)));
+            _log = new MetricsLog(Path.Combine(RunFolder, Loop.RunFolder.MetricsFile));
+            if (_dst is not null)
+            {
+                _dst.SlotsChanged += change => _log.Write("dst", change.Step, change.MetricsRow());
+            }
+            _progress = new ProgressReporter(TotalSteps, output == Console.Out ? null : output, interactive);
+            var chunking = config.Model.Chunking();
+            _step = new TrainStep(Model, Data.Train, _prepared.Train, _optimizer, _aux, chunking, (ulong)config.Run.Seed, _device);
+            _checkpoints = new CheckpointWriter(RunFolder, config, Model, _optimizer, Data.Train, _prepared.Extras, _aux?.Clusters, _prepared.RunFiles);
+            _evaluation = new RunEvaluation(Model, Data, _prepared.Test, _prepared.Validation, chunking, _device, _log, _progress);
+            _best = _evaluation.HasValidation ? new BestModelKeeper(RunFolder, config.Run.SelectBy, config.Run.Patience, _start.Step) : null;
         }
         catch
         {
-            _opened.Dispose();
+            Dispose();
             throw;
         }
-        RunFolder = config.Run.Output!;
-        Model = _prepared.Model;
-        if (Model.Head.Bias is { } bias)
-        {
-            PriorBias.Initialise(bias, Data.Train.LabelCounts(), Data.Train.NumPoints);
-        }
-        _stepsPerEpoch = (Data.Train.NumPoints + config.Optim.BatchSize - 1) / config.Optim.BatchSize;
-        TotalSteps = _stepsPerEpoch * config.Optim.Epochs;
-        if (Model.Aux is { } objective)
-        {
-            _aux = AuxObjectiveSetup.Attach(objective, config, Data, _prepared.Train, resumeFrom, TotalSteps, output);
-        }
-        _optimizer = OptimizerFactory.Build(config, Model, TotalSteps);
-        if (Model.Head is FixedFanInLinear sparse && config.Dst.Algorithm == DstAlgorithmKind.Set)
-        {
-            var schedule = new DstSchedule(config.Dst.UpdateEvery, config.Dst.PruneFraction, TotalSteps, config.Dst.StopAt);
-            _dst = new DstController(new SetAlgorithm((ulong)config.Run.Seed + 7), schedule, [sparse], _optimizer);
-        }
-        if (resumeFrom is not null)
-        {
-            _start = Checkpoint.Load(resumeFrom, Model.Module, _optimizer);
-            (Model.Head as FixedFanInLinear)?.Validate();
-        }
-        Directory.CreateDirectory(RunFolder);
-        AtomicFile.WriteAllText(Path.Combine(RunFolder, "config.json"), ConfigLoader.ToJson(config));
-        _log = new MetricsLog(Path.Combine(RunFolder, "metrics.jsonl"));
-        if (_dst is not null)
-        {
-            _dst.SlotsChanged += change => _log.Write("dst", change.Step, change.MetricsRow());
-        }
-        _progress = new ProgressReporter(TotalSteps, output == Console.Out ? null : output, interactive);
-        var chunking = config.Model.Chunking();
-        _step = new TrainStep(Model, Data.Train, _prepared.Train, _optimizer, _aux, chunking, (ulong)config.Run.Seed, _device);
-        _checkpoints = new CheckpointWriter(RunFolder, config, Model, _optimizer, Data.Train, _prepared.Extras, _aux?.Clusters);
-        _evaluation = new RunEvaluation(Model, Data, _prepared.Test, _prepared.Validation, chunking, _device, _log, _progress);
-        _best = _evaluation.HasValidation ? new BestModelKeeper(RunFolder, config.Run.SelectBy, config.Run.Patience, _start.Step) : null;
     }
 
-    /// <summary>Picks the run folder, loads the data (unless given) and prepares the model and its inputs.</summary>
+    /// <summary>The checkpoint's progress is a point of this run's schedule: the same training points, and step =
+    /// epoch × steps per epoch + batch, with the batch inside the epoch (else resuming would skip or repeat data).</summary>
+    private void CheckResumedProgress(string where)
+    {
+        var info = Checkpoint.ReadInfo(where);
+        if (info.TrainPoints != Data.Train.NumPoints)
+        {
+            throw new CheckpointException($"{where}: the checkpoint was trained on {info.TrainPoints} points, the training data has {Data.Train.NumPoints}; resume with the run's training data");
+        }
+        if (_start.BatchInEpoch >= _stepsPerEpoch || _start.Step != _start.Epoch * _stepsPerEpoch + _start.BatchInEpoch)
+        {
+            throw new CheckpointException($"{where}: its progress (step {_start.Step}, epoch {_start.Epoch}, batchInEpoch {_start.BatchInEpoch}) is not a point of " +
+                $"this run's schedule of {_stepsPerEpoch} batches of {_config.Optim.BatchSize} per epoch; resume with the run's optim.batchSize, or the checkpoint was edited");
+        }
+    }
+
+    /// <summary>Loads the data (unless given) and prepares the model and its inputs.</summary>
     private (TrainingData Data, PreparedModel Prepared) Setup(TrainConfig config, TrainingData? given, bool resuming)
     {
-        config.Run.Output ??= Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
         var data = given ?? TrainingData.Load(config.Data);
         if (config.Model.AuxClusters > data.Train.NumLabels)
         {
@@ -105,7 +131,7 @@ public sealed class Trainer : IDisposable
         {
             throw new ConfigException("config field fusion.weight: null (choose on validation) but the run has no validation split; set data.validation (e.g. 0.05) or give fusion.weight");
         }
-        return (data, ModelSetup.Prepare(config, data, config.Run.Output, resuming, _device));
+        return (data, ModelSetup.Prepare(config, data, RunFolder, resuming, _device));
     }
 
     /// <summary>The data of the run.</summary>
@@ -222,7 +248,8 @@ public sealed class Trainer : IDisposable
         var popularity = _evaluation.Popularity();
         if (_config.Run.SavePredictions)
         {
-            _evaluation.WritePredictions(Path.Combine(RunFolder, "predictions.jsonl"));
+            var predictions = Path.Combine(RunFolder, "predictions.jsonl");
+            Loop.RunFolder.Writing($"writing {predictions}", () => _evaluation.WritePredictions(predictions));
         }
         _progress.Message($"done: {step} steps in {clock.Elapsed.TotalSeconds:F1} s, final loss {lastLoss:G5}; run folder {RunFolder}");
         _progress.Message(Backend.Allocator.Ledger.FormatTable());
@@ -231,6 +258,10 @@ public sealed class Trainer : IDisposable
 
     private void AnnounceRun()
     {
+        foreach (var note in _folder.Notes)
+        {
+            _progress.Message($"run folder {RunFolder}: {note}");
+        }
         _progress.Message($"device: {(_device.Kind == DeviceKind.Cpu ? "cpu" : Backend.ToString())}");
         _progress.Message($"data: {Data.Description}");
         foreach (var note in _prepared.Notes)
@@ -285,9 +316,11 @@ public sealed class Trainer : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        _log.Dispose();
-        _optimizer.Dispose();
-        Model.Dispose();
-        _opened.Dispose();
+        // also what a constructor that failed half way has built
+        _log?.Dispose();
+        _optimizer?.Dispose();
+        Model?.Dispose();
+        _opened?.Dispose();
+        _folder.Dispose();
     }
 }

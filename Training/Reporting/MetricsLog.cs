@@ -5,7 +5,8 @@ using System.Text.Json;
 namespace Xmc.Training.Reporting;
 
 /// <summary>Appends one JSON object per line (step, phase, named numbers) to a metrics file, flushed per line
-/// so a crashed run keeps everything logged before the crash.</summary>
+/// so a crashed run keeps everything logged before the crash. A write that fails (a full disk) is a
+/// <see cref="Loop.RunFolderException"/>.</summary>
 public sealed class MetricsLog : IDisposable
 {
     private readonly StreamWriter _writer;
@@ -13,8 +14,13 @@ public sealed class MetricsLog : IDisposable
     /// <summary>Opens (appending) <paramref name="path"/>.</summary>
     public MetricsLog(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        _writer = new StreamWriter(path, append: true, new UTF8Encoding(false)) { AutoFlush = true };
+        StreamWriter? writer = null;
+        Loop.RunFolder.Writing($"opening {path}", () =>
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            writer = new StreamWriter(path, append: true, new UTF8Encoding(false)) { AutoFlush = true };
+        });
+        _writer = writer!;
         FilePath = path;
     }
 
@@ -44,8 +50,19 @@ public sealed class MetricsLog : IDisposable
             }
             w.WriteEndObject();
         }
-        _writer.WriteLine(Encoding.UTF8.GetString(ms.ToArray()));
+        var line = Encoding.UTF8.GetString(ms.ToArray());
+        Loop.RunFolder.Writing($"appending to {FilePath} (the checkpoints written so far are intact)", () => _writer.WriteLine(line));
     }
 
-    public void Dispose() => _writer.Dispose();
+    public void Dispose()
+    {
+        try
+        {
+            _writer.Dispose();
+        }
+        catch (IOException)
+        {
+            // the failed write was reported when it happened; what is still buffered cannot be written either
+        }
+    }
 }
