@@ -68,6 +68,19 @@ public sealed class CsrTensor : IDisposable
     /// <summary>The device the three tensors live on.</summary>
     public Device Device => RowPtr.Device;
 
+    /// <summary>The same rows and columns with other stored values (same count, same device; the structure is not
+    /// checked again). The result shares <see cref="RowPtr"/> and <see cref="ColIdx"/>: dispose only one of the two.</summary>
+    public CsrTensor WithValues(Tensor values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        Check.Dtype("CsrTensor.WithValues", values, DType.Float32, "values");
+        if (values.Shape != Values.Shape || values.Device != Device)
+        {
+            throw new ArgumentException($"CsrTensor.WithValues: values must be Float32 {Values.Shape} on {Device}, got {values.Shape} on {values.Device}", nameof(values));
+        }
+        return new CsrTensor(Cols, RowPtr, ColIdx, values);
+    }
+
     /// <summary>Disposes the three tensors.</summary>
     public void Dispose()
     {

@@ -15,6 +15,8 @@ public sealed class BowXmcModel : Module, IXmcModel
         var dev = device ?? Device.Default;
         Features = features;
         Hidden = config.Hidden;
+        InputDropout = (float)config.InputDropout;
+        HiddenDropout = (float)config.HiddenDropout;
         InputWeight = Register("input_weight", new Parameter(new Shape(features, config.Hidden), DType.Float32, dev));
         InputBias = Register("input_bias", new Parameter(new Shape(config.Hidden), DType.Float32, dev));
         // Glorot-uniform bound: inputs are unit-norm tf-idf rows, so activations start O(1/√hidden) per unit.
@@ -72,18 +74,41 @@ public sealed class BowXmcModel : Module, IXmcModel
     public Tensor Embed(XmcBatch batch)
         => Embed((batch as SparseFeatureBatch ?? throw new ArgumentException($"the bag-of-words model reads sparse feature rows, not {batch?.GetType().Name}", nameof(batch))).Rows);
 
-    /// <summary>No dropout in this model.</summary>
+    /// <summary>Probability of dropping a tf-idf entry of a training point.</summary>
+    public float InputDropout { get; }
+
+    /// <summary>Dropout on the encoder output while training.</summary>
+    public float HiddenDropout { get; }
+
+    // the dropout masks of step s come from Philox stream (seed ^ "BOWD", s·2³³): the input mask first, the hidden
+    // mask 2³² draws on, so both are functions of (seed, step) and a resumed run draws the same ones
+    private ulong _dropSeed;
+    private ulong _dropOffset;
+    private bool _training;
+
+    /// <summary>Turns the input and hidden dropout on for <paramref name="step"/> (no-op when both are 0).</summary>
     public void TrainMode(ulong seed, long step)
     {
+        _training = true;
+        _dropSeed = seed ^ 0x424F_5744UL;
+        _dropOffset = (ulong)step << 33;
     }
 
-    /// <summary>No dropout in this model.</summary>
-    public void EvalMode()
+    /// <summary>Turns dropout off.</summary>
+    public void EvalMode() => _training = false;
+
+    /// <summary>The encoder output [B, hidden] for a batch of tf-idf rows (dropout applied in training mode).</summary>
+    public Tensor Embed(CsrTensor x)
     {
+        ArgumentNullException.ThrowIfNull(x);
+        if (_training && InputDropout > 0f)
+        {
+            // the CSR structure is shared; only the values are masked (they carry no gradient)
+            x = x.WithValues(Ops.Dropout(x.Values, InputDropout, _dropSeed, _dropOffset));
+        }
+        var h = Ops.Relu(Ops.Add(Ops.SparseMatMul(x, InputWeight.Data), InputBias.Data));
+        return _training && HiddenDropout > 0f ? Ops.Dropout(h, HiddenDropout, _dropSeed, _dropOffset + (1UL << 32)) : h;
     }
-
-    /// <summary>The encoder output [B, hidden] for a batch of tf-idf rows.</summary>
-    public Tensor Embed(CsrTensor x) => Ops.Relu(Ops.Add(Ops.SparseMatMul(x, InputWeight.Data), InputBias.Data));
 
     /// <inheritdoc/>
     public Tensor Project(Tensor embedding) => Intermediate is null ? embedding : Ops.Relu(Intermediate.Forward(embedding));

@@ -14,6 +14,13 @@ public sealed record XmcModelConfig
     /// <summary>Width of the embedding the bag-of-words encoder produces.</summary>
     public int Hidden { get; set; } = 256;
 
+    /// <summary>Bag-of-words encoder: probability that a training point's tf-idf entry is dropped (the rest scaled by
+    /// 1/(1 − p)); 0 = off. Regularises the [features, hidden] input layer, which otherwise memorises rare words.</summary>
+    public double InputDropout { get; set; }
+
+    /// <summary>Bag-of-words encoder: dropout on the encoder output (after the ReLU) while training; 0 = off.</summary>
+    public double HiddenDropout { get; set; }
+
     /// <summary>Width of the intermediate layer between encoder and classifier; 0 = none.</summary>
     public int Intermediate { get; set; }
 

@@ -117,6 +117,8 @@ public static class XmcCli
         AllowMultipleArgumentsPerToken = false,
     };
 
+    private static Option<bool> NoFusionOption() => new("--no-fusion") { Description = "rank with the network alone, ignoring the run's kNN fusion (fusion.knn)" };
+
     private static Option<string?> LabelTitlesOption() => new("--label-titles") { Description = "label-title JSONL file of a raw-text data set" };
 
     /// <summary>The option's value; an empty one is an error (an override with an empty value would mean the field's
@@ -243,6 +245,10 @@ public static class XmcCli
             {
                 stdout.WriteLine($"test: {RunEvaluation.Format(result.Test)}");
             }
+            if (result.FusedTest is not null && !result.Interrupted)
+            {
+                stdout.WriteLine($"test, fused with knn: {RunEvaluation.Format(result.FusedTest)}");
+            }
             return result.Interrupted ? signalExit : 0;
         });
         return cmd;
@@ -257,11 +263,16 @@ public static class XmcCli
         var train = new Option<string?>("--train") { Description = "training file, for the label propensities of PSP@k (default: none, PS metrics skipped)" };
         var labelTitles = LabelTitlesOption();
         var k = new Option<int>("--k") { Description = "largest cut-off", DefaultValueFactory = _ => 5 };
-        var cmd = new Command("eval", "Evaluate a checkpoint: P@k, nDCG@k, recall@k and (with --train) PSP@k, PSnDCG@k.") { checkpoint, data, train, labelTitles, k };
+        var noFusion = NoFusionOption();
+        var cmd = new Command("eval", "Evaluate a checkpoint: P@k, nDCG@k, recall@k and (with --train) PSP@k, PSnDCG@k.") { checkpoint, data, train, labelTitles, k, noFusion };
         cmd.SetAction(r =>
         {
-            using (var saved = SavedPredictor.Open(r.GetValue(checkpoint)!))
+            using (var saved = SavedPredictor.Open(r.GetValue(checkpoint)!, !r.GetValue(noFusion)))
             {
+                if (saved.Note is string note)
+                {
+                    stdout.WriteLine(note);
+                }
                 var ds = DatasetLoader.Load(r.GetValue(data)!, r.GetValue(labelTitles));
                 double[]? inv = null;
                 if (r.GetValue(train) is string t)
@@ -293,11 +304,16 @@ public static class XmcCli
         var labelTitles = LabelTitlesOption();
         var output = new Option<string?>("--output") { Description = "JSONL file to write (default: standard output)" };
         var k = new Option<int>("--k") { Description = "labels per point", DefaultValueFactory = _ => 5 };
-        var cmd = new Command("predict", "Write the top-k labels of every input point as JSON lines {\"point\", \"labels\", \"scores\"}.") { checkpoint, input, labelTitles, output, k };
+        var noFusion = NoFusionOption();
+        var cmd = new Command("predict", "Write the top-k labels of every input point as JSON lines {\"point\", \"labels\", \"scores\"}.") { checkpoint, input, labelTitles, output, k, noFusion };
         cmd.SetAction(r =>
         {
-            using (var saved = SavedPredictor.Open(r.GetValue(checkpoint)!))
+            using (var saved = SavedPredictor.Open(r.GetValue(checkpoint)!, !r.GetValue(noFusion)))
             {
+                if (saved.Note is string note && r.GetValue(output) is not null)
+                {
+                    stdout.WriteLine(note);
+                }
                 var ds = DatasetLoader.Load(r.GetValue(input)!, r.GetValue(labelTitles));
                 var predictions = saved.Predict(ds, r.GetValue(input)!, Math.Min(Math.Max(1, r.GetValue(k)), saved.Labels));
                 if (r.GetValue(output) is string path)

@@ -80,7 +80,7 @@ public static class ConfigLoader
     /// <summary>A section given as JSON <c>null</c> deserializes to null; every section is needed.</summary>
     private static void RequireSections(TrainConfig config, string source)
     {
-        foreach (var (name, section) in new (string, object?)[] { ("data", config.Data), ("model", config.Model), ("optim", config.Optim), ("dst", config.Dst), ("run", config.Run) })
+        foreach (var (name, section) in new (string, object?)[] { ("data", config.Data), ("model", config.Model), ("optim", config.Optim), ("dst", config.Dst), ("fusion", config.Fusion), ("run", config.Run) })
         {
             if (section is null)
             {
@@ -117,6 +117,7 @@ public static class ConfigLoader
             config.Model = updated.Model;
             config.Optim = updated.Optim;
             config.Dst = updated.Dst;
+            config.Fusion = updated.Fusion;
             config.Run = updated.Run;
         }
         catch (JsonException e)
@@ -174,6 +175,8 @@ public static class ConfigLoader
         Require(c.Model.BertHeads >= 0, "model.bertHeads", "must be ≥ 0 (0 = from the preset)");
         Require(c.Model.BertFfn >= 0, "model.bertFfn", "must be ≥ 0 (0 = from the preset)");
         Require(c.Model.BertDropout is >= 0 and < 1, "model.bertDropout", "must be in [0, 1)");
+        Require(c.Model.InputDropout is >= 0 and < 1, "model.inputDropout", "must be in [0, 1)");
+        Require(c.Model.HiddenDropout is >= 0 and < 1, "model.hiddenDropout", "must be in [0, 1)");
         Require(c.Model.MaxSeqLen >= 3, "model.maxSeqLen", "must be ≥ 3 ([CLS], one token, [SEP])");
         Require(c.Model.VocabSize >= 16, "model.vocabSize", "must be ≥ 16");
         if (c.Model.Encoder == EncoderKind.Bert && c.Model.InitFrom is null)
@@ -212,6 +215,10 @@ public static class ConfigLoader
         Require(c.Dst.Algorithm is DstAlgorithmKind.None or DstAlgorithmKind.Set || c.Run.Device.Kind == DeviceKind.Cpu, "dst.algorithm",
             $"{TrainConfigNames.DstAlgorithm.Name(c.Dst.Algorithm)} runs on the CPU only for now (its selection is host code; only set has CUDA kernels): use --device cpu, or dst.algorithm=set on {c.Run.Device}");
         Require(c.Dst.Algorithm != DstAlgorithmKind.TopKast || c.Model.HeadDType == DType.Float32, "model.headDType", "Top-KAST's forward set needs Float32 head values (model.headDType=float32)");
+        Require(c.Fusion.Knn >= 0, "fusion.knn", "must be ≥ 0 (0 = no kNN fusion)");
+        Require(c.Fusion.Weight is null or (>= 0 and <= 1), "fusion.weight", "must be in [0, 1], or null to choose it on the validation split");
+        Require(c.Fusion.Shortlist >= 1, "fusion.shortlist", "must be ≥ 1");
+        Require(c.Fusion.Knn == 0 || c.Model.Encoder == EncoderKind.Bow, "fusion.knn", "kNN fusion reads tf-idf features: it needs model.encoder=bow");
         Require(c.Data.SyntheticPoints > 0 && c.Data.SyntheticLabels > 0 && c.Data.SyntheticFeatures > 0, "data.synthetic*", "sizes must be > 0");
         Require(c.Data.SyntheticTopics >= 0 && c.Data.SyntheticTopics <= c.Data.SyntheticLabels, "data.syntheticTopics",
             $"{c.Data.SyntheticTopics}: must be in [0, data.syntheticLabels = {c.Data.SyntheticLabels}] (0 = no topics)");

@@ -23,8 +23,28 @@ public sealed class TrainConfig
     /// <summary>Dynamic sparse training of the output layer.</summary>
     public DstConfig Dst { get; set; } = new();
 
+    /// <summary>Prediction-time fusion with tf-idf kNN.</summary>
+    public FusionConfig Fusion { get; set; } = new();
+
     /// <summary>Run control: steps, evaluation, output.</summary>
     public RunConfig Run { get; set; } = new();
+}
+
+/// <summary>Fusion of the network's scores with tf-idf kNN at prediction time (bag-of-words runs): a label scores
+/// (1 − w)·σ(logit) + w·(its share of the point's neighbours' similarity), over the two rankers' shortlists. kNN
+/// finds near-duplicates of rare training points, which the network's shared representation blurs: it adds most on
+/// the tail (PSP@k). See docs/accuracy.md.</summary>
+public sealed class FusionConfig
+{
+    /// <summary>Neighbours of the kNN ranker; 0 = no fusion.</summary>
+    public int Knn { get; set; }
+
+    /// <summary>The kNN weight w in [0, 1]; null = chosen on the validation split from 0, 0.1, …, 1 by
+    /// <c>run.selectBy</c> (needs a validation split).</summary>
+    public double? Weight { get; set; }
+
+    /// <summary>Candidates each ranker contributes per point.</summary>
+    public int Shortlist { get; set; } = 100;
 }
 
 /// <summary>Data sources. With no train path, the synthetic generator is used.</summary>

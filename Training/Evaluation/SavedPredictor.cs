@@ -1,6 +1,7 @@
 using Xmc.Engine;
 using Xmc.Training.Baselines;
 using Xmc.Training.Data;
+using Xmc.Training.Inputs;
 
 namespace Xmc.Training.Evaluation;
 
@@ -17,9 +18,13 @@ public sealed class SavedPredictor : IDisposable
         _baseline = baseline;
     }
 
-    /// <summary>Loads what <paramref name="path"/> names, on the CPU.</summary>
-    public static SavedPredictor Open(string path)
-        => BaselineFile.IsBaseline(path) ? new(null, BaselineFile.Load(path)) : new(TrainedModel.Load(path), null);
+    /// <summary>Loads what <paramref name="path"/> names, on the CPU; a trained run's kNN fusion is applied unless
+    /// <paramref name="withFusion"/> is false.</summary>
+    public static SavedPredictor Open(string path, bool withFusion = true)
+        => BaselineFile.IsBaseline(path) ? new(null, BaselineFile.Load(path)) : new(TrainedModel.Load(path, withFusion), null);
+
+    /// <summary>A line for the log about how predictions are made (kNN fusion), or null.</summary>
+    public string? Note => _trained?.Note;
 
     /// <summary>Number of labels ranked.</summary>
     public int Labels => _baseline?.Labels ?? _trained!.Model.Head.Labels;
@@ -27,9 +32,20 @@ public sealed class SavedPredictor : IDisposable
     /// <summary>Top-<paramref name="k"/> labels and scores per point of <paramref name="data"/> (read from <paramref name="source"/>).</summary>
     /// <exception cref="XmcDataException">The data does not fit the model.</exception>
     public (int[][] Labels, float[][] Scores) Predict(XmcDataset data, string source, int k)
-        => _baseline is not null
-            ? BaselineRun.Predict(_baseline, data, source, k)
-            : Evaluator.Predict(_trained!.Model, _trained.InputsFor(data, source), k, Device.Cpu, _trained.Config.Model.Chunking());
+    {
+        if (_baseline is not null)
+        {
+            return BaselineRun.Predict(_baseline, data, source, k);
+        }
+        var inputs = _trained!.InputsFor(data, source);
+        var chunking = _trained.Config.Model.Chunking();
+        if (_trained.Fusion is { } fusion && inputs is TfIdfInputs rows)
+        {
+            var network = Evaluator.Predict(_trained.Model, inputs, Math.Max(k, fusion.Shortlist), Device.Cpu, chunking);
+            return fusion.Predict(network, rows.Weighted(), k);
+        }
+        return Evaluator.Predict(_trained.Model, inputs, k, Device.Cpu, chunking);
+    }
 
     /// <inheritdoc/>
     public void Dispose() => _trained?.Dispose();

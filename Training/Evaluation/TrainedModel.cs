@@ -17,13 +17,21 @@ public sealed class TrainedModel : IDisposable
 {
     private readonly Func<XmcDataset, string, XmcInputs> _inputs;
 
-    private TrainedModel(IXmcModel model, TrainConfig config, int features, Func<XmcDataset, string, XmcInputs> inputs)
+    private TrainedModel(IXmcModel model, TrainConfig config, int features, Func<XmcDataset, string, XmcInputs> inputs, KnnFusion? fusion, string? note)
     {
         Model = model;
         Config = config;
         Features = features;
         _inputs = inputs;
+        Fusion = fusion;
+        Note = note;
     }
+
+    /// <summary>The run's kNN fusion when it was chosen for this checkpoint's model (see <see cref="KnnFusion"/>), else null.</summary>
+    public KnnFusion? Fusion { get; }
+
+    /// <summary>What the loaded predictor does beyond the network (the fusion applied, or why the run's fusion is not), for the log.</summary>
+    public string? Note { get; }
 
     /// <summary>The model, dropout off.</summary>
     public IXmcModel Model { get; }
@@ -37,9 +45,10 @@ public sealed class TrainedModel : IDisposable
     /// <summary>Loads the checkpoint (a run folder, a checkpoint's .json or .safetensors) on the CPU. Everything the
     /// model is built from is checked first — the stored sizes against the tensor file, the bert vocabulary and
     /// encoder config (checksummed with the checkpoint) against each other, the idf — and the loaded model's
-    /// invariants after (<see cref="Checkpoint.LoadModel"/>), before any kernel reads it.</summary>
+    /// invariants after (<see cref="Checkpoint.LoadModel"/>), before any kernel reads it.
+    /// With <paramref name="withFusion"/> the run's kNN fusion is loaded too, when it was chosen for this checkpoint.</summary>
     /// <exception cref="CheckpointException">Anything of the checkpoint is missing, damaged or inconsistent.</exception>
-    public static TrainedModel Load(string checkpoint)
+    public static TrainedModel Load(string checkpoint, bool withFusion = true)
     {
         var info = Checkpoint.ReadInfo(checkpoint);
         var cfg = ConfigLoader.FromJson(info.Config, $"{checkpoint} (stored config)", []);
@@ -81,7 +90,26 @@ public sealed class TrainedModel : IDisposable
             throw;
         }
         model.EvalMode();
-        return new TrainedModel(model, cfg, shape.Inputs, inputs);
+        KnnFusion? fusion = null;
+        string? note = null;
+        if (withFusion && cfg.Model.Encoder == EncoderKind.Bow)
+        {
+            string folder = Path.GetDirectoryName(Path.GetFullPath(Checkpoint.Resolve(checkpoint)))!;
+            if (KnnFusion.Find(folder) is { } found)
+            {
+                if (found.Step == info.Step)
+                {
+                    fusion = found;
+                    note = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                        $"fused with the run's kNN (k = {found.Knn.K}, weight {found.Weight}; --no-fusion for the network alone)");
+                }
+                else
+                {
+                    note = $"the run's kNN fusion was chosen for the model of step {found.Step}, this checkpoint is step {info.Step}: predicting with the network alone";
+                }
+            }
+        }
+        return new TrainedModel(model, cfg, shape.Inputs, inputs, fusion, note);
     }
 
     /// <summary>The sizes of the checkpoint's JSON and stored config agree with its tensor file's header, so no

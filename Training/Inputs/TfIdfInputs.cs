@@ -26,6 +26,9 @@ public sealed class TfIdfInputs : XmcInputs
     /// <inheritdoc/>
     public override int Count => Features.Rows;
 
+    /// <summary>The weighted rows as one host matrix (sharing the arrays).</summary>
+    public CsrMatrix Weighted() => new(Features.Rows, Features.Columns, Features.RowPtr, Features.ColumnIds, Values);
+
     /// <summary>The rows <paramref name="rows"/> as a CSR tensor on <paramref name="device"/> (scope-tracked).</summary>
     public override XmcBatch Batch(ReadOnlySpan<int> rows, Device device) => new SparseFeatureBatch(Rows(rows, device));
 

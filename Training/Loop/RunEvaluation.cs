@@ -1,6 +1,8 @@
 using System.Globalization;
 using Xmc.Engine;
 using Xmc.Models.Xmc;
+using Xmc.Training.Baselines;
+using Xmc.Training.Config;
 using Xmc.Training.Data;
 using Xmc.Training.Evaluation;
 using Xmc.Training.Inputs;
@@ -49,6 +51,48 @@ public sealed class RunEvaluation(IXmcModel model, TrainingData data, XmcInputs?
         var report = Evaluator.Evaluate(model, data.Test, testInputs, data.InversePropensities, Cutoffs[^1], device, chunking);
         log.Write(phase, step, report.At(Cutoffs));
         progress.Message($"{phase} @ step {step}: {Format(report)}");
+        return report;
+    }
+
+    /// <summary>Builds the kNN fusion of the model at <paramref name="step"/> (<c>fusion.*</c>): kNN over the fitted
+    /// training points weighted by <paramref name="weights"/>, its weight given or chosen on the validation split by
+    /// <paramref name="metric"/>; saves it in <paramref name="runFolder"/>, then evaluates the fused ranking on test
+    /// (logged as a <c>fused</c> row and shown; null without a test split).</summary>
+    public MetricReport? FuseWithKnn(FusionConfig config, FeatureWeights weights, SelectionMetric metric, long step, string runFolder)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var knn = new KnnModel(SparseRows.Weighted(data.Train, weights), data.Train.Labels, config.Knn, weights);
+        Selection selection;
+        if (config.Weight is double given)
+        {
+            selection = Selection.Fixed("knn weight", given, metric);
+        }
+        else
+        {
+            if (data.Validation is null || validationInputs is not TfIdfInputs validation)
+            {
+                throw new InvalidOperationException("fusion.weight=null needs a validation split");
+            }
+            var network = Evaluator.Predict(model, validation, config.Shortlist, device, chunking);
+            var candidates = KnnFusion.Candidates(knn, validation.Weighted(), config.Shortlist);
+            selection = KnnFusion.ChooseWeight(network, candidates, data.Validation.Labels, data.InversePropensities, metric);
+        }
+        foreach (var line in selection.Lines())
+        {
+            progress.Message("fusion: " + line);
+        }
+        var fusion = new KnnFusion(knn, selection.Value, config.Shortlist, step);
+        RunFolder.Writing($"writing {Path.Combine(runFolder, KnnFusion.FolderName)}", () => fusion.Save(runFolder, selection, data.Train.NumPoints));
+        MetricReport? report = null;
+        if (data.Test is not null && testInputs is TfIdfInputs test)
+        {
+            var fused = fusion.Predict(Evaluator.Predict(model, test, config.Shortlist, device, chunking), test.Weighted(), Cutoffs[^1]);
+            report = XmcMetrics.Evaluate(fused.Labels, data.Test.Labels, Cutoffs[^1], data.InversePropensities);
+            log.Write("fused", step, report.At(Cutoffs));
+            progress.Message($"fused with knn (k = {config.Knn}, weight {selection.Value.ToString(CultureInfo.InvariantCulture)}) @ step {step}: {Format(report)}");
+        }
+        progress.Message($"knn fusion: built, chosen and saved in {clock.Elapsed.TotalSeconds:F1} s ({Path.Combine(runFolder, KnnFusion.FolderName)})");
         return report;
     }
 

@@ -7,6 +7,7 @@ using Xmc.Models.Xmc;
 using Xmc.Training.Checkpoints;
 using Xmc.Training.Config;
 using Xmc.Training.Data;
+using Xmc.Training.Inputs;
 using Xmc.Training.Metrics;
 using Xmc.Training.Optim;
 using Xmc.Training.Reporting;
@@ -134,6 +135,10 @@ public sealed class Trainer : IDisposable
         {
             throw new ConfigException($"config field model.auxClusters: {config.Model.AuxClusters} clusters for {data.Train.NumLabels} labels; must be ≤ the number of labels");
         }
+        if (config.Fusion.Knn > 0 && config.Fusion.Weight is null && data.Validation is null)
+        {
+            throw new ConfigException("config field fusion.weight: null (choose on validation) but the run has no validation split; set data.validation (e.g. 0.05) or give fusion.weight");
+        }
         return (data, ModelSetup.Prepare(config, data, RunFolder, resuming, _device));
     }
 
@@ -247,6 +252,12 @@ public sealed class Trainer : IDisposable
         {
             test ??= _evaluation.Evaluate(step);
         }
+        MetricReport? fused = null;
+        if (_config.Fusion.Knn > 0)
+        {
+            var weights = FeatureWeights.Restore(_config.Data.Weighting, _prepared.Extras.GetValueOrDefault(FeatureWeights.IdfExtra));
+            fused = _evaluation.FuseWithKnn(_config.Fusion, weights, _config.Run.SelectBy, selected ?? step, RunFolder);
+        }
         var popularity = _evaluation.Popularity();
         if (_config.Run.SavePredictions)
         {
@@ -255,7 +266,7 @@ public sealed class Trainer : IDisposable
         }
         _progress.Message($"done: {step} steps in {clock.Elapsed.TotalSeconds:F1} s, final loss {lastLoss:G5}; run folder {RunFolder}");
         _progress.Message(Backend.Allocator.Ledger.FormatTable());
-        return new TrainResult(step, lastLoss, test, popularity, clock.Elapsed, SelectedStep: selected, BestValidation: _best?.Best, StoppedEarly: stoppedEarly);
+        return new TrainResult(step, lastLoss, test, popularity, clock.Elapsed, SelectedStep: selected, BestValidation: _best?.Best, StoppedEarly: stoppedEarly, FusedTest: fused);
     }
 
     private void AnnounceRun()
