@@ -26,8 +26,10 @@ internal static class CudaTrainingComparison
     public const double MetricTolerancePoints = 0.5;
 
     /// <summary>What a training run holds memory for, on either device: the model, its gradients, AdamW's moments,
-    /// the step's activations, the kernels' workspaces, and the batch data (label lists; token ids for BERT).</summary>
-    public static readonly MemoryCategory[] TrainingCategories = Enum.GetValues<MemoryCategory>();
+    /// the step's activations, the kernels' workspaces, and the batch data (label lists; token ids for BERT). Every
+    /// category but <see cref="MemoryCategory.DstUpdate"/>, the scratch of the DST algorithms that read gradients
+    /// (GSE, RigL, Top-KAST): SET, which these runs use, rewires in place.</summary>
+    public static readonly MemoryCategory[] TrainingCategories = Enum.GetValues<MemoryCategory>().Where(c => c != MemoryCategory.DstUpdate).ToArray();
 
     /// <summary>Trains <paramref name="settings"/> (config overrides) on the CPU, then on cuda:0.</summary>
     public static (DeviceRun Cpu, DeviceRun Cuda) Run(IEnumerable<string> settings)
