@@ -215,10 +215,10 @@ public static class ConfigLoader
         Require(c.Dst.Algorithm is DstAlgorithmKind.None or DstAlgorithmKind.Set || c.Run.Device.Kind == DeviceKind.Cpu, "dst.algorithm",
             $"{TrainConfigNames.DstAlgorithm.Name(c.Dst.Algorithm)} runs on the CPU only for now (its selection is host code; only set has CUDA kernels): use --device cpu, or dst.algorithm=set on {c.Run.Device}");
         Require(c.Dst.Algorithm != DstAlgorithmKind.TopKast || c.Model.HeadDType == DType.Float32, "model.headDType", "Top-KAST's forward set needs Float32 head values (model.headDType=float32)");
-        Require(c.Fusion.Knn >= 0, "fusion.knn", "must be ≥ 0 (0 = no kNN fusion)");
+        Require(c.Fusion.Knn is null or >= 0, "fusion.knn", "must be ≥ 0 (0 = no kNN fusion; null = auto)");
         Require(c.Fusion.Weight is null or (>= 0 and <= 1), "fusion.weight", "must be in [0, 1], or null to choose it on the validation split");
         Require(c.Fusion.Shortlist >= 1, "fusion.shortlist", "must be ≥ 1");
-        Require(c.Fusion.Knn == 0 || c.Model.Encoder == EncoderKind.Bow, "fusion.knn", "kNN fusion reads tf-idf features: it needs model.encoder=bow");
+        Require(c.Fusion.Knn is null or 0 || c.Model.Encoder == EncoderKind.Bow, "fusion.knn", "kNN fusion reads tf-idf features: it needs model.encoder=bow (or fusion.knn=0)");
         Require(c.Data.SyntheticPoints > 0 && c.Data.SyntheticLabels > 0 && c.Data.SyntheticFeatures > 0, "data.synthetic*", "sizes must be > 0");
         Require(c.Data.SyntheticTopics >= 0 && c.Data.SyntheticTopics <= c.Data.SyntheticLabels, "data.syntheticTopics",
             $"{c.Data.SyntheticTopics}: must be in [0, data.syntheticLabels = {c.Data.SyntheticLabels}] (0 = no topics)");

@@ -54,15 +54,16 @@ public sealed class RunEvaluation(IXmcModel model, TrainingData data, XmcInputs?
         return report;
     }
 
-    /// <summary>Builds the kNN fusion of the model at <paramref name="step"/> (<c>fusion.*</c>): kNN over the fitted
+    /// <summary>Builds the kNN fusion of the model at <paramref name="step"/> (<c>fusion.*</c>): kNN with
+    /// <paramref name="neighbours"/> neighbours over the fitted
     /// training points weighted by <paramref name="weights"/>, its weight given or chosen on the validation split by
     /// <paramref name="metric"/>; saves it in <paramref name="runFolder"/>, then evaluates the fused ranking on test
     /// (logged as a <c>fused</c> row and shown; null without a test split).</summary>
-    public MetricReport? FuseWithKnn(FusionConfig config, FeatureWeights weights, SelectionMetric metric, long step, string runFolder)
+    public MetricReport? FuseWithKnn(FusionConfig config, int neighbours, FeatureWeights weights, SelectionMetric metric, long step, string runFolder)
     {
         ArgumentNullException.ThrowIfNull(config);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var knn = new KnnModel(SparseRows.Weighted(data.Train, weights), data.Train.Labels, config.Knn, weights);
+        var knn = new KnnModel(SparseRows.Weighted(data.Train, weights), data.Train.Labels, neighbours, weights);
         Selection selection;
         if (config.Weight is double given)
         {
@@ -90,7 +91,7 @@ public sealed class RunEvaluation(IXmcModel model, TrainingData data, XmcInputs?
             var fused = fusion.Predict(Evaluator.Predict(model, test, config.Shortlist, device, chunking), test.Weighted(), Cutoffs[^1]);
             report = XmcMetrics.Evaluate(fused.Labels, data.Test.Labels, Cutoffs[^1], data.InversePropensities);
             log.Write("fused", step, report.At(Cutoffs));
-            progress.Message($"fused with knn (k = {config.Knn}, weight {selection.Value.ToString(CultureInfo.InvariantCulture)}) @ step {step}: {Format(report)}");
+            progress.Message($"fused with knn (k = {neighbours}, weight {selection.Value.ToString(CultureInfo.InvariantCulture)}) @ step {step}: {Format(report)}");
         }
         progress.Message($"knn fusion: built, chosen and saved in {clock.Elapsed.TotalSeconds:F1} s ({Path.Combine(runFolder, KnnFusion.FolderName)})");
         return report;

@@ -253,10 +253,11 @@ public sealed class Trainer : IDisposable
             test ??= _evaluation.Evaluate(step);
         }
         MetricReport? fused = null;
-        if (_config.Fusion.Knn > 0)
+        int neighbours = _config.Fusion.Neighbours(_config.Model.Encoder, Data.Validation is not null);
+        if (neighbours > 0)
         {
             var weights = FeatureWeights.Restore(_config.Data.Weighting, _prepared.Extras.GetValueOrDefault(FeatureWeights.IdfExtra));
-            fused = _evaluation.FuseWithKnn(_config.Fusion, weights, _config.Run.SelectBy, selected ?? step, RunFolder);
+            fused = _evaluation.FuseWithKnn(_config.Fusion, neighbours, weights, _config.Run.SelectBy, selected ?? step, RunFolder);
         }
         var popularity = _evaluation.Popularity();
         if (_config.Run.SavePredictions)
