@@ -22,11 +22,24 @@ public class RunSignalTests
 
     private static string TempDir() => Directory.CreateTempSubdirectory("xmc-signal-test").FullName;
 
+    /// <summary>Whether this process ignores <paramref name="signal"/> (the <c>SigIgn</c> mask of /proc/self/status): a
+    /// non-interactive shell starts background commands with SIGINT ignored, children inherit that, and the runtime
+    /// honours it, so such a child never sees the signal.</summary>
+    private static bool Ignored(int signal)
+    {
+        var line = File.Exists("/proc/self/status") ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal)) : null;
+        return line is not null && ((Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) >> (signal - 1)) & 1) != 0;
+    }
+
     [Theory]
     [InlineData(15, XmcCli.Terminated)]
     [InlineData(2, XmcCli.Interrupted)]
     public void A_signal_checkpoints_and_exits_143_or_130_and_while_it_runs_a_second_process_is_kept_out(int signal, int exitCode)
     {
+        if (Ignored(signal))
+        {
+            Assert.Skip($"signal {signal} is ignored by this test process (started in the background by a non-interactive shell) and so by its children; run the tests in the foreground");
+        }
         var dir = Path.Combine(TempDir(), "run");
         using var child = ChildXmc.Start(["train", "--out", dir, "--epochs", "400", .. SetSmall()]);
         var metrics = Path.Combine(dir, RunFolder.MetricsFile);
