@@ -14,8 +14,12 @@ public sealed class TfIdfInputs : XmcInputs
         ArgumentNullException.ThrowIfNull(split);
         ArgumentNullException.ThrowIfNull(weights);
         Features = split.Features;
+        Weights = weights;
         Values = weights.Transform(split.Features);
     }
+
+    /// <summary>The weighting applied (fitted on the training split).</summary>
+    public FeatureWeights Weights { get; }
 
     /// <summary>Points × features (the sparsity pattern).</summary>
     public CsrMatrix Features { get; }

@@ -56,14 +56,15 @@ public sealed class RunEvaluation(IXmcModel model, TrainingData data, XmcInputs?
 
     /// <summary>Builds the kNN fusion of the model at <paramref name="step"/> (<c>fusion.*</c>): kNN with
     /// <paramref name="neighbours"/> neighbours over the fitted
-    /// training points weighted by <paramref name="weights"/>, its weight given or chosen on the validation split by
+    /// training points as the network read them (<paramref name="train"/>), its weight given or chosen on the validation split by
     /// <paramref name="metric"/>; saves it in <paramref name="runFolder"/>, then evaluates the fused ranking on test
     /// (logged as a <c>fused</c> row and shown; null without a test split).</summary>
-    public MetricReport? FuseWithKnn(FusionConfig config, int neighbours, FeatureWeights weights, SelectionMetric metric, long step, string runFolder)
+    public MetricReport? FuseWithKnn(FusionConfig config, int neighbours, TfIdfInputs train, SelectionMetric metric, long step, string runFolder)
     {
         ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(train);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var knn = new KnnModel(SparseRows.Weighted(data.Train, weights), data.Train.Labels, neighbours, weights);
+        var knn = new KnnModel(train.Weighted(), data.Train.Labels, neighbours, train.Weights);
         Selection selection;
         if (config.Weight is double given)
         {

@@ -254,10 +254,9 @@ public sealed class Trainer : IDisposable
         }
         MetricReport? fused = null;
         int neighbours = _config.Fusion.Neighbours(_config.Model.Encoder, Data.Validation is not null);
-        if (neighbours > 0)
+        if (neighbours > 0 && _prepared.Train is TfIdfInputs train)
         {
-            var weights = FeatureWeights.Restore(_config.Data.Weighting, _prepared.Extras.GetValueOrDefault(FeatureWeights.IdfExtra));
-            fused = _evaluation.FuseWithKnn(_config.Fusion, neighbours, weights, _config.Run.SelectBy, selected ?? step, RunFolder);
+            fused = _evaluation.FuseWithKnn(_config.Fusion, neighbours, train, _config.Run.SelectBy, selected ?? step, RunFolder);
         }
         var popularity = _evaluation.Popularity();
         if (_config.Run.SavePredictions)
