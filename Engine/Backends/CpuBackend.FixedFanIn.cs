@@ -1,3 +1,5 @@
+using Xmc.Engine.Backends.Cpu;
+
 namespace Xmc.Engine.Backends;
 
 public sealed unsafe partial class CpuBackend
@@ -50,13 +52,7 @@ public sealed unsafe partial class CpuBackend
             float* x = (float*)xT, z = (float*)zT, b = (float*)bias;
             for (long l = l0; l < l1; l++)
             {
-                float* zl = z + l * batch;
-                new Span<float>(zl, batch).Fill(b == null ? 0f : b[l]);
-                long row = l * fanIn;
-                for (int j = 0; j < fanIn; j++)
-                {
-                    CpuVector.Axpy(zl, x + (long)CpuVector.Index(ix, row + j) * batch, CpuVector.Value(v, row + j), batch);
-                }
+                FanInRows.Forward(x, batch, v + l * fanIn, ix + l * fanIn, fanIn, b == null ? 0f : b[l], z + l * batch);
             }
         });
     }
@@ -81,13 +77,8 @@ public sealed unsafe partial class CpuBackend
             float* x = (float*)xT, dl = (float*)deltaT, g = (float*)gradValues;
             for (long l = l0; l < l1; l++)
             {
-                float* d = dl + l * batch;
                 long row = l * fanIn;
-                for (int j = 0; j < fanIn; j++)
-                {
-                    float dot = CpuVector.Dot(d, x + (long)CpuVector.Index(ix, row + j) * batch, batch);
-                    g[row + j] = beta == 0f ? dot : beta * g[row + j] + dot;
-                }
+                FanInRows.Backward(x, dl + l * batch, batch, (float*)null, ix + row, fanIn, g + row, beta, null);
             }
         });
     }
@@ -128,12 +119,8 @@ public sealed unsafe partial class CpuBackend
             long l0 = p * per, l1 = Math.Min(labels, l0 + per);
             for (long l = l0; l < l1; l++)
             {
-                float* d = dl + l * batch;
                 long row = l * fanIn;
-                for (int j = 0; j < fanIn; j++)
-                {
-                    CpuVector.Axpy(acc + (long)CpuVector.Index(ix, row + j) * batch, d, CpuVector.Value(v, row + j), batch);
-                }
+                FanInRows.Backward(null, dl + l * batch, batch, v + row, ix + row, fanIn, null, 0f, acc);
             }
         });
         CpuVector.ForBlocks(size, 4096, (i0, i1) =>
@@ -143,6 +130,65 @@ public sealed unsafe partial class CpuBackend
             {
                 float* acc = (float*)workspace + p * size;
                 CpuVector.Axpy(g + i0, acc + i0, 1f, (int)(i1 - i0));
+            }
+        });
+    }
+
+    public void FixedFanInBackward(nint xT, nint deltaT, int batch, int inFeatures, nint values, DType valueType, nint indices,
+        DType indexType, long labels, int fanIn, nint gradValues, nint gradBias, nint gradXT, nint workspace)
+    {
+        switch (valueType, indexType)
+        {
+            case (DType.Float32, DType.UInt16): Backward<float, ushort>(xT, deltaT, batch, inFeatures, values, indices, labels, fanIn, gradValues, gradBias, gradXT, workspace); break;
+            case (DType.Float32, DType.Int32): Backward<float, int>(xT, deltaT, batch, inFeatures, values, indices, labels, fanIn, gradValues, gradBias, gradXT, workspace); break;
+            case (DType.BFloat16, DType.UInt16): Backward<BFloat16, ushort>(xT, deltaT, batch, inFeatures, values, indices, labels, fanIn, gradValues, gradBias, gradXT, workspace); break;
+            case (DType.BFloat16, DType.Int32): Backward<BFloat16, int>(xT, deltaT, batch, inFeatures, values, indices, labels, fanIn, gradValues, gradBias, gradXT, workspace); break;
+            default: throw UnsupportedTypes(nameof(FixedFanInBackward), valueType, indexType);
+        }
+    }
+
+    // One walk over each row's slots for the value gradient, the bias gradient and the input gradient: the row's δ is
+    // loaded once and its slots' indices and values once. The input gradient goes into per-part partial sums, as in
+    // BackwardInput; without it the rows are split in blocks as in BackwardValues.
+    private static void Backward<TV, TI>(nint xT, nint deltaT, int batch, int inFeatures, nint values, nint indices, long labels,
+        int fanIn, nint gradValues, nint gradBias, nint gradXT, nint workspace) where TV : unmanaged where TI : unmanaged
+    {
+        void Rows(long l0, long l1, float* acc)
+        {
+            TV* v = (TV*)values;
+            TI* ix = (TI*)indices;
+            float* x = (float*)xT, dl = (float*)deltaT, g = (float*)gradValues, gb = (float*)gradBias;
+            for (long l = l0; l < l1; l++)
+            {
+                long row = l * fanIn;
+                float* d = dl + l * batch;
+                FanInRows.Backward(x, d, batch, v + row, ix + row, fanIn, g == null ? null : g + row, 0f, acc);
+                if (gb != null)
+                {
+                    gb[l] = System.Numerics.Tensors.TensorPrimitives.Sum(new ReadOnlySpan<float>(d, batch));
+                }
+            }
+        }
+        if (gradXT == 0)
+        {
+            CpuVector.ForBlocks(labels, 64, (l0, l1) => Rows(l0, l1, null));
+            return;
+        }
+        int parts = (int)Math.Clamp(labels / 256, 1, InputPartials);
+        long size = (long)inFeatures * batch;
+        long per = (labels + parts - 1) / parts;
+        Parallel.For(0, parts, p =>
+        {
+            float* acc = (float*)workspace + p * size;
+            new Span<float>(acc, checked((int)size)).Clear();
+            Rows(p * per, Math.Min(labels, (p + 1) * per), acc);
+        });
+        CpuVector.ForBlocks(size, 4096, (i0, i1) =>
+        {
+            float* g = (float*)gradXT;
+            for (int p = 0; p < parts; p++)
+            {
+                CpuVector.Axpy(g + i0, (float*)workspace + p * size + i0, 1f, (int)(i1 - i0));
             }
         });
     }

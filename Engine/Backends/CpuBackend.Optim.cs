@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Xmc.Engine.Backends;
 
@@ -39,7 +40,12 @@ public sealed unsafe partial class CpuBackend
         {
             float* g = (float*)grad, pm = (float*)m, pv = (float*)v;
             var bits = new RoundingBits(roundingSeed, roundingOffset);
-            for (long i = i0; i < i1; i++)
+            long i = i0;
+            if (paramType == DType.Float32)
+            {
+                i = AdamFloat32Vectors((float*)param, g, pm, pv, i0, i1, lr, beta1, beta2, eps, c1, c2, shrink, l2);
+            }
+            for (; i < i1; i++)
             {
                 float p = LoadParam(param, paramType, i);
                 float gi = g[i] + l2 * p;
@@ -50,6 +56,48 @@ public sealed unsafe partial class CpuBackend
                 StoreParam(param, paramType, i, p * shrink - lr * (mi * c1) / (MathF.Sqrt(vi * c2) + eps), ref bits);
             }
         });
+    }
+
+    /// <summary>Adam on Float32 parameters, 16 or 8 lanes at a time from <paramref name="i0"/>: the scalar loop's
+    /// operations in its order, each rounded once (no fused multiply-adds), so every lane equals what the scalar loop
+    /// computes. Returns where the scalar loop takes over.</summary>
+    private static long AdamFloat32Vectors(float* param, float* g, float* pm, float* pv, long i0, long i1, float lr, float beta1,
+        float beta2, float eps, float c1, float c2, float shrink, float l2)
+    {
+        long i = i0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> b1 = Vector512.Create(beta1), b2 = Vector512.Create(beta2), ob1 = Vector512.Create(1f - beta1),
+                ob2 = Vector512.Create(1f - beta2), vlr = Vector512.Create(lr), veps = Vector512.Create(eps), vc1 = Vector512.Create(c1),
+                vc2 = Vector512.Create(c2), vshrink = Vector512.Create(shrink), vl2 = Vector512.Create(l2);
+            for (; i + 16 <= i1; i += 16)
+            {
+                var p = Vector512.Load(param + i);
+                var gi = Vector512.Load(g + i) + vl2 * p;
+                var mi = b1 * Vector512.Load(pm + i) + ob1 * gi;
+                var vi = b2 * Vector512.Load(pv + i) + ob2 * gi * gi;
+                Vector512.Store(mi, pm + i);
+                Vector512.Store(vi, pv + i);
+                Vector512.Store(p * vshrink - vlr * (mi * vc1) / (Vector512.Sqrt(vi * vc2) + veps), param + i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> b1 = Vector256.Create(beta1), b2 = Vector256.Create(beta2), ob1 = Vector256.Create(1f - beta1),
+                ob2 = Vector256.Create(1f - beta2), vlr = Vector256.Create(lr), veps = Vector256.Create(eps), vc1 = Vector256.Create(c1),
+                vc2 = Vector256.Create(c2), vshrink = Vector256.Create(shrink), vl2 = Vector256.Create(l2);
+            for (; i + 8 <= i1; i += 8)
+            {
+                var p = Vector256.Load(param + i);
+                var gi = Vector256.Load(g + i) + vl2 * p;
+                var mi = b1 * Vector256.Load(pm + i) + ob1 * gi;
+                var vi = b2 * Vector256.Load(pv + i) + ob2 * gi * gi;
+                Vector256.Store(mi, pm + i);
+                Vector256.Store(vi, pv + i);
+                Vector256.Store(p * vshrink - vlr * (mi * vc1) / (Vector256.Sqrt(vi * vc2) + veps), param + i);
+            }
+        }
+        return i;
     }
 
     private static void CheckParamType(string kernel, DType t)

@@ -1,3 +1,5 @@
+using Xmc.Engine.Backends.Cpu;
+
 namespace Xmc.Engine.Backends;
 
 public sealed unsafe partial class CpuBackend
@@ -11,23 +13,24 @@ public sealed unsafe partial class CpuBackend
         // the positives of the chunk (few) are corrected before (loss, reading z) and after (gradient).
         double positiveCorrection = 0;
         ForPositivesInChunk(off, lab, batch, labelStart, labels, (l, b) => positiveCorrection -= z[l * batch + b]);
-        double total = 0;
-        var gate = new Lock();
-        CpuVector.ForBlocks(labels, 256, (l0, l1) =>
+        // fixed blocks of labels, their partial sums added in block order: the loss does not depend on the
+        // thread count or on which thread finished first
+        const long blockLabels = 256;
+        long blocks = (labels + blockLabels - 1) / blockLabels;
+        var partials = new double[blocks];
+        CpuVector.ForBlocks(blocks, 1, (b0, b1) =>
         {
-            double partial = 0;
-            float* p = (float*)zT;
-            for (long i = l0 * batch, end = l1 * batch; i < end; i++)
+            for (long blk = b0; blk < b1; blk++)
             {
-                float v = p[i];
-                partial += MathF.Max(v, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(v)));
-                p[i] = gradScale / (1f + MathF.Exp(-v));
-            }
-            lock (gate)
-            {
-                total += partial;
+                long l0 = blk * blockLabels, l1 = Math.Min(labels, l0 + blockLabels);
+                partials[blk] = BceLogits.SoftplusSumAndScaledSigmoid((float*)zT + l0 * batch, (l1 - l0) * batch, gradScale);
             }
         });
+        double total = 0;
+        foreach (double partial in partials)
+        {
+            total += partial;
+        }
         ForPositivesInChunk(off, lab, batch, labelStart, labels, (l, b) => z[l * batch + b] -= gradScale);
         *(float*)lossSum += (float)(total + positiveCorrection);
     }

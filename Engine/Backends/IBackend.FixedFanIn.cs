@@ -29,4 +29,26 @@ public partial interface IBackend
     /// <see cref="FixedFanInBackwardInputWorkspaceBytes"/> bytes.</summary>
     void FixedFanInBackwardInput(nint deltaT, int batch, int inFeatures, nint values, DType valueType, nint indices,
         DType indexType, long labels, int fanIn, nint gradXT, nint workspace);
+
+    /// <summary>The whole backward of a label range in one call: <see cref="FixedFanInBackwardValues"/> (β = 0) into
+    /// <paramref name="gradValues"/>, the bias gradient gradBias[l] = Σ_b deltaT[l,b] into
+    /// <paramref name="gradBias"/>, and <see cref="FixedFanInBackwardInput"/> into <paramref name="gradXT"/>; a zero
+    /// pointer skips that part. The default runs the separate kernels (and <see cref="ReduceCols"/>); a backend may
+    /// do all three in one walk over the rows' slots.</summary>
+    void FixedFanInBackward(nint xT, nint deltaT, int batch, int inFeatures, nint values, DType valueType, nint indices,
+        DType indexType, long labels, int fanIn, nint gradValues, nint gradBias, nint gradXT, nint workspace)
+    {
+        if (gradValues != 0)
+        {
+            FixedFanInBackwardValues(xT, deltaT, batch, inFeatures, indices, indexType, labels, fanIn, gradValues, 0f);
+        }
+        if (gradBias != 0)
+        {
+            ReduceCols(deltaT, gradBias, labels, batch, 1f);
+        }
+        if (gradXT != 0)
+        {
+            FixedFanInBackwardInput(deltaT, batch, inFeatures, values, valueType, indices, indexType, labels, fanIn, gradXT, workspace);
+        }
+    }
 }

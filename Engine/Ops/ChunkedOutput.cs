@@ -98,21 +98,10 @@ internal sealed class FixedFanInChunks : ChunkedOutput
     public override void Backward(int l0, int n, nint deltaT)
     {
         long slot = (long)l0 * _fanIn;
-        nint idx = _indices.Address + (nint)(slot * _indices.DType.SizeOf());
-        if (_gv is not null)
-        {
-            _be.FixedFanInBackwardValues(_xT.Address, deltaT, Batch, _inFeatures, idx, _indices.DType, n, _fanIn,
-                _gv.Address + (nint)(slot * sizeof(float)), 0f);
-        }
-        if (_gb is not null)
-        {
-            _be.ReduceCols(deltaT, _gb.Address + (nint)l0 * sizeof(float), n, Batch, 1f);
-        }
-        if (_gxT is not null)
-        {
-            _be.FixedFanInBackwardInput(deltaT, Batch, _inFeatures, _values.Address + (nint)(slot * _values.DType.SizeOf()), _values.DType,
-                idx, _indices.DType, n, _fanIn, _gxT.Address, _workspace!.Address);
-        }
+        _be.FixedFanInBackward(_xT.Address, deltaT, Batch, _inFeatures, _values.Address + (nint)(slot * _values.DType.SizeOf()), _values.DType,
+            _indices.Address + (nint)(slot * _indices.DType.SizeOf()), _indices.DType, n, _fanIn,
+            _gv is null ? 0 : _gv.Address + (nint)(slot * sizeof(float)), _gb is null ? 0 : _gb.Address + (nint)l0 * sizeof(float),
+            _gxT is null ? 0 : _gxT.Address, _workspace is null ? 0 : _workspace.Address);
     }
 
     public override Tensor?[] Gradients()
