@@ -30,8 +30,11 @@ public static class ClassifierSuite
         int[] sizes = quick ? [131_072] : [131_072, 670_091, 3_000_000];
         int repetitions = quick ? 2 : 3;
         string? peerDown = TorchMatmul.Unavailable;
-        Console.WriteLine(peerDown is null ? "peer: libtorch available, but the gather formulation is not part of this suite yet" : $"peer unavailable: {peerDown}");
-        var table = new List<string[]> { new[] { "L", "case", "step s", "dense/this", "params B", "grads B", "optim B", "activ. peak B", "workspace peak B" } };
+        Console.WriteLine(peerDown is null
+            ? $"peer: libtorch {TorchMatmul.Version}, dense Linear and the gather formulation in chunks of {TorchFanIn.ChunkLabels} labels"
+            : $"peer unavailable: {peerDown}");
+        var roofline = ClassifierRoofline.Measure(quick);
+        var table = new List<string[]> { new[] { "L", "case", "step s", "dense/this", "vs libtorch gather", "of roofline", "params B", "grads B", "optim B", "activ. peak B", "workspace peak B" } };
         foreach (int labels in sizes)
         {
             var targets = Targets(labels);
@@ -45,7 +48,7 @@ public static class ClassifierSuite
                 {
                     Console.WriteLine($"L={labels} {variant}: skipped, parameters + gradients + Adam state need {need:N0} bytes");
                     report.Add(new BenchRow(suite, $"L{labels}_{variant}", "bytes_needed", need, "B", null, null, null, false));
-                    table.Add([$"{labels}", variant, "skipped", "-", $"needs {need:N0}", "-", "-", "-", "-"]);
+                    table.Add([$"{labels}", variant, "skipped", "-", "-", "-", $"needs {need:N0}", "-", "-", "-", "-"]);
                     continue;
                 }
                 var (seconds, bytes) = Step(variant, labels, targets, repetitions, report, suite);
@@ -55,27 +58,66 @@ public static class ClassifierSuite
                 }
                 rows.Add((variant, seconds, bytes));
             }
+            double? torchGather = null;
+            if (peerDown is null)
+            {
+                var positives = TargetLists(labels);
+                using (var peer = TorchFanIn.Gather(D, labels, K, positives, Environment.ProcessorCount))
+                {
+                    torchGather = peer.BestSeconds(repetitions);
+                }
+                Console.WriteLine($"L={labels} libtorch gather: {torchGather:F3} s");
+                rows.Add(("libtorch_gather_fp32_i64", torchGather.Value, new long[Categories.Length]));
+                if (denseSeconds is not null)
+                {
+                    using var peer = TorchFanIn.Dense(D, labels, positives, Environment.ProcessorCount);
+                    double torchDense = peer.BestSeconds(repetitions);
+                    Console.WriteLine($"L={labels} libtorch dense: {torchDense:F3} s");
+                    rows.Add(("libtorch_dense", torchDense, new long[Categories.Length]));
+                }
+            }
             foreach (var (name, seconds, bytes) in rows)
             {
                 string caseName = $"L{labels}_{name}";
+                bool peer = name.StartsWith("libtorch", StringComparison.Ordinal);
                 report.Add(new BenchRow(suite, caseName, "step_seconds", seconds, "s", denseSeconds is null ? null : "dense", denseSeconds,
                     denseSeconds is null ? null : denseSeconds / seconds, false));
-                for (int c = 0; c < Categories.Length; c++)
+                string vsTorch = "-", ofRoofline = "-";
+                if (name.StartsWith("fanin", StringComparison.Ordinal))
                 {
-                    report.Add(new BenchRow(suite, caseName, $"bytes_{Categories[c]}", bytes[c], "B", null, null, null, false));
+                    if (torchGather is double tg)
+                    {
+                        report.Add(new BenchRow(suite, caseName, "step_seconds", seconds, "s", "libtorch_gather", tg, tg / seconds, false));
+                        vsTorch = $"{tg / seconds:F1}x";
+                    }
+                    var (flops, moved) = ClassifierRoofline.FanInStep(labels, K, Batch, name.Contains("bf16") ? 2 : 4, 2);
+                    ofRoofline = $"{roofline.Report(report, suite, caseName, flops, moved, seconds):P0}";
                 }
-                table.Add([$"{labels}", name, $"{seconds:F3}", denseSeconds is null ? "-" : $"{denseSeconds / seconds:F1}x",
-                    $"{bytes[0]:N0}", $"{bytes[1]:N0}", $"{bytes[2]:N0}", $"{bytes[3]:N0}", $"{bytes[4]:N0}"]);
+                else if (name == "dense")
+                {
+                    var (flops, moved) = ClassifierRoofline.DenseStep(labels, D, Batch);
+                    ofRoofline = $"{roofline.Report(report, suite, caseName, flops, moved, seconds):P0}";
+                }
+                if (!peer)
+                {
+                    for (int c = 0; c < Categories.Length; c++)
+                    {
+                        report.Add(new BenchRow(suite, caseName, $"bytes_{Categories[c]}", bytes[c], "B", null, null, null, false));
+                    }
+                }
+                table.Add([$"{labels}", name, $"{seconds:F3}", denseSeconds is null ? "-" : $"{denseSeconds / seconds:F1}x", vsTorch, ofRoofline,
+                    peer ? "-" : $"{bytes[0]:N0}", peer ? "-" : $"{bytes[1]:N0}", peer ? "-" : $"{bytes[2]:N0}", peer ? "-" : $"{bytes[3]:N0}", peer ? "-" : $"{bytes[4]:N0}"]);
             }
             double set = SetUpdate(labels, repetitions);
             report.Add(new BenchRow(suite, $"L{labels}_set_update_bf16", "seconds", set, "s", null, null, null, false));
-            table.Add([$"{labels}", "SET update (all rows, α = 0.3, bf16)", $"{set:F3}", "-", "-", "-", "-", "-", "-"]);
+            table.Add([$"{labels}", "SET update (all rows, α = 0.3, bf16)", $"{set:F3}", "-", "-", "-", "-", "-", "-", "-", "-"]);
             targets.Dispose();
         }
         TablePrinter.Print(table);
     }
 
-    private static PositiveLabels Targets(int labels)
+    /// <summary>The batch's positive labels: up to <see cref="PositivesPerRow"/> per row, drawn with a fixed seed.</summary>
+    private static int[][] TargetLists(int labels)
     {
         var random = new Random(3);
         var rows = new int[Batch][];
@@ -83,8 +125,10 @@ public static class ClassifierSuite
         {
             rows[b] = Enumerable.Range(0, PositivesPerRow).Select(_ => random.Next(labels)).Distinct().Order().ToArray();
         }
-        return PositiveLabels.FromLists(rows, labels);
+        return rows;
     }
+
+    private static PositiveLabels Targets(int labels) => PositiveLabels.FromLists(TargetLists(labels), labels);
 
     /// <summary>Best time of one step and the ledger's bytes per category (current for the first three, peak
     /// during the step for activations and workspace), counted from before the layer existed.</summary>

@@ -46,7 +46,7 @@ public static unsafe class GemmSuite
         string? peerDown = TorchMatmul.Unavailable;
         Console.WriteLine(peerDown is null ? $"peer: libtorch {TorchMatmul.Version}" : $"peer unavailable: {peerDown}");
 
-        var table = new List<string[]> { new[] { "case", "threads", "ours GFLOP/s", "of peak", "of peak by CPU time", "libtorch GFLOP/s", "ours/libtorch" } };
+        var results = new List<(string Name, int Threads, double Ours, double OursCpu, double? Torch)>();
         long maxA = shapes.Max(s => (long)s.M * s.K), maxB = shapes.Max(s => (long)s.K * s.N), maxC = shapes.Max(s => (long)s.M * s.N);
         float* a = Filled(maxA), b = Filled(maxB), c = Filled(maxC);
         int savedThreads = CpuBackend.Instance.Threads;
@@ -55,8 +55,6 @@ public static unsafe class GemmSuite
             foreach (int threads in allThreads > 1 ? new[] { allThreads, 1 } : [1])
             {
                 CpuBackend.Instance.Threads = threads;
-                double peak = threads == 1 ? peak1 : peakAll, peakCpu = threads == 1 ? peak1Cpu : peakAllCpu;
-                string peakName = $"fma_peak_t{threads}";
                 foreach (var (m, k, n) in shapes)
                 {
                     var perLayout = new List<double>();
@@ -68,18 +66,8 @@ public static unsafe class GemmSuite
                             (nint)a, ta ? m : k, 0, (nint)b, tb ? k : n, 0, 0f, (nint)c, n, 0, 1), repetitions);
                         double ours = flops / wall / 1e9, oursCpu = flops / (cpu / threads) / 1e9;
                         perLayout.Add(ours);
-                        report.Add(new BenchRow(suite, name, "gflops", ours, "GFLOP/s", peakName, peak, ours / peak, true));
-                        report.Add(new BenchRow(suite, name, "gflops_cpu_time", oursCpu, "GFLOP/s", peakName, peakCpu, oursCpu / peakCpu, true));
-                        string torchCell = "-", ratioCell = "-";
-                        if (peerDown is null)
-                        {
-                            double torch = flops / TorchMatmul.BestSeconds(m, k, n, ta, tb, threads, repetitions) / 1e9;
-                            report.Add(new BenchRow(suite, name, "gflops", ours, "GFLOP/s", "libtorch", torch, ours / torch, true));
-                            report.Add(new BenchRow(suite, name + "_libtorch", "gflops", torch, "GFLOP/s", peakName, peak, torch / peak, true));
-                            torchCell = $"{torch:F1}";
-                            ratioCell = $"{ours / torch:F2}x";
-                        }
-                        table.Add([name, $"{threads}", $"{ours:F1}", $"{ours / peak:P0}", $"{oursCpu / peakCpu:P0}", torchCell, ratioCell]);
+                        double? torch = peerDown is null ? flops / TorchMatmul.BestSeconds(m, k, n, ta, tb, threads, repetitions) / 1e9 : null;
+                        results.Add((name, threads, ours, oursCpu, torch));
                     }
                     double spread = perLayout.Min() / perLayout.Max();
                     report.Add(new BenchRow(suite, $"M{m}_K{k}_N{n}_t{threads}", "slowest_over_fastest_layout", spread, "ratio",
@@ -93,6 +81,43 @@ public static unsafe class GemmSuite
             NativeMemory.AlignedFree(a);
             NativeMemory.AlignedFree(b);
             NativeMemory.AlignedFree(c);
+        }
+
+        // The chains measure a bound only if nothing in the run beat them: check against every SGEMM of the run (and
+        // more threads against one), and where the chains read low, take what was achieved as the bound, saying so.
+        var bound = new Dictionary<int, (double Wall, double Cpu)> { [1] = (peak1, peak1Cpu), [allThreads] = (peakAll, peakAllCpu) };
+        foreach (int threads in bound.Keys.Order().ToArray())
+        {
+            var (wall, cpu) = bound[threads];
+            var mine = results.Where(r => r.Threads == threads).ToArray();
+            double bestWall = mine.Length == 0 ? 0 : mine.Max(r => Math.Max(r.Ours, r.Torch ?? 0)), bestCpu = mine.Length == 0 ? 0 : mine.Max(r => r.OursCpu);
+            double lower = threads == 1 ? 0 : bound[1].Wall;
+            double raised = Math.Max(wall, Math.Max(bestWall, lower));
+            if (raised > wall)
+            {
+                Console.WriteLine($"note: the FMA chains read {wall:F1} GFLOP/s on {threads} thread(s), below {raised:F1} GFLOP/s achieved in this run; "
+                    + "that figure is used as the peak (the chain measurement was disturbed or does not reach this machine's peak)");
+                report.Add(new BenchRow(suite, $"fma_peak_t{threads}", "gflops_bound_from_run", raised, "GFLOP/s", $"fma_peak_t{threads}", wall, raised / wall, true));
+            }
+            bound[threads] = (raised, Math.Max(cpu, bestCpu));
+        }
+
+        var table = new List<string[]> { new[] { "case", "threads", "ours GFLOP/s", "of peak", "of peak by CPU time", "libtorch GFLOP/s", "ours/libtorch" } };
+        foreach (var (name, threads, ours, oursCpu, torch) in results)
+        {
+            var (peak, peakCpu) = bound[threads];
+            string peakName = $"fma_peak_t{threads}";
+            report.Add(new BenchRow(suite, name, "gflops", ours, "GFLOP/s", peakName, peak, ours / peak, true));
+            report.Add(new BenchRow(suite, name, "gflops_cpu_time", oursCpu, "GFLOP/s", peakName, peakCpu, oursCpu / peakCpu, true));
+            string torchCell = "-", ratioCell = "-";
+            if (torch is double t)
+            {
+                report.Add(new BenchRow(suite, name, "gflops", ours, "GFLOP/s", "libtorch", t, ours / t, true));
+                report.Add(new BenchRow(suite, name + "_libtorch", "gflops", t, "GFLOP/s", peakName, peak, t / peak, true));
+                torchCell = $"{t:F1}";
+                ratioCell = $"{ours / t:F2}x";
+            }
+            table.Add([name, $"{threads}", $"{ours:F1}", $"{ours / peak:P0}", $"{oursCpu / peakCpu:P0}", torchCell, ratioCell]);
         }
         TablePrinter.Print(table);
     }
