@@ -45,8 +45,15 @@ public sealed unsafe partial class CpuBackend
             {
                 i = AdamFloat32Vectors((float*)param, g, pm, pv, i0, i1, lr, beta1, beta2, eps, c1, c2, shrink, l2);
             }
+            bool bf16Vectors = paramType == DType.BFloat16 && Vector256.IsHardwareAccelerated;
             for (; i < i1; i++)
             {
+                if (bf16Vectors && (i & 31) == 0 && i + 32 <= i1)
+                {
+                    // whole runs of 32 elements are 8 whole Philox blocks: on vector lanes, then on here for the tail
+                    i = AdamBFloat16Vectors((ushort*)param, g, pm, pv, i, i1, lr, beta1, beta2, eps, c1, c2, shrink, l2, roundingSeed, roundingOffset) - 1;
+                    continue;
+                }
                 float p = LoadParam(param, paramType, i);
                 float gi = g[i] + l2 * p;
                 float mi = beta1 * pm[i] + (1f - beta1) * gi;
@@ -95,6 +102,55 @@ public sealed unsafe partial class CpuBackend
                 Vector256.Store(mi, pm + i);
                 Vector256.Store(vi, pv + i);
                 Vector256.Store(p * vshrink - vlr * (mi * vc1) / (Vector256.Sqrt(vi * vc2) + veps), param + i);
+            }
+        }
+        return i;
+    }
+
+    /// <summary>Adam on BFloat16 parameters with stochastic rounding, 8 lanes at a time in runs of 32 elements from
+    /// <paramref name="i"/> (a multiple of 32): the scalar loop's float operations in its order, the rounding noise from
+    /// <see cref="PhiloxVector"/> (the same words the scalar loop draws), so every element equals the scalar result.
+    /// Returns where the scalar loop takes over.</summary>
+    private static long AdamBFloat16Vectors(ushort* param, float* g, float* pm, float* pv, long i, long i1, float lr, float beta1,
+        float beta2, float eps, float c1, float c2, float shrink, float l2, ulong seed, ulong offset)
+    {
+        Vector256<float> b1 = Vector256.Create(beta1), b2 = Vector256.Create(beta2), ob1 = Vector256.Create(1f - beta1),
+            ob2 = Vector256.Create(1f - beta2), vlr = Vector256.Create(lr), veps = Vector256.Create(eps), vc1 = Vector256.Create(c1),
+            vc2 = Vector256.Create(c2), vshrink = Vector256.Create(shrink), vl2 = Vector256.Create(l2);
+        var exponent = Vector256.Create(0x7F80_0000u);
+        uint* words = stackalloc uint[32];
+        for (; i + 32 <= i1; i += 32)
+        {
+            PhiloxVector.Words32(seed, offset + (ulong)(i >> 2), words);
+            for (int s = 0; s < 32; s += 8)
+            {
+                long e = i + s;
+                var (lo, hi) = Vector128.Widen(Vector128.Load(param + e));
+                var p = Vector256.ShiftLeft(Vector256.Create(lo, hi), 16).AsSingle();
+                var gi = Vector256.Load(g + e) + vl2 * p;
+                var mi = b1 * Vector256.Load(pm + e) + ob1 * gi;
+                var vi = b2 * Vector256.Load(pv + e) + ob2 * gi * gi;
+                Vector256.Store(mi, pm + e);
+                Vector256.Store(vi, pv + e);
+                var updated = p * vshrink - vlr * (mi * vc1) / (Vector256.Sqrt(vi * vc2) + veps);
+                var bits = updated.AsUInt32();
+                var rounded = bits + Vector256.ShiftRightLogical(Vector256.Load(words + s), 16);
+                // never round a finite value up to infinity
+                rounded = Vector256.ConditionalSelect(Vector256.Equals(rounded & exponent, exponent), bits, rounded);
+                var shifted = Vector256.ShiftRightLogical(rounded, 16);
+                Vector128.Store(Vector128.Narrow(shifted.GetLower(), shifted.GetUpper()), param + e);
+                if (Vector256.EqualsAny(bits & exponent, exponent))
+                {
+                    // Inf and NaN round as the scalar path rounds them
+                    for (int l = 0; l < 8; l++)
+                    {
+                        float value = updated.GetElement(l);
+                        if (!float.IsFinite(value))
+                        {
+                            ((BFloat16*)param)[e + l] = BFloat16.FromSingle(value);
+                        }
+                    }
+                }
             }
         }
         return i;
