@@ -25,22 +25,43 @@ public static unsafe class GemmSuite
 
     public static void Run(BenchReport report, bool quick)
     {
+        // every SGEMM path this machine runs: on an AVX-512 machine also the 256-bit one that machines without it take
+        int saved = CpuBackend.Instance.SgemmVectorBits;
+        try
+        {
+            foreach (int bits in CpuBackend.SgemmVectorWidths)
+            {
+                CpuBackend.Instance.SgemmVectorBits = bits;
+                RunPath(report, quick, bits == saved ? "" : $"_v{bits}");
+            }
+        }
+        finally
+        {
+            CpuBackend.Instance.SgemmVectorBits = saved;
+        }
+    }
+
+    private static void RunPath(BenchReport report, bool quick, string pathSuffix)
+    {
         const string suite = "gemm";
         var shapes = Shapes(quick);
         int repetitions = quick ? 2 : 5;
         int allThreads = Environment.ProcessorCount;
+        int bits = CpuBackend.Instance.SgemmVectorBits;
         Console.WriteLine($"SGEMM: {CpuBackend.SgemmConfiguration}");
+        string? capability = Environment.GetEnvironmentVariable("ATEN_CPU_CAPABILITY");
+        Console.WriteLine($"libtorch CPU capability: {capability ?? "its own choice (set ATEN_CPU_CAPABILITY=avx2 to restrict it as this path is)"}");
 
         long fmaIterations = quick ? 20_000_000 : 60_000_000;
-        var (peak1, peak1Cpu) = FmaPeak.Measure(1, fmaIterations, 3);
-        var (peakAll, peakAllCpu) = FmaPeak.Measure(allThreads, fmaIterations, 3);
+        var (peak1, peak1Cpu) = FmaPeak.Measure(1, fmaIterations, 3, bits);
+        var (peakAll, peakAllCpu) = FmaPeak.Measure(allThreads, fmaIterations, 3, bits);
         double copy = CopyBandwidth.GBps(allThreads, quick ? 64L << 20 : 256L << 20, 3);
-        report.Add(new BenchRow(suite, "fma_peak_t1", "gflops", peak1, "GFLOP/s", null, null, null, true));
-        report.Add(new BenchRow(suite, $"fma_peak_t{allThreads}", "gflops", peakAll, "GFLOP/s", null, null, null, true));
-        report.Add(new BenchRow(suite, "fma_peak_t1", "gflops_cpu_time", peak1Cpu, "GFLOP/s", null, null, null, true));
-        report.Add(new BenchRow(suite, $"fma_peak_t{allThreads}", "gflops_cpu_time", peakAllCpu, "GFLOP/s", null, null, null, true));
+        report.Add(new BenchRow(suite, $"fma_peak_t1{pathSuffix}", "gflops", peak1, "GFLOP/s", null, null, null, true));
+        report.Add(new BenchRow(suite, $"fma_peak_t{allThreads}{pathSuffix}", "gflops", peakAll, "GFLOP/s", null, null, null, true));
+        report.Add(new BenchRow(suite, $"fma_peak_t1{pathSuffix}", "gflops_cpu_time", peak1Cpu, "GFLOP/s", null, null, null, true));
+        report.Add(new BenchRow(suite, $"fma_peak_t{allThreads}{pathSuffix}", "gflops_cpu_time", peakAllCpu, "GFLOP/s", null, null, null, true));
         report.Add(new BenchRow(suite, $"copy_t{allThreads}", "bandwidth", copy, "GB/s", null, null, null, true));
-        Console.WriteLine($"baselines: FMA peak {peak1:F1} GFLOP/s (1 thread), {peakAll:F1} GFLOP/s ({allThreads} threads); "
+        Console.WriteLine($"baselines ({bits}-bit): FMA peak {peak1:F1} GFLOP/s (1 thread), {peakAll:F1} GFLOP/s ({allThreads} threads); "
             + $"by CPU time {peak1Cpu:F1} and {peakAllCpu:F1}; copy {copy:F1} GB/s");
 
         string? peerDown = TorchMatmul.Unavailable;
@@ -60,7 +81,7 @@ public static unsafe class GemmSuite
                     var perLayout = new List<double>();
                     foreach (var (layout, ta, tb) in Layouts)
                     {
-                        string name = $"M{m}_K{k}_N{n}_{layout}_t{threads}";
+                        string name = $"M{m}_K{k}_N{n}_{layout}_t{threads}{pathSuffix}";
                         double flops = 2.0 * m * n * k;
                         var (wall, cpu) = Timing.Best(() => CpuBackend.Instance.Sgemm(ta, tb, m, n, k, 1f,
                             (nint)a, ta ? m : k, 0, (nint)b, tb ? k : n, 0, 0f, (nint)c, n, 0, 1), repetitions);
@@ -70,7 +91,7 @@ public static unsafe class GemmSuite
                         results.Add((name, threads, ours, oursCpu, torch));
                     }
                     double spread = perLayout.Min() / perLayout.Max();
-                    report.Add(new BenchRow(suite, $"M{m}_K{k}_N{n}_t{threads}", "slowest_over_fastest_layout", spread, "ratio",
+                    report.Add(new BenchRow(suite, $"M{m}_K{k}_N{n}_t{threads}{pathSuffix}", "slowest_over_fastest_layout", spread, "ratio",
                         null, null, null, true));
                 }
             }
@@ -97,7 +118,7 @@ public static unsafe class GemmSuite
             {
                 Console.WriteLine($"note: the FMA chains read {wall:F1} GFLOP/s on {threads} thread(s), below {raised:F1} GFLOP/s achieved in this run; "
                     + "that figure is used as the peak (the chain measurement was disturbed or does not reach this machine's peak)");
-                report.Add(new BenchRow(suite, $"fma_peak_t{threads}", "gflops_bound_from_run", raised, "GFLOP/s", $"fma_peak_t{threads}", wall, raised / wall, true));
+                report.Add(new BenchRow(suite, $"fma_peak_t{threads}{pathSuffix}", "gflops_bound_from_run", raised, "GFLOP/s", $"fma_peak_t{threads}{pathSuffix}", wall, raised / wall, true));
             }
             bound[threads] = (raised, Math.Max(cpu, bestCpu));
         }
@@ -106,7 +127,7 @@ public static unsafe class GemmSuite
         foreach (var (name, threads, ours, oursCpu, torch) in results)
         {
             var (peak, peakCpu) = bound[threads];
-            string peakName = $"fma_peak_t{threads}";
+            string peakName = $"fma_peak_t{threads}{pathSuffix}";
             report.Add(new BenchRow(suite, name, "gflops", ours, "GFLOP/s", peakName, peak, ours / peak, true));
             report.Add(new BenchRow(suite, name, "gflops_cpu_time", oursCpu, "GFLOP/s", peakName, peakCpu, oursCpu / peakCpu, true));
             string torchCell = "-", ratioCell = "-";
