@@ -157,6 +157,51 @@ public sealed class Trainer : IDisposable
     /// <summary>The run folder: config.json, metrics.jsonl, checkpoints, predictions.</summary>
     public string RunFolder { get; }
 
+    /// <summary>Called with the 1-based global step after each step (its DST update included), before evaluation and
+    /// checkpoint: <c>xmc profile</c> reads the ledger's peaks of the steps alone there.</summary>
+    public Action<long>? AfterStep { get; set; }
+
+    /// <summary>Whether the run writes memory.json (the plan beside the ledger over its first two steps) and, at its
+    /// end, the PNG plots into its folder (default true; <c>xmc profile</c>'s scratch runs do not).</summary>
+    public bool RecordMemory { get; set; } = true;
+
+    private Profile.RunMemoryRecorder? StartMemoryRecord(long step)
+    {
+        if (!RecordMemory)
+        {
+            return null;
+        }
+        try
+        {
+            return new Profile.RunMemoryRecorder(_config, Data.Train, Model, Backend.Allocator.Ledger, RunFolder, step, TotalSteps);
+        }
+        catch (InvalidOperationException e)
+        {
+            _progress.Message($"warning: memory.json not recorded ({e.Message})");
+            return null;
+        }
+    }
+
+    /// <summary>memory.json is a report: failing to write it is a warning, never an error of the run.</summary>
+    private void RecordMemoryAfter(Profile.RunMemoryRecorder? memory, long step)
+    {
+        if (memory is null)
+        {
+            return;
+        }
+        try
+        {
+            memory.AfterStep(step);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
+        {
+            _progress.Message($"warning: memory.json not written ({e.GetType().Name}: {e.Message})");
+        }
+    }
+
+    /// <summary>Points per training batch.</summary>
+    public int BatchSize => _config.Optim.BatchSize;
+
     /// <summary>The newest complete checkpoint of this run, if any.</summary>
     public string? LastCheckpoint => _checkpoints.Last;
 
@@ -171,6 +216,7 @@ public sealed class Trainer : IDisposable
         MetricReport? test = null;
         int batchSize = _config.Optim.BatchSize;
         long step = _start.Step;
+        using var memory = StartMemoryRecord(step);
         for (int epoch = _start.Epoch; epoch < _config.Optim.Epochs; epoch++)
         {
             var order = EpochOrder.Shuffle(Data.Train.NumPoints, _config.Run.Seed, epoch);
@@ -186,6 +232,8 @@ public sealed class Trainer : IDisposable
                     _dst?.AfterStep(step, batch);
                 }
                 _spartan?.AfterStep(step);
+                AfterStep?.Invoke(step);
+                RecordMemoryAfter(memory, step);
                 _progress.Report(step, lastLoss, Backend.Allocator.Ledger.TotalCurrent);
                 LogTrainingRow(step, epoch, loss);
                 bool epochEnd = b == _stepsPerEpoch - 1;
@@ -266,6 +314,12 @@ public sealed class Trainer : IDisposable
         }
         _progress.Message($"done: {step} steps in {clock.Elapsed.TotalSeconds:F1} s, final loss {lastLoss:G5}; run folder {RunFolder}");
         _progress.Message(Backend.Allocator.Ledger.FormatTable());
+        if (RecordMemory)
+        {
+            var plots = new StringWriter();
+            Plots.RunPlots.TryDraw(RunFolder, plots);
+            _progress.Message(plots.ToString().TrimEnd());
+        }
         return new TrainResult(step, lastLoss, test, popularity, clock.Elapsed, SelectedStep: selected, BestValidation: _best?.Best, StoppedEarly: stoppedEarly, FusedTest: fused);
     }
 
