@@ -76,7 +76,12 @@ public sealed record MemoryProfile(StepMemoryPlan Plan, StepMemoryPlan HalfPlan,
                 log.WriteLine($"vocabulary: built from the training text in a run; planned at model.vocabSize = {m.VocabSize} tokens, the most it may hold");
             }
         }
-        var planner = new StepMemoryPlanner(config, shape, config.Run.Device, vocabulary: vocabulary);
+        StepMemoryPlanner planner;
+        using (TrainingDevice.Open(config.Run.Device, null))
+        {
+            // the device's backend sizes the classifier's scratch buffers (CUDA registers it when opened)
+            planner = new StepMemoryPlanner(config, shape, config.Run.Device, vocabulary: vocabulary);
+        }
         int batch = config.Optim.BatchSize, half = Math.Max(1, batch / 2);
         var plan = planner.For(batch);
         var halfPlan = planner.For(half);
@@ -142,5 +147,5 @@ public sealed record MemoryProfile(StepMemoryPlan Plan, StepMemoryPlan HalfPlan,
     }
 
     private static string Error(long planned, long? measured)
-        => measured is long m && m > 0 ? string.Create(CultureInfo.InvariantCulture, $"{100.0 * (planned - m) / m:+0.0;-0.0}%") : "-";
+        => measured is long m && m > 0 ? string.Create(CultureInfo.InvariantCulture, $"{Math.Round(100.0 * (planned - m) / m, 1):+0.0;-0.0;0.0}%") : "-";
 }
