@@ -165,37 +165,12 @@ public sealed class Trainer : IDisposable
     /// end, the PNG plots into its folder (default true; <c>xmc profile</c>'s scratch runs do not).</summary>
     public bool RecordMemory { get; set; } = true;
 
-    private Profile.RunMemoryRecorder? StartMemoryRecord(long step)
+    /// <summary>The run folder's PNG plots (a failure is a warning line).</summary>
+    private void DrawPlots()
     {
-        if (!RecordMemory)
+        if (RecordMemory)
         {
-            return null;
-        }
-        try
-        {
-            return new Profile.RunMemoryRecorder(_config, Data.Train, Model, Backend.Allocator.Ledger, RunFolder, step, TotalSteps);
-        }
-        catch (InvalidOperationException e)
-        {
-            _progress.Message($"warning: memory.json not recorded ({e.Message})");
-            return null;
-        }
-    }
-
-    /// <summary>memory.json is a report: failing to write it is a warning, never an error of the run.</summary>
-    private void RecordMemoryAfter(Profile.RunMemoryRecorder? memory, long step)
-    {
-        if (memory is null)
-        {
-            return;
-        }
-        try
-        {
-            memory.AfterStep(step);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
-        {
-            _progress.Message($"warning: memory.json not written ({e.GetType().Name}: {e.Message})");
+            Profile.RunMemoryRecorder.DrawPlots(RunFolder, _progress.Message);
         }
     }
 
@@ -216,7 +191,9 @@ public sealed class Trainer : IDisposable
         MetricReport? test = null;
         int batchSize = _config.Optim.BatchSize;
         long step = _start.Step;
-        using var memory = StartMemoryRecord(step);
+        using var memory = RecordMemory
+            ? Profile.RunMemoryRecorder.TryStart(_config, Data.Train, Model, Backend.Allocator.Ledger, RunFolder, step, TotalSteps, _progress.Message)
+            : null;
         for (int epoch = _start.Epoch; epoch < _config.Optim.Epochs; epoch++)
         {
             var order = EpochOrder.Shuffle(Data.Train.NumPoints, _config.Run.Seed, epoch);
@@ -233,7 +210,7 @@ public sealed class Trainer : IDisposable
                 }
                 _spartan?.AfterStep(step);
                 AfterStep?.Invoke(step);
-                RecordMemoryAfter(memory, step);
+                memory?.AfterStep(step);
                 _progress.Report(step, lastLoss, Backend.Allocator.Ledger.TotalCurrent);
                 LogTrainingRow(step, epoch, loss);
                 bool epochEnd = b == _stepsPerEpoch - 1;
@@ -251,6 +228,7 @@ public sealed class Trainer : IDisposable
                 if (stop)
                 {
                     _progress.Message($"stopped after step {step}; checkpoint {LastCheckpoint} (continue with --resume {RunFolder})");
+                    DrawPlots();
                     return new TrainResult(step, lastLoss, test, null, clock.Elapsed, Interrupted: true);
                 }
                 if (stopEarly)
@@ -314,12 +292,7 @@ public sealed class Trainer : IDisposable
         }
         _progress.Message($"done: {step} steps in {clock.Elapsed.TotalSeconds:F1} s, final loss {lastLoss:G5}; run folder {RunFolder}");
         _progress.Message(Backend.Allocator.Ledger.FormatTable());
-        if (RecordMemory)
-        {
-            var plots = new StringWriter();
-            Plots.RunPlots.TryDraw(RunFolder, plots);
-            _progress.Message(plots.ToString().TrimEnd());
-        }
+        DrawPlots();
         return new TrainResult(step, lastLoss, test, popularity, clock.Elapsed, SelectedStep: selected, BestValidation: _best?.Best, StoppedEarly: stoppedEarly, FusedTest: fused);
     }
 

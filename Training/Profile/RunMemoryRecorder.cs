@@ -20,16 +20,57 @@ internal sealed class RunMemoryRecorder : IDisposable
     private LedgerTrace? _trace;
     private int _lastStart;
 
-    public RunMemoryRecorder(TrainConfig config, XmcDataset train, IXmcModel model, MemoryLedger ledger, string folder, long startStep, long totalSteps)
+    private readonly Action<string> _warn;
+
+    private RunMemoryRecorder(TrainConfig config, XmcDataset train, IXmcModel model, MemoryLedger ledger, string folder, long startStep, long totalSteps, Action<string> warn)
     {
-        (_config, _train, _model, _folder) = (config, train, model, folder);
+        (_config, _train, _model, _folder, _warn) = (config, train, model, folder, warn);
         _firstStep = startStep;
         _lastStep = Math.Min(totalSteps, startStep + 2);
         _trace = _lastStep > startStep ? LedgerTrace.Start(ledger) : null;
     }
 
-    /// <summary>Called after every step; returns the file written at the last recorded step, else null.</summary>
-    public string? AfterStep(long step)
+    /// <summary>Starts recording from <paramref name="startStep"/>; null (with a warning) when the ledger is already traced.</summary>
+    public static RunMemoryRecorder? TryStart(TrainConfig config, XmcDataset train, IXmcModel model, MemoryLedger ledger, string folder, long startStep, long totalSteps, Action<string> warn)
+    {
+        ArgumentNullException.ThrowIfNull(warn);
+        try
+        {
+            return new RunMemoryRecorder(config, train, model, ledger, folder, startStep, totalSteps, warn);
+        }
+        catch (InvalidOperationException e)
+        {
+            warn($"warning: memory.json not recorded ({e.Message})");
+            return null;
+        }
+    }
+
+    /// <summary>Draws the run folder's plots; a failure is one warning line (<see cref="Plots.RunPlots.TryDraw"/>).</summary>
+    public static void DrawPlots(string folder, Action<string> message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var plots = new StringWriter();
+        Plots.RunPlots.TryDraw(folder, plots);
+        message(plots.ToString().TrimEnd());
+    }
+
+    /// <summary>Called after every step; at the last recorded one writes memory.json. memory.json is a report:
+    /// failing to write it is a warning, never an error of the run.</summary>
+    public void AfterStep(long step)
+    {
+        try
+        {
+            Record(step);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException or Loop.RunFolderException)
+        {
+            _trace?.Dispose();
+            _trace = null;
+            _warn($"warning: memory.json not written ({e.GetType().Name}: {e.Message})");
+        }
+    }
+
+    private string? Record(long step)
     {
         if (_trace is null)
         {
