@@ -18,6 +18,12 @@ public sealed record MemoryProfile(StepMemoryPlan Plan, StepMemoryPlan HalfPlan,
     /// <summary>Measured bytes per example, the same way from the ledger's peaks; null without a measurement.</summary>
     public double? MeasuredPerExample => Measured is null || HalfMeasured is null ? null : PerExample(Measured.TotalPeak, HalfMeasured.TotalPeak);
 
+    /// <summary>The largest batch under the budget by the straight line through the two measured peaks (null without
+    /// both): a cross-check of the plan, and the figure to use where the plan says it does not cover the config.</summary>
+    public int? MeasuredLargestBatch => Budget is long budget && MeasuredPerExample is double slope && slope > 0 && HalfMeasured is not null
+        ? (int)Math.Max(0, Math.Min(int.MaxValue, Math.Floor(HalfPlan.BatchSize + (budget - HalfMeasured.TotalPeak) / slope)))
+        : null;
+
     private double PerExample(long full, long half) => Plan.BatchSize == HalfPlan.BatchSize ? double.NaN : (double)(full - half) / (Plan.BatchSize - HalfPlan.BatchSize);
 
     /// <summary>The largest batch size whose planned peak is at most <paramref name="budget"/>, or 0 when not even
@@ -139,6 +145,10 @@ public sealed record MemoryProfile(StepMemoryPlan Plan, StepMemoryPlan HalfPlan,
             o.WriteLine(LargestBatch is int n && n > 0
                 ? $"largest batch under {F(budget)}: {n} (planned peak {F(LargestBatchPeak ?? 0)}; --set optim.batchSize={n})"
                 : $"not even a batch of 1 fits {F(budget)}: the run's fixed part alone is planned at {F(Plan.Bytes(StepPhase.Resident))}");
+            if (MeasuredLargestBatch is int fit)
+            {
+                o.WriteLine($"  by the line through the two measured peaks: {fit} (a cross-check; it assumes the classifier's chunk of labels grows with the batch, as it does below the chunk budget)");
+            }
         }
         else
         {

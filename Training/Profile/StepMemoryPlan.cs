@@ -183,7 +183,8 @@ public sealed class StepMemoryPlanner
         lines.Add(new PlanLine("token ids and attention mask", MemoryFloor.DataPart, MemoryCategory.Data, StepPhase.Step, 2 * vec));
         if (m.BertMemory != BertMemoryMode.Free || m.BertDropout <= 0)
         {
-            notes.Add($"activations are planned for model.bertMemory=free with dropout on (model.bertDropout > 0); this run has bertMemory={ModelConfigNames.BertMemory.Name(m.BertMemory)}, bertDropout={m.BertDropout}: the figures are those of that mode, the measured ones are the run's");
+            notes.Add($"the encoder's activations are planned as bertMemory=free with dropout on hold them; this run has bertMemory={ModelConfigNames.BertMemory.Name(m.BertMemory)}, " +
+                $"bertDropout={m.BertDropout}, which holds other amounts: take the measured figures and the batch of the measured line below");
         }
         // embeddings: position and type ids, three lookups, two sums, the LayerNorm output and its two statistics,
         // its dropout, the additive attention mask
