@@ -83,6 +83,7 @@ public sealed class MemoryLedger
             _peak[c] = Math.Max(_peak[c], _current[c]);
             _total += bytes;
             _totalPeak = Math.Max(_totalPeak, _total);
+            _trace?.Record(_current, _total);
         }
     }
 
@@ -94,6 +95,33 @@ public sealed class MemoryLedger
             _current[c] -= bytes;
             _count[c]--;
             _total -= bytes;
+            _trace?.Record(_current, _total);
+        }
+    }
+
+    private LedgerTrace? _trace;
+
+    internal void Attach(LedgerTrace trace)
+    {
+        lock (_lock)
+        {
+            if (_trace is not null)
+            {
+                throw new InvalidOperationException($"a ledger trace is already recording the ledger of {Device}");
+            }
+            _trace = trace;
+            trace.Record(_current, _total);
+        }
+    }
+
+    internal void Detach(LedgerTrace trace)
+    {
+        lock (_lock)
+        {
+            if (ReferenceEquals(_trace, trace))
+            {
+                _trace = null;
+            }
         }
     }
 

@@ -134,4 +134,15 @@ public class CudaTrainingTests
             Directory.Delete(trainer.RunFolder, recursive: true);
         }
     }
+
+    [Fact]
+    public void Xmc_profile_on_cuda_plans_the_device_peak_within_5_percent()
+    {
+        SkipWithoutGpu();
+        var config = ConfigLoader.Load(null, Tiny.Concat(["run.device=cuda", "optim.epochs=2"]));
+        var profile = Xmc.Training.Profile.MemoryProfile.Run(config, steps: 2, TextWriter.Null);
+        double ratio = (double)profile.Plan.Peak / profile.Measured!.TotalPeak;
+        Assert.True(ratio is > 0.95 and < 1.05, $"planned {profile.Plan.Peak} B, measured {profile.Measured.TotalPeak} B on cuda");
+        Assert.Equal(profile.Measured.Peaks.Keys.Order(), Enum.GetValues<Xmc.Engine.Memory.MemoryCategory>().Order());
+    }
 }

@@ -180,7 +180,7 @@ public class TrainerTests
         output = new StringWriter();
         Assert.Equal(0, XmcCli.Run(["profile", "--steps", "5", "--set", "data.syntheticPoints=1000", "--set", "data.syntheticLabels=100", "--set", "data.syntheticFeatures=400", .. common], output, output));
         Assert.Contains("OptimizerState", output.ToString());
-        Assert.Contains("measured peak", output.ToString());
+        Assert.Contains("planned against measured", output.ToString());
 
         output = new StringWriter();
         Assert.Equal(0, XmcCli.Run(["data", "stats", trainFile], output, output));
@@ -210,7 +210,7 @@ public class TrainerTests
     [Fact]
     public void Help_of_every_command_shows_its_defaults()
     {
-        foreach (var cmd in new[] { "train", "eval", "predict", "profile", "data" })
+        foreach (var cmd in new[] { "train", "eval", "predict", "profile", "plot", "data" })
         {
             var output = new StringWriter();
             Assert.Equal(0, XmcCli.Run([cmd, "--help"], output, output));

@@ -41,7 +41,7 @@ public static class ExitCodes
     {
         NonFiniteCheckpointException => NonFinite,
         RunFolderException => Io,
-        ConfigException or XmcDataException or CheckpointException or SafetensorsFormatException or CudaUnavailableException => BadInput,
+        ConfigException or XmcDataException or CheckpointException or SafetensorsFormatException or CudaUnavailableException or Plots.PlotException => BadInput,
         FileNotFoundException or DirectoryNotFoundException => BadInput,
         NonFiniteLossException => NonFinite,
         DeviceOutOfMemoryException or OutOfMemoryException => OutOfMemory,

@@ -17,7 +17,7 @@ using Xmc.Training.Reporting;
 
 namespace Xmc.Training.Cli;
 
-/// <summary>The <c>xmc</c> command line: train, eval, predict, baseline, profile, data, demo.</summary>
+/// <summary>The <c>xmc</c> command line: train, eval, predict, baseline, profile, plot, data, demo.</summary>
 public static class XmcCli
 {
     /// <summary>Exit code for unusable input (<see cref="ExitCodes.BadInput"/>).</summary>
@@ -49,7 +49,7 @@ public static class XmcCli
         {
             var root = new RootCommand("xmc — extreme multi-label classification with a sparse output layer, trained end to end.")
             {
-                TrainCommand(stdout, context), EvalCommand(stdout), PredictCommand(stdout), BaselineCommand.Create(stdout), ProfileCommand(stdout), DataCommand.Create(stdout), DemoCommand(stdout),
+                TrainCommand(stdout, context), EvalCommand(stdout), PredictCommand(stdout), BaselineCommand.Create(stdout), ProfileCommand.Create(stdout), ProfileCommand.Plot(stdout), DataCommand.Create(stdout), DemoCommand(stdout),
             };
             var parsed = root.Parse(args);
             context.Operation = OperationName(parsed);
@@ -108,15 +108,6 @@ public static class XmcCli
 
     // ------------------------------------------------------------------ shared options
 
-    private static Option<string?> ConfigOption() => new("--config") { Description = "JSON config file (fields as in `xmc train --print-config`)" };
-
-    private static Option<string[]> SetOption() => new("--set")
-    {
-        Description = "override a config field, section.field=value (repeatable), e.g. --set optim.batchSize=128",
-        DefaultValueFactory = _ => [],
-        AllowMultipleArgumentsPerToken = false,
-    };
-
     private static Option<bool> NoFusionOption() => new("--no-fusion") { Description = "rank with the network alone, ignoring the run's kNN fusion (fusion.knn)" };
 
     private static Option<string?> LabelTitlesOption() => new("--label-titles") { Description = "label-title JSONL file of a raw-text data set" };
@@ -128,67 +119,25 @@ public static class XmcCli
             ? throw new ConfigException($"{option.Name}: an empty value; give one, or leave the option out for its default")
             : r.GetValue(option);
 
-    private static TrainConfig LoadConfig(ParseResult r, Option<string?> config, Option<string[]> set, IEnumerable<string> flagOverrides)
-        => ConfigLoader.Load(NonEmpty(r, config), r.GetValue(set)!.Concat(flagOverrides));
-
     // ------------------------------------------------------------------ train
 
     private static Command TrainCommand(TextWriter stdout, CliContext context)
     {
-        var config = ConfigOption();
-        var set = SetOption();
-        var data = new Option<string?>("--data", "--train") { Description = "training file (sparse BoW text or its binary cache for --encoder bow; raw-text JSONL for bert, with --label-titles); default: built-in synthetic data (with text)" };
-        var test = new Option<string?>("--test") { Description = "test file in the same format" };
-        var labelTitles = LabelTitlesOption();
-        var encoder = new Option<string?>("--encoder") { Description = "bow (tf-idf bag of words, default) or bert (transformer over raw text)" };
-        var bertSize = new Option<string?>("--bert-config") { Description = "BERT size: tiny 2×128 (default), mini 4×256, small 4×512, base 12×768; model.bertLayers/bertHidden/bertHeads/bertFfn override single sizes" };
-        var maxSeqLen = new Option<int?>("--max-seq-len") { Description = "tokens per text for bert, [CLS] and [SEP] included (default 64)" };
-        var vocab = new Option<string?>("--vocab") { Description = "WordPiece vocab.txt for bert (default: the --init-from checkpoint's, else built from the training text and saved as vocab.txt in the run folder)" };
-        var initFrom = new Option<string?>("--init-from") { Description = "Hugging Face BERT folder (config.json, model.safetensors, vocab.txt) to start the encoder from" };
-        var bertMemory = new Option<string?>("--bert-memory") { Description = "what BERT keeps for the backward: free (default), keep, recompute, bf16, recompute-bf16 (model.bertMemory; see docs/memory.md)" };
-        var intermediate = new Option<int?>("--intermediate") { Description = "width of the intermediate layer between encoder and head (default 0 = none)" };
-        var output = new Option<string?>("--out", "--output") { Description = "run folder for config.json, metrics.jsonl, checkpoints and predictions (default runs/<UTC time>)" };
-        var epochs = new Option<int?>("--epochs") { Description = "passes over the training data (default 10)" };
-        var device = new Option<string?>("--device") { Description = "cpu, cuda or cuda:N (default cpu; XMC_DEVICE also sets it)" };
-        var limit = new Option<string?>("--device-memory-limit") { Description = "cap on device memory, e.g. 12GiB, 512MiB or a byte count (on the CPU never above the process's memory limit)" };
+        var options = new TrainOptions();
+        var (config, set, output) = (options.Config, options.Set, options.Output);
         var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint or a run folder's newest one (its stored config, then overrides)" };
         var force = new Option<bool>("--force") { Description = "start a new run in a run folder that holds an old one, after moving the old run's files into old-<UTC time>/ there (nothing is deleted)" };
         var predictions = new Option<bool>("--save-predictions") { Description = "write the test split's top-5 predictions to predictions.jsonl in the run folder" };
         var print = new Option<bool>("--print-config") { Description = "print the effective config as JSON and exit" };
-        var auxClusters = new Option<int?>("--aux-clusters") { Description = "clusters of the auxiliary label-cluster objective (model.auxClusters; default 0 = off)" };
-        var auxWeight = new Option<double?>("--aux-weight") { Description = "initial weight λ₀ of the auxiliary loss (model.auxWeight; default 1)" };
-        var auxUntil = new Option<double?>("--aux-until") { Description = "fraction of training by which the auxiliary weight decays linearly to 0 (model.auxUntil; default 0.5)" };
+        var maxSteps = new Option<long?>("--max-steps") { Description = "stop after this global step with a checkpoint, as Ctrl-C would (continue with --resume)" };
         var cmd = new Command("train", "Train a model (bag-of-words or BERT encoder → [intermediate] → sparse fixed fan-in head with SET [+ auxiliary label-cluster head]).")
         {
-            config, set, data, test, labelTitles, encoder, bertSize, bertMemory, maxSeqLen, vocab, initFrom, intermediate, output, epochs, device, limit, resume, force, predictions, print, auxClusters, auxWeight, auxUntil,
+            resume, force, predictions, print, maxSteps,
         };
+        options.AddTo(cmd);
         cmd.SetAction(r =>
         {
-            var flags = new List<string>();
-            void Flag(string key, string? value)
-            {
-                if (value is not null)
-                {
-                    flags.Add($"{key}={value}");
-                }
-            }
-            Flag("data.train", NonEmpty(r, data));
-            Flag("data.test", NonEmpty(r, test));
-            Flag("data.labelTitles", NonEmpty(r, labelTitles));
-            Flag("model.encoder", NonEmpty(r, encoder));
-            Flag("model.bert", NonEmpty(r, bertSize));
-            Flag("model.maxSeqLen", r.GetValue(maxSeqLen)?.ToString(CultureInfo.InvariantCulture));
-            Flag("model.vocab", NonEmpty(r, vocab));
-            Flag("model.initFrom", NonEmpty(r, initFrom));
-            Flag("model.bertMemory", NonEmpty(r, bertMemory));
-            Flag("model.intermediate", r.GetValue(intermediate)?.ToString(CultureInfo.InvariantCulture));
-            Flag("run.output", NonEmpty(r, output));
-            Flag("optim.epochs", r.GetValue(epochs)?.ToString(CultureInfo.InvariantCulture));
-            Flag("run.device", NonEmpty(r, device) ?? (Environment.GetEnvironmentVariable("XMC_DEVICE") is { Length: > 0 } env ? env : null));
-            Flag("run.deviceMemoryLimit", NonEmpty(r, limit));
-            Flag("model.auxClusters", r.GetValue(auxClusters)?.ToString(CultureInfo.InvariantCulture));
-            Flag("model.auxWeight", r.GetValue(auxWeight)?.ToString("R", CultureInfo.InvariantCulture));
-            Flag("model.auxUntil", r.GetValue(auxUntil)?.ToString("R", CultureInfo.InvariantCulture));
+            var flags = options.Flags(r);
             if (r.GetValue(predictions))
             {
                 flags.Add("run.savePredictions=true");
@@ -211,7 +160,7 @@ public static class XmcCli
             }
             else
             {
-                cfg = LoadConfig(r, config, set, flags);
+                cfg = ConfigLoader.Load(NonEmpty(r, config), r.GetValue(set)!.Concat(flags));
             }
             context.RunFolder = cfg.Run.Output;
             if (r.GetValue(print))
@@ -240,7 +189,7 @@ public static class XmcCli
                 stdout.WriteLine($"interrupted before the first step; nothing to checkpoint beyond {trainer.LastCheckpoint ?? "(none)"}");
                 return signalExit;
             }
-            var result = trainer.Run(cancel: interrupt.Token);
+            var result = trainer.Run(stopAfterSteps: r.GetValue(maxSteps), cancel: interrupt.Token);
             if (result.Test is not null && !result.Interrupted)
             {
                 stdout.WriteLine($"test: {RunEvaluation.Format(result.Test)}");
@@ -326,38 +275,6 @@ public static class XmcCli
                     PredictionWriter.Write(stdout, predictions);
                 }
             }
-            return 0;
-        });
-        return cmd;
-    }
-
-    // ------------------------------------------------------------------ profile
-
-    private static Command ProfileCommand(TextWriter stdout)
-    {
-        var config = ConfigOption();
-        var set = SetOption();
-        var steps = new Option<int>("--steps") { Description = "training steps to measure", DefaultValueFactory = _ => 20 };
-        var cmd = new Command("profile", "Run a few training steps and compare the planned memory per ledger category with the measured peak.") { config, set, steps };
-        cmd.SetAction(r =>
-        {
-            var cfg = LoadConfig(r, config, set, ["run.output=" + Path.Combine(Path.GetTempPath(), $"xmc-profile-{Environment.ProcessId}-{Guid.NewGuid():N}"), "run.evalEvery=0"]);
-            var data = TrainingData.Load(cfg.Data);
-            using var trainer = new Trainer(cfg, TextWriter.Null, data: data, interactive: false);
-            // Peaks from here on: the model and optimizer state are already live, so they stay in the peaks.
-            var ledger = trainer.Backend.Allocator.Ledger;
-            ledger.ResetPeaks();
-            var plan = MemoryPlan.For(trainer.Model, cfg, data);
-            trainer.Run(stopAfterSteps: Math.Clamp(r.GetValue(steps), 1, trainer.TotalSteps));
-            stdout.WriteLine($"{"category",-16} {"planned",12} {"measured peak",14}");
-            foreach (var cat in Enum.GetValues<MemoryCategory>())
-            {
-                string planned = plan.TryGetValue(cat, out var p) ? MemoryLedger.FormatBytes(p) : "-";
-                stdout.WriteLine($"{cat,-16} {planned,12} {MemoryLedger.FormatBytes(ledger.Peak(cat)),14}");
-            }
-            stdout.WriteLine($"{"total",-16} {MemoryLedger.FormatBytes(plan.Values.Sum()),12} {MemoryLedger.FormatBytes(ledger.TotalPeak),14}");
-            stdout.WriteLine("Activations and Data are plans for one step; Workspace (loss chunks, top-k buffers) is not planned.");
-            Directory.Delete(trainer.RunFolder, recursive: true);
             return 0;
         });
         return cmd;

@@ -19,8 +19,19 @@ namespace Xmc.Training.Loop;
 /// </summary>
 public static class MemoryFloor
 {
-    /// <summary>One line of the plan; <paramref name="OnDevice"/> false for host-side arrays (the data).</summary>
-    public readonly record struct Item(string Name, MemoryCategory Category, double Bytes, bool OnDevice);
+    /// <summary>One line of the plan; <paramref name="OnDevice"/> false for host-side arrays (the data);
+    /// <paramref name="Part"/> the model part it belongs to (<see cref="EncoderPart"/>, <see cref="ClassifierPart"/>,
+    /// <see cref="DataPart"/>).</summary>
+    public readonly record struct Item(string Name, MemoryCategory Category, double Bytes, bool OnDevice, string Part = DataPart);
+
+    /// <summary>Everything below the output head (input layer or BERT, intermediate layer, auxiliary cluster head).</summary>
+    public const string EncoderPart = "encoder";
+
+    /// <summary>The output head (the sparse classifier).</summary>
+    public const string ClassifierPart = "classifier";
+
+    /// <summary>Inputs, labels and their weighting.</summary>
+    public const string DataPart = "data";
 
     /// <summary>The planned items of <paramref name="config"/>'s model for <paramref name="shape"/>, with
     /// <paramref name="inputNnz"/> stored input values over all splits (bag of words; 0 for BERT). Without
@@ -30,59 +41,63 @@ public static class MemoryFloor
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(shape);
         var m = config.Model;
-        double trainable = 0, frozenBytes = 0, headValueBytes = 0;
+        double encoder = 0, head = 0, frozenBytes = 0, headValueBytes = 0;
         double width;
         var items = new List<Item>();
         if (m.Encoder == EncoderKind.Bow)
         {
-            trainable += (double)shape.Inputs * m.Hidden + m.Hidden;
+            encoder += (double)shape.Inputs * m.Hidden + m.Hidden;
             width = m.Hidden;
             // the initial weights are drawn into a host array before they are copied in
-            items.Add(new Item("initial input weights (transient)", MemoryCategory.Workspace, 4.0 * shape.Inputs * m.Hidden, OnDevice: false));
+            items.Add(new Item("initial input weights (transient)", MemoryCategory.Workspace, 4.0 * shape.Inputs * m.Hidden, OnDevice: false, Part: EncoderPart));
         }
         else
         {
             var b = XmcModelBuilder.EncoderConfig(m, shape);
             double h = b.HiddenSize;
-            trainable += (double)(b.VocabSize + b.MaxPositionEmbeddings + b.TypeVocabSize) * h + 2 * h
+            encoder += (double)(b.VocabSize + b.MaxPositionEmbeddings + b.TypeVocabSize) * h + 2 * h
                 + (double)b.NumHiddenLayers * (4 * h * h + 4 * h + 2 * h * b.IntermediateSize + b.IntermediateSize + h + 4 * h);
             width = h;
         }
         double encoderWidth = width;
         if (m.Intermediate > 0)
         {
-            trainable += (double)m.Intermediate * width + m.Intermediate;
+            encoder += (double)m.Intermediate * width + m.Intermediate;
             width = m.Intermediate;
         }
         double labels = shape.Labels;
+        double headValues = 0; // values of the head kept in their own storage type (their gradient and state are fp32)
         switch (m.Head)
         {
             case HeadKind.FanIn:
-                headValueBytes = labels * m.FanIn * m.HeadDType.SizeOf();
-                trainable += labels; // bias
+                headValues = labels * m.FanIn;
+                headValueBytes = headValues * m.HeadDType.SizeOf();
+                head += labels; // bias
                 frozenBytes += labels * m.FanIn * FixedFanInLinear.IndexTypeFor((int)width).SizeOf();
                 break;
             case HeadKind.Dense:
-                trainable += labels * width + labels;
+                head += labels * width + labels;
                 break;
             default: // masked: weight, mask, bias
-                trainable += labels * width + labels;
+                head += labels * width + labels;
                 frozenBytes += 4 * labels * width;
                 break;
         }
         if (m.AuxClusters > 0)
         {
-            trainable += (double)m.AuxClusters * encoderWidth + m.AuxClusters;
+            encoder += (double)m.AuxClusters * encoderWidth + m.AuxClusters;
         }
-        double headValues = m.Head == HeadKind.FanIn ? labels * m.FanIn : 0;
         int slots = config.Optim.Optimizer == OptimizerKind.Sgd ? 1 : 2;
-        items.Add(new Item("parameters", MemoryCategory.Parameters, 4 * trainable + headValueBytes + frozenBytes, OnDevice: true));
+        items.Add(new Item("encoder parameters", MemoryCategory.Parameters, 4 * encoder, OnDevice: true, Part: EncoderPart));
+        items.Add(new Item("classifier parameters", MemoryCategory.Parameters, 4 * head + headValueBytes + frozenBytes, OnDevice: true, Part: ClassifierPart));
         if (!training)
         {
             return items;
         }
-        items.Add(new Item("gradients", MemoryCategory.Gradients, 4 * (trainable + headValues), OnDevice: true));
-        items.Add(new Item("optimizer state", MemoryCategory.OptimizerState, 4.0 * slots * (trainable + headValues), OnDevice: true));
+        items.Add(new Item("encoder gradients", MemoryCategory.Gradients, 4 * encoder, OnDevice: true, Part: EncoderPart));
+        items.Add(new Item("classifier gradients", MemoryCategory.Gradients, 4 * (head + headValues), OnDevice: true, Part: ClassifierPart));
+        items.Add(new Item("encoder optimizer state", MemoryCategory.OptimizerState, 4.0 * slots * encoder, OnDevice: true, Part: EncoderPart));
+        items.Add(new Item("classifier optimizer state", MemoryCategory.OptimizerState, 4.0 * slots * (head + headValues), OnDevice: true, Part: ClassifierPart));
         if (m.Encoder == EncoderKind.Bow)
         {
             // weighted values of every split, the idf, and the document frequencies it is counted from

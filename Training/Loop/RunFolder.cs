@@ -35,7 +35,8 @@ public sealed class RunFolder : IDisposable
 
     // what a run writes into its folder, moved aside by --force
     private static readonly string[] RunFilePatterns =
-        ["config.json", MetricsFile, "checkpoint-*", "predictions.jsonl", ModelSetup.VocabFile, ModelSetup.BertConfigFile, BestModelKeeper.FolderName, Evaluation.KnnFusion.FolderName];
+        ["config.json", MetricsFile, "checkpoint-*", "predictions.jsonl", ModelSetup.VocabFile, ModelSetup.BertConfigFile, BestModelKeeper.FolderName, Evaluation.KnnFusion.FolderName,
+            Profile.MemoryRecord.FileName, "*.png"];
 
     private readonly RunLock _lock;
     private readonly List<string> _notes = [];

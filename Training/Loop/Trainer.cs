@@ -157,6 +157,26 @@ public sealed class Trainer : IDisposable
     /// <summary>The run folder: config.json, metrics.jsonl, checkpoints, predictions.</summary>
     public string RunFolder { get; }
 
+    /// <summary>Called with the 1-based global step after each step (its DST update included), before evaluation and
+    /// checkpoint: <c>xmc profile</c> reads the ledger's peaks of the steps alone there.</summary>
+    public Action<long>? AfterStep { get; set; }
+
+    /// <summary>Whether the run writes memory.json (the plan beside the ledger over its first two steps) and, at its
+    /// end, the PNG plots into its folder (default true; <c>xmc profile</c>'s scratch runs do not).</summary>
+    public bool RecordMemory { get; set; } = true;
+
+    /// <summary>The run folder's PNG plots (a failure is a warning line).</summary>
+    private void DrawPlots()
+    {
+        if (RecordMemory)
+        {
+            Profile.RunMemoryRecorder.DrawPlots(RunFolder, _progress.Message);
+        }
+    }
+
+    /// <summary>Points per training batch.</summary>
+    public int BatchSize => _config.Optim.BatchSize;
+
     /// <summary>The newest complete checkpoint of this run, if any.</summary>
     public string? LastCheckpoint => _checkpoints.Last;
 
@@ -171,6 +191,9 @@ public sealed class Trainer : IDisposable
         MetricReport? test = null;
         int batchSize = _config.Optim.BatchSize;
         long step = _start.Step;
+        using var memory = RecordMemory
+            ? Profile.RunMemoryRecorder.TryStart(_config, Data.Train, Model, Backend.Allocator.Ledger, RunFolder, step, TotalSteps, _progress.Message)
+            : null;
         for (int epoch = _start.Epoch; epoch < _config.Optim.Epochs; epoch++)
         {
             var order = EpochOrder.Shuffle(Data.Train.NumPoints, _config.Run.Seed, epoch);
@@ -186,6 +209,8 @@ public sealed class Trainer : IDisposable
                     _dst?.AfterStep(step, batch);
                 }
                 _spartan?.AfterStep(step);
+                AfterStep?.Invoke(step);
+                memory?.AfterStep(step);
                 _progress.Report(step, lastLoss, Backend.Allocator.Ledger.TotalCurrent);
                 LogTrainingRow(step, epoch, loss);
                 bool epochEnd = b == _stepsPerEpoch - 1;
@@ -203,6 +228,7 @@ public sealed class Trainer : IDisposable
                 if (stop)
                 {
                     _progress.Message($"stopped after step {step}; checkpoint {LastCheckpoint} (continue with --resume {RunFolder})");
+                    DrawPlots();
                     return new TrainResult(step, lastLoss, test, null, clock.Elapsed, Interrupted: true);
                 }
                 if (stopEarly)
@@ -266,6 +292,7 @@ public sealed class Trainer : IDisposable
         }
         _progress.Message($"done: {step} steps in {clock.Elapsed.TotalSeconds:F1} s, final loss {lastLoss:G5}; run folder {RunFolder}");
         _progress.Message(Backend.Allocator.Ledger.FormatTable());
+        DrawPlots();
         return new TrainResult(step, lastLoss, test, popularity, clock.Elapsed, SelectedStep: selected, BestValidation: _best?.Best, StoppedEarly: stoppedEarly, FusedTest: fused);
     }
 
