@@ -13,7 +13,9 @@ namespace Xmc.Bench.Suites;
 /// blocks), Top-KAST (m = 1: its exploration update and its forward-set refresh) — at α = 0.3 from a kept batch of
 /// 64 rows, with the transient bytes of the update (peak of the ledger's DstUpdate and Workspace categories above
 /// what was held before); and Spartan's per-step soft top-k (forward and backward) on the masked dense layer where
-/// its dense tensors fit <see cref="DenseBudgetBytes"/>. Full: L = 670 091 and 3 000 000; --quick: L = 131 072.</summary>
+/// its dense tensors fit <see cref="DenseBudgetBytes"/>. Full: L = 670 091 and 3 000 000; --quick: L = 131 072.
+/// <c>XMC_BENCH_DST_SIZES</c> (comma-separated L) and <c>XMC_BENCH_DST_ALGORITHMS</c> (names as in the rows, plus
+/// <c>spartan</c>) narrow a run to some cases.</summary>
 public static class DstSuite
 {
     private const int D = 768, K = 32, Batch = 64;
@@ -23,13 +25,18 @@ public static class DstSuite
     public static void Run(BenchReport report, bool quick)
     {
         const string suite = "dst";
-        int[] sizes = quick ? [131_072] : [670_091, 3_000_000];
+        int[] sizes = Environment.GetEnvironmentVariable("XMC_BENCH_DST_SIZES") is { Length: > 0 } only
+            ? [.. only.Split(',').Select(int.Parse)]
+            : quick ? [131_072] : [670_091, 3_000_000];
+        string[] algorithms = Environment.GetEnvironmentVariable("XMC_BENCH_DST_ALGORITHMS") is { Length: > 0 } names
+            ? names.Split(',')
+            : ["set", "gse", "gse-grabo", "rigl", "srigl", "topkast", "topkast-mask", "spartan"];
         int repetitions = quick ? 1 : 2;
         var table = new List<string[]> { new[] { "L", "algorithm", "update s", "transient B", "per-row changes" } };
         foreach (int labels in sizes)
         {
             using var batch = KeptBatch(labels);
-            foreach (var name in new[] { "set", "gse", "gse-grabo", "rigl", "srigl", "topkast", "topkast-mask" })
+            foreach (var name in algorithms.Where(a => a != "spartan"))
             {
                 var (seconds, transient, changed) = Update(name, labels, batch, repetitions);
                 report.Add(new BenchRow(suite, $"L{labels}_{name}", "update_seconds", seconds, "s", null, null, null, false));
@@ -38,6 +45,10 @@ public static class DstSuite
                 Console.WriteLine($"L={labels} {name}: {seconds:F3} s, transient {transient:N0} B");
             }
             long spartanBytes = 6L * labels * D * sizeof(float);
+            if (!algorithms.Contains("spartan"))
+            {
+                continue;
+            }
             if (spartanBytes > DenseBudgetBytes)
             {
                 report.Add(new BenchRow(suite, $"L{labels}_spartan", "bytes_needed", spartanBytes, "B", null, null, null, false));
