@@ -11,6 +11,11 @@ internal static unsafe class GseRows
     /// <paramref name="result"/>, ascending, by the rule of <see cref="IBackend.GseDrawCandidates"/>.</summary>
     public static void Draw(int* row, int k, int d, int c, double* cdf, ulong seed, ulong rowOffset, int* result, GseRowScratch s)
     {
+        if (d <= GseRowScratch.BitmapInputs)
+        {
+            DrawBitmap(row, k, d, c, cdf, seed, rowOffset, result, s);
+            return;
+        }
         int* set = s.Table;
         int size = s.TableSize(c);
         new Span<int>(set, size).Clear();
@@ -29,18 +34,98 @@ internal static unsafe class GseRows
                 result[found++] = x;
             }
         }
-        int start = (int)(((ulong)Philox.Word(seed, rowOffset, budget) * (ulong)d) >> 32);
-        for (int step = 0; found < c && step < d; step++)
+        if (found < c)
         {
-            int x = (start + step) % d;
-            if (!Holds(row, k, x) && Add(x, set, size))
+            int start = (int)(((ulong)Philox.Word(seed, rowOffset, budget) * (ulong)d) >> 32);
+            for (int step = 0; found < c && step < d; step++)
             {
-                result[found++] = x;
+                int x = (start + step) % d;
+                if (!Holds(row, k, x) && Add(x, set, size))
+                {
+                    result[found++] = x;
+                }
             }
         }
         if (found < c)
         {
             throw new InvalidOperationException($"gse: only {found} of {c} candidate inputs are free in a row of width {d} with {k} connections");
+        }
+        new Span<int>(result, c).Sort();
+    }
+
+    /// <summary><see cref="Draw"/> for input widths up to <see cref="GseRowScratch.BitmapInputs"/>: membership of the
+    /// row and of the draws in one bitmap (set for the row, cleared word by word after), and the draws, when the
+    /// bitmap is short, read back in ascending order from a second one instead of sorted. Same words, same result.</summary>
+    private static void DrawBitmap(int* row, int k, int d, int c, double* cdf, ulong seed, ulong rowOffset, int* result, GseRowScratch s)
+    {
+        ulong* used = s.Used, drawn = s.Drawn;
+        int words = (d + 63) >> 6;
+        bool scan = words <= 4 * c + 16;
+        for (int j = 0; j < k; j++)
+        {
+            used[row[j] >> 6] |= 1UL << row[j];
+        }
+        int found = 0, budget = 8 * c + 8;
+        (uint W0, uint W1, uint W2, uint W3) block = default;
+        for (int t = 0; t < budget && found < c; t++)
+        {
+            if ((t & 3) == 0)
+            {
+                block = Philox.Block(seed, rowOffset + (ulong)(t >> 2));
+            }
+            uint w = (t & 3) switch { 0 => block.W0, 1 => block.W1, 2 => block.W2, _ => block.W3 };
+            int x = cdf == null ? (int)(((ulong)w * (ulong)d) >> 32) : Inverse(cdf, d, w);
+            ulong bit = 1UL << x;
+            if ((used[x >> 6] & bit) == 0)
+            {
+                used[x >> 6] |= bit;
+                drawn[x >> 6] |= bit;
+                result[found++] = x;
+            }
+        }
+        if (found < c)
+        {
+            int start = (int)(((ulong)Philox.Word(seed, rowOffset, budget) * (ulong)d) >> 32);
+            for (int step = 0; found < c && step < d; step++)
+            {
+                int x = (start + step) % d;
+                ulong bit = 1UL << x;
+                if ((used[x >> 6] & bit) == 0)
+                {
+                    used[x >> 6] |= bit;
+                    drawn[x >> 6] |= bit;
+                    result[found++] = x;
+                }
+            }
+        }
+        if (found < c)
+        {
+            throw new InvalidOperationException($"gse: only {found} of {c} candidate inputs are free in a row of width {d} with {k} connections");
+        }
+        for (int j = 0; j < k; j++)
+        {
+            used[row[j] >> 6] = 0;
+        }
+        if (scan)
+        {
+            int at = 0;
+            for (int wi = 0; wi < words; wi++)
+            {
+                ulong m = drawn[wi];
+                used[wi] = 0;
+                drawn[wi] = 0;
+                while (m != 0)
+                {
+                    result[at++] = (wi << 6) + System.Numerics.BitOperations.TrailingZeroCount(m);
+                    m &= m - 1;
+                }
+            }
+            return;
+        }
+        for (int f = 0; f < c; f++)
+        {
+            used[result[f] >> 6] = 0;
+            drawn[result[f] >> 6] = 0;
         }
         new Span<int>(result, c).Sort();
     }
@@ -119,7 +204,7 @@ internal static unsafe class GseRows
         nint* states, int stateCount, GseRowScratch s) where TV : unmanaged where TI : unmanaged
     {
         ulong* keys = s.Keys, rank = s.Rank;
-        int* survives = s.Survives, grown = s.Grown, from = s.From;
+        int* survives = s.Survives, grown = s.Grown;
         // the n largest (|g|, lower position first): keys (|g| bits, ~position), the n of highest rank
         for (int j = 0; j < c; j++)
         {
@@ -143,37 +228,42 @@ internal static unsafe class GseRows
         }
         Pad(keys, k);
         SetRowMath.Survivors64(keys, rank, survives, k, n);
-        // merge the survivors (ascending) with the grown inputs (ascending); from = −1 marks a grown slot
-        int* oldIndex = s.OldIndex, newIndex = s.NewIndex;
+        // place survivors (ascending) and grown inputs (ascending) by counting: a survivor's slot is the survivors
+        // before it plus the grown inputs below it, a grown input's the survivors below it plus the grown before it;
+        // from = k marks a grown slot (the copies' slot k holds the grown value and state 0)
+        int* kept = s.OldIndex, keptFrom = s.NewIndex, below = s.Below, from = s.From, newIndex = s.Placed;
+        int survivors = 0;
         for (int j = 0; j < k; j++)
         {
-            oldIndex[j] = CpuVector.Index(ir, j);
+            kept[survivors] = CpuVector.Index(ir, j);
+            keptFrom[survivors] = j;
+            survivors += survives[j] != 0 ? 1 : 0;
         }
-        int at = 0, gi = 0;
-        for (int j = 0; j < k; j++)
+        SetRowMath.CountBelow(grown, n, kept, survivors, below);
+        for (int q = 0; q < survivors; q++)
         {
-            if (survives[j] == 0)
-            {
-                continue;
-            }
-            while (gi < n && grown[gi] < oldIndex[j])
-            {
-                from[at] = -1;
-                newIndex[at++] = grown[gi++];
-            }
-            from[at] = j;
-            newIndex[at++] = oldIndex[j];
+            int at = q + below[q];
+            from[at] = keptFrom[q];
+            newIndex[at] = kept[q];
         }
-        while (gi < n)
+        SetRowMath.CountBelow(kept, survivors, grown, n, below);
+        for (int q = 0; q < n; q++)
         {
-            from[at] = -1;
-            newIndex[at++] = grown[gi++];
+            int at = q + below[q];
+            from[at] = k;
+            newIndex[at] = grown[q];
+        }
+        if (k == 32 && System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)
+        {
+            CpuBackend.MoveRow32(vr, ir, from, newIndex, growValue, states, stateCount, rowSlot);
+            return;
         }
         TV* old = (TV*)s.Copy;
         Buffer.MemoryCopy(vr, old, (long)k * sizeof(TV), (long)k * sizeof(TV));
+        old[k] = growValue;
         for (int j = 0; j < k; j++)
         {
-            vr[j] = from[j] < 0 ? growValue : old[from[j]];
+            vr[j] = old[from[j]];
             if (typeof(TI) == typeof(ushort))
             {
                 ((ushort*)ir)[j] = (ushort)newIndex[j];
@@ -184,13 +274,14 @@ internal static unsafe class GseRows
             }
         }
         float* copy = (float*)s.Copy;
+        copy[k] = 0f;
         for (int t = 0; t < stateCount; t++)
         {
             float* st = (float*)states[t] + rowSlot;
             Buffer.MemoryCopy(st, copy, (long)k * sizeof(float), (long)k * sizeof(float));
             for (int j = 0; j < k; j++)
             {
-                st[j] = from[j] < 0 ? 0f : copy[from[j]];
+                st[j] = copy[from[j]];
             }
         }
     }
@@ -221,8 +312,9 @@ internal sealed unsafe class GseRowScratch
         {
             tableSize <<= 1;
         }
-        long[] sizes = [8L * pad, 8L * pad, 4L * pad, 4L * pad, 4L * pad, 4L * pad, 4L * pad, 4L * pad, 4L * tableSize, 4L * pad, 4L * pad, 4L * Math.Max(batch, 1)];
-        _block = GC.AllocateArray<byte>(checked((int)(sizes.Sum(x => (x + 63) & ~63L) + 64)), pinned: true);
+        long bitmapWords = BitmapInputs / 64;
+        long[] sizes = [8L * pad, 8L * pad, 4L * pad, 4L * pad, 4L * pad, 4L * pad, 4L * pad, 4L * (pad + 16), 4L * tableSize, 4L * pad, 4L * pad, 4L * Math.Max(batch, 1), 8 * bitmapWords, 8 * bitmapWords];
+        _block = GC.AllocateArray<byte>(checked((int)(sizes.Sum(x => (x + 63) & ~63L) + 8L * pad + 192)), pinned: true);
         byte* p = (byte*)(((nint)Unsafe.AsPointer(ref _block[0]) + 63) & ~(nint)63);
         byte* Next(long bytes)
         {
@@ -242,10 +334,24 @@ internal sealed unsafe class GseRowScratch
         Candidates = (int*)Next(sizes[9]);
         Gradients = (float*)Next(sizes[10]);
         Z = (float*)Next(sizes[11]);
+        Used = (ulong*)Next(sizes[12]);
+        Drawn = (ulong*)Next(sizes[13]);
+        Below = (int*)Next(4L * pad);
+        Placed = (int*)Next(4L * pad);
         _tableSize = tableSize;
     }
 
     private readonly int _tableSize;
+
+    /// <summary>Input widths up to this draw through the bitmaps <see cref="Used"/> and <see cref="Drawn"/> (all clear
+    /// between rows); wider ones through the hash set <see cref="Table"/>.</summary>
+    public const int BitmapInputs = 1 << 16;
+
+    public int* Below { get; }
+    public int* Placed { get; }
+
+    public ulong* Used { get; }
+    public ulong* Drawn { get; }
 
     public ulong* Keys { get; }
     public ulong* Rank { get; }
