@@ -32,17 +32,18 @@ public static class DstSuite
             ? names.Split(',')
             : ["set", "gse", "gse-grabo", "rigl", "srigl", "topkast", "topkast-mask", "spartan"];
         int repetitions = quick ? 1 : 2;
-        var table = new List<string[]> { new[] { "L", "algorithm", "update s", "transient B", "per-row changes" } };
+        var table = new List<string[]> { new[] { "L", "algorithm", "update s", "cpu s", "transient B", "per-row changes" } };
         foreach (int labels in sizes)
         {
             using var batch = KeptBatch(labels);
             foreach (var name in algorithms.Where(a => a != "spartan"))
             {
-                var (seconds, transient, changed) = Update(name, labels, batch, repetitions);
+                var (seconds, cpu, transient, changed) = Update(name, labels, batch, repetitions);
                 report.Add(new BenchRow(suite, $"L{labels}_{name}", "update_seconds", seconds, "s", null, null, null, false));
+                report.Add(new BenchRow(suite, $"L{labels}_{name}", "update_cpu_seconds", cpu, "s", null, null, null, false));
                 report.Add(new BenchRow(suite, $"L{labels}_{name}", "transient_bytes", transient, "B", null, null, null, false));
-                table.Add([$"{labels}", name, $"{seconds:F3}", $"{transient:N0}", $"{(double)changed / labels:F2}"]);
-                Console.WriteLine($"L={labels} {name}: {seconds:F3} s, transient {transient:N0} B");
+                table.Add([$"{labels}", name, $"{seconds:F3}", $"{cpu:F3}", $"{transient:N0}", $"{(double)changed / labels:F2}"]);
+                Console.WriteLine($"L={labels} {name}: {seconds:F3} s ({cpu:F3} s of CPU), transient {transient:N0} B");
             }
             long spartanBytes = 6L * labels * D * sizeof(float);
             if (!algorithms.Contains("spartan"))
@@ -52,12 +53,12 @@ public static class DstSuite
             if (spartanBytes > DenseBudgetBytes)
             {
                 report.Add(new BenchRow(suite, $"L{labels}_spartan", "bytes_needed", spartanBytes, "B", null, null, null, false));
-                table.Add([$"{labels}", "spartan soft top-k", $"skipped: needs {spartanBytes:N0} B", "-", "-"]);
+                table.Add([$"{labels}", "spartan soft top-k", $"skipped: needs {spartanBytes:N0} B", "-", "-", "-"]);
                 continue;
             }
             double spartan = SpartanStep(labels, repetitions);
             report.Add(new BenchRow(suite, $"L{labels}_spartan", "soft_top_k_seconds", spartan, "s", null, null, null, false));
-            table.Add([$"{labels}", "spartan soft top-k (fwd+bwd)", $"{spartan:F3}", "dense [L, d] ×6", "-"]);
+            table.Add([$"{labels}", "spartan soft top-k (fwd+bwd)", $"{spartan:F3}", "-", "dense [L, d] ×6", "-"]);
         }
         TablePrinter.Print(table);
     }
@@ -77,7 +78,7 @@ public static class DstSuite
         return new DstBatch(xt, PositiveLabels.FromLists(rows, labels), null);
     }
 
-    private static (double Seconds, long Transient, long Changed) Update(string name, int labels, DstBatch batch, int repetitions)
+    private static (double Seconds, double Cpu, long Transient, long Changed) Update(string name, int labels, DstBatch batch, int repetitions)
     {
         bool reservoir = name.StartsWith("topkast", StringComparison.Ordinal);
         using var layer = reservoir ? new FixedFanInLinear(D, labels, 2 * K, seed: 2, forwardFanIn: K) : new FixedFanInLinear(D, labels, K, seed: 2);
@@ -97,7 +98,7 @@ public static class DstSuite
         var ledger = CpuBackend.Instance.CpuAllocator.Ledger;
         long before = ledger.Current(MemoryCategory.DstUpdate) + ledger.Current(MemoryCategory.Workspace);
         long transient = 0, changed = 0, step = 0;
-        var (wall, _) = Timing.Best(() =>
+        var (wall, cpu) = Timing.Best(() =>
         {
             ledger.ResetPeaks();
             step++;
@@ -111,7 +112,7 @@ public static class DstSuite
             }
             transient = Math.Max(transient, ledger.Peak(MemoryCategory.DstUpdate) + ledger.Peak(MemoryCategory.Workspace) - before);
         }, repetitions);
-        return (wall, transient, changed);
+        return (wall, cpu, transient, changed);
     }
 
     /// <summary>Best time of Spartan's straight-through soft top-k weight, forward and backward, at density k/d and β = 20.</summary>

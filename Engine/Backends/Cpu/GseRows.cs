@@ -130,10 +130,33 @@ internal static unsafe class GseRows
         new Span<int>(result, c).Sort();
     }
 
-    /// <summary>The input whose CDF interval holds u = w / 2³²·total: the probe sequence of a binary search for u in
-    /// the ascending doubles (an exact hit at i gives i + 1, a miss the insertion point), capped at d − 1.</summary>
+    /// <summary>The input whose CDF interval holds u = w / 2³²·total: the result of a binary search for u in the
+    /// ascending doubles by <see cref="InverseProbe"/>'s probe sequence, found without its data-dependent branches:
+    /// the first i with cdf[i] &gt; u (the same answer whenever at most one entry equals u), and the probe sequence
+    /// itself in the rare case that u equals a repeated entry.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Inverse(double* cdf, int d, uint w)
+    {
+        double u = w / 4294967296.0 * cdf[d - 1];
+        int at = 0, length = d;
+        while (length > 1)
+        {
+            int half = length >> 1;
+            at = cdf[at + half] <= u ? at + half : at;
+            length -= half;
+        }
+        int above = at + (cdf[at] <= u ? 1 : 0);
+        if (above >= 2 && cdf[above - 1] == u && cdf[above - 2] == u)
+        {
+            return InverseProbe(cdf, d, w);
+        }
+        return Math.Min(above, d - 1);
+    }
+
+    /// <summary>The reference rule: the probe sequence of a binary search for u = w / 2³²·cdf[d − 1] in the ascending
+    /// doubles (an exact hit at i gives i + 1, a miss the insertion point), capped at d − 1 — what the CUDA kernel
+    /// runs.</summary>
+    public static int InverseProbe(double* cdf, int d, uint w)
     {
         double u = w / 4294967296.0 * cdf[d - 1];
         int lo = 0, hi = d - 1, at = -1;

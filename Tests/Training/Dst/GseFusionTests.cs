@@ -80,4 +80,27 @@ public class GseFusionTests
         var got = Configs.Select(c => Run(c, fused: false)).ToArray();
         Assert.True(Expected.SequenceEqual(got), "got: " + string.Join(", ", got.Select(h => $"\"{h}\"")));
     }
+
+    [Fact]
+    public unsafe void Branch_free_cdf_inverse_equals_the_binary_search_probe_sequence_with_exact_hits_on_repeated_entries()
+    {
+        var r = new System.Random(9);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            // integer entries with many zero steps (repeated entries) and a total of 2³²: then u = w exactly, so words
+            // equal to entries hit them exactly
+            int d = 1 + r.Next(40);
+            double total = 0;
+            var cdf = Enumerable.Range(0, d).Select(_ => total += (r.Next(3) == 0 ? 0 : 1 + r.Next(5)) * 1048576.0).ToArray();
+            cdf[^1] = 4294967296.0;
+            fixed (double* p = cdf)
+            {
+                var words = cdf.Where(x => x < 4294967296.0).Select(x => (uint)x).Concat(Enumerable.Range(0, 20).Select(_ => (uint)r.NextInt64(1L << 32))).Append(0u);
+                foreach (uint w in words)
+                {
+                    Assert.Equal(Xmc.Engine.Backends.Cpu.GseRows.InverseProbe(p, d, w), Xmc.Engine.Backends.Cpu.GseRows.Inverse(p, d, w));
+                }
+            }
+        }
+    }
 }
