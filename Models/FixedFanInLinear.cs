@@ -64,32 +64,8 @@ public sealed class FixedFanInLinear : Module, IOutputHead
         {
             return 0;
         }
-        int k = FanIn, kf = ForwardFanIn;
-        var values = Values.Data.ToFloatArray();
-        var old = Active.Data.ToArray<float>();
-        var marks = new float[values.LongLength];
-        long changed = 0;
-        Parallel.For(0, Labels, () => (new ulong[k], 0L), (l, _, local) =>
-        {
-            var keys = local.Item1;
-            for (int j = 0; j < k; j++)
-            {
-                // descending |value|, then ascending slot: sort (~bits, slot)
-                keys[j] = ((ulong)~BitConverter.SingleToUInt32Bits(MathF.Abs(values[(long)l * k + j])) << 32) | (uint)j;
-            }
-            Array.Sort(keys);
-            for (int t = 0; t < kf; t++)
-            {
-                marks[(long)l * k + (int)(uint)keys[t]] = 1f;
-            }
-            long c = 0;
-            for (int j = 0; j < k; j++)
-            {
-                c += marks[(long)l * k + j] != old[(long)l * k + j] ? 1 : 0;
-            }
-            return (keys, local.Item2 + c);
-        }, local => Interlocked.Add(ref changed, local.Item2));
-        Active.Data.CopyFrom<float>(marks);
+        var v = Values.Data;
+        long changed = v.Backend.SelectForwardSet(v.Address, v.DType, Active.Data.Address, Labels, FanIn, ForwardFanIn);
         return changed / 2;
     }
 

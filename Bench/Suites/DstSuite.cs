@@ -13,7 +13,9 @@ namespace Xmc.Bench.Suites;
 /// blocks), Top-KAST (m = 1: its exploration update and its forward-set refresh) — at α = 0.3 from a kept batch of
 /// 64 rows, with the transient bytes of the update (peak of the ledger's DstUpdate and Workspace categories above
 /// what was held before); and Spartan's per-step soft top-k (forward and backward) on the masked dense layer where
-/// its dense tensors fit <see cref="DenseBudgetBytes"/>. Full: L = 670 091 and 3 000 000; --quick: L = 131 072.</summary>
+/// its dense tensors fit <see cref="DenseBudgetBytes"/>. Full: L = 670 091 and 3 000 000; --quick: L = 131 072.
+/// <c>XMC_BENCH_DST_SIZES</c> (comma-separated L) and <c>XMC_BENCH_DST_ALGORITHMS</c> (names as in the rows, plus
+/// <c>spartan</c>) narrow a run to some cases.</summary>
 public static class DstSuite
 {
     private const int D = 768, K = 32, Batch = 64;
@@ -23,30 +25,40 @@ public static class DstSuite
     public static void Run(BenchReport report, bool quick)
     {
         const string suite = "dst";
-        int[] sizes = quick ? [131_072] : [670_091, 3_000_000];
+        int[] sizes = Environment.GetEnvironmentVariable("XMC_BENCH_DST_SIZES") is { Length: > 0 } only
+            ? [.. only.Split(',').Select(int.Parse)]
+            : quick ? [131_072] : [670_091, 3_000_000];
+        string[] algorithms = Environment.GetEnvironmentVariable("XMC_BENCH_DST_ALGORITHMS") is { Length: > 0 } names
+            ? names.Split(',')
+            : ["set", "gse", "gse-grabo", "rigl", "srigl", "topkast", "topkast-mask", "spartan"];
         int repetitions = quick ? 1 : 2;
-        var table = new List<string[]> { new[] { "L", "algorithm", "update s", "transient B", "per-row changes" } };
+        var table = new List<string[]> { new[] { "L", "algorithm", "update s", "cpu s", "transient B", "per-row changes" } };
         foreach (int labels in sizes)
         {
             using var batch = KeptBatch(labels);
-            foreach (var name in new[] { "set", "gse", "gse-grabo", "rigl", "srigl", "topkast", "topkast-mask" })
+            foreach (var name in algorithms.Where(a => a != "spartan"))
             {
-                var (seconds, transient, changed) = Update(name, labels, batch, repetitions);
+                var (seconds, cpu, transient, changed) = Update(name, labels, batch, repetitions);
                 report.Add(new BenchRow(suite, $"L{labels}_{name}", "update_seconds", seconds, "s", null, null, null, false));
+                report.Add(new BenchRow(suite, $"L{labels}_{name}", "update_cpu_seconds", cpu, "s", null, null, null, false));
                 report.Add(new BenchRow(suite, $"L{labels}_{name}", "transient_bytes", transient, "B", null, null, null, false));
-                table.Add([$"{labels}", name, $"{seconds:F3}", $"{transient:N0}", $"{(double)changed / labels:F2}"]);
-                Console.WriteLine($"L={labels} {name}: {seconds:F3} s, transient {transient:N0} B");
+                table.Add([$"{labels}", name, $"{seconds:F3}", $"{cpu:F3}", $"{transient:N0}", $"{(double)changed / labels:F2}"]);
+                Console.WriteLine($"L={labels} {name}: {seconds:F3} s ({cpu:F3} s of CPU), transient {transient:N0} B");
             }
             long spartanBytes = 6L * labels * D * sizeof(float);
+            if (!algorithms.Contains("spartan"))
+            {
+                continue;
+            }
             if (spartanBytes > DenseBudgetBytes)
             {
                 report.Add(new BenchRow(suite, $"L{labels}_spartan", "bytes_needed", spartanBytes, "B", null, null, null, false));
-                table.Add([$"{labels}", "spartan soft top-k", $"skipped: needs {spartanBytes:N0} B", "-", "-"]);
+                table.Add([$"{labels}", "spartan soft top-k", $"skipped: needs {spartanBytes:N0} B", "-", "-", "-"]);
                 continue;
             }
             double spartan = SpartanStep(labels, repetitions);
             report.Add(new BenchRow(suite, $"L{labels}_spartan", "soft_top_k_seconds", spartan, "s", null, null, null, false));
-            table.Add([$"{labels}", "spartan soft top-k (fwd+bwd)", $"{spartan:F3}", "dense [L, d] ×6", "-"]);
+            table.Add([$"{labels}", "spartan soft top-k (fwd+bwd)", $"{spartan:F3}", "-", "dense [L, d] ×6", "-"]);
         }
         TablePrinter.Print(table);
     }
@@ -66,7 +78,7 @@ public static class DstSuite
         return new DstBatch(xt, PositiveLabels.FromLists(rows, labels), null);
     }
 
-    private static (double Seconds, long Transient, long Changed) Update(string name, int labels, DstBatch batch, int repetitions)
+    private static (double Seconds, double Cpu, long Transient, long Changed) Update(string name, int labels, DstBatch batch, int repetitions)
     {
         bool reservoir = name.StartsWith("topkast", StringComparison.Ordinal);
         using var layer = reservoir ? new FixedFanInLinear(D, labels, 2 * K, seed: 2, forwardFanIn: K) : new FixedFanInLinear(D, labels, K, seed: 2);
@@ -86,7 +98,7 @@ public static class DstSuite
         var ledger = CpuBackend.Instance.CpuAllocator.Ledger;
         long before = ledger.Current(MemoryCategory.DstUpdate) + ledger.Current(MemoryCategory.Workspace);
         long transient = 0, changed = 0, step = 0;
-        var (wall, _) = Timing.Best(() =>
+        var (wall, cpu) = Timing.Best(() =>
         {
             ledger.ResetPeaks();
             step++;
@@ -100,7 +112,7 @@ public static class DstSuite
             }
             transient = Math.Max(transient, ledger.Peak(MemoryCategory.DstUpdate) + ledger.Peak(MemoryCategory.Workspace) - before);
         }, repetitions);
-        return (wall, transient, changed);
+        return (wall, cpu, transient, changed);
     }
 
     /// <summary>Best time of Spartan's straight-through soft top-k weight, forward and backward, at density k/d and β = 20.</summary>

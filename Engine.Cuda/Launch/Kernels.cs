@@ -66,6 +66,35 @@ public static class Kernels
         }
     }
 
+    /// <summary>dstselect.cu</summary>
+    public static class DstSelect
+    {
+        /// <summary><c>gse_draw_{index}</c>.</summary>
+        public static class GseDraw<TI> where TI : IIndexElement
+        {
+            public static Kernel<Ptr<Const<TI>>, I64, I64, I32, I32, I32, Ptr<Const<F64>>, U64, U64, U64, Ptr<I32>> Kernel { get; } =
+                new("dstselect.cu", $"gse_draw_{TI.Suffix}", "indices", "rowStart", "rows", "k", "d", "c", "cdf", "seed", "offset", "rowBlocks", "result");
+        }
+
+        /// <summary><c>gse_grow_{value}_{index}</c>.</summary>
+        public static class GseGrow<TV, TI> where TV : IValueElement where TI : IIndexElement
+        {
+            public static Kernel<Ptr<TV>, Ptr<TI>, I64, I64, I32, I32, Ptr<Const<I32>>, Ptr<Const<F32>>, I32, F32, Ptr<Const<Ptr<F32>>>, I32, Ptr<U8>> Kernel { get; } =
+                new("dstselect.cu", $"gse_grow_{TV.Suffix}_{TI.Suffix}", "values", "indices", "rowStart", "rows", "k", "n", "candidates", "grads",
+                    "c", "growValue", "states", "stateCount", "workspace");
+        }
+
+        /// <summary><c>select_forward_set_{value}</c>.</summary>
+        public static class ForwardSet<TV> where TV : IValueElement
+        {
+            public static Kernel<Ptr<Const<TV>>, Ptr<F32>, I64, I32, I32, Ptr<U64>> Kernel { get; } =
+                new("dstselect.cu", $"select_forward_set_{TV.Suffix}", "values", "marks", "labels", "k", "kf", "flipped");
+        }
+
+        public static Kernel<Ptr<F32>, Ptr<Const<F32>>, Ptr<Const<F32>>, I64, F32> ReservoirPenalty { get; } =
+            new("dstselect.cu", "reservoir_penalty_f32", "gradient", "values", "marks", "n", "lambda");
+    }
+
     /// <summary>embedding.cu</summary>
     public static class Embedding
     {

@@ -162,7 +162,7 @@ public sealed unsafe partial class CpuBackend
     /// state row are two (one for bf16) registers, permuted by <paramref name="from"/> (slot 32, a fresh connection,
     /// takes <paramref name="regrow"/> and state 0), and the new indices are stored narrowed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MoveRow32<TV, TI>(TV* vr, TI* ir, int* from, int* newIndex, TV regrow, nint* states, int stateCount, long row)
+    internal static void MoveRow32<TV, TI>(TV* vr, TI* ir, int* from, int* newIndex, TV regrow, nint* states, int stateCount, long row)
         where TV : unmanaged where TI : unmanaged
     {
         var f0 = Vector512.Load(from);

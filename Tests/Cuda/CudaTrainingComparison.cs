@@ -81,7 +81,7 @@ internal static class CudaTrainingComparison
     }
 
     /// <summary>The loss of every step (train rows, which must come one per step) and the SET updates (dst rows).</summary>
-    private static (double[] Losses, (long, double)[] Updates) ReadMetrics(string path)
+    internal static (double[] Losses, (long, double)[] Updates) ReadMetrics(string path)
     {
         var losses = new List<double>();
         var updates = new List<(long, double)>();

@@ -212,8 +212,8 @@ public static class ConfigLoader
             "spartan needs the masked dense head: add --set model.head=masked (its dense weight carries the soft top-k)");
         Require(c.Dst.Algorithm is DstAlgorithmKind.None or DstAlgorithmKind.Set or DstAlgorithmKind.Spartan || c.Model.Head == HeadKind.FanIn, "dst.algorithm",
             $"{TrainConfigNames.DstAlgorithm.Name(c.Dst.Algorithm)} rewires the fixed fan-in head (model.head=fanin); with model.head={ModelConfigNames.Head.Name(c.Model.Head)} use dst.algorithm=none (or spartan with model.head=masked)");
-        Require(c.Dst.Algorithm is DstAlgorithmKind.None or DstAlgorithmKind.Set || c.Run.Device.Kind == DeviceKind.Cpu, "dst.algorithm",
-            $"{TrainConfigNames.DstAlgorithm.Name(c.Dst.Algorithm)} runs on the CPU only for now (its selection is host code; only set has CUDA kernels): use --device cpu, or dst.algorithm=set on {c.Run.Device}");
+        Require(c.Dst.Algorithm is not (DstAlgorithmKind.Rigl or DstAlgorithmKind.Srigl or DstAlgorithmKind.Spartan) || c.Run.Device.Kind == DeviceKind.Cpu, "dst.algorithm",
+            $"{TrainConfigNames.DstAlgorithm.Name(c.Dst.Algorithm)} runs on the CPU only (its selection is host code; set, gse and topkast have CUDA kernels): use --device cpu, or dst.algorithm=gse on {c.Run.Device}");
         Require(c.Dst.Algorithm != DstAlgorithmKind.TopKast || c.Model.HeadDType == DType.Float32, "model.headDType", "Top-KAST's forward set needs Float32 head values (model.headDType=float32)");
         Require(c.Fusion.Knn is null or >= 0, "fusion.knn", "must be ≥ 0 (0 = no kNN fusion; null = auto)");
         Require(c.Fusion.Weight is null or (>= 0 and <= 1), "fusion.weight", "must be in [0, 1], or null to choose it on the validation split");

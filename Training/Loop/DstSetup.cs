@@ -35,10 +35,10 @@ public static class DstSetup
         {
             return null;
         }
-        if (dst.Algorithm != DstAlgorithmKind.Set && config.Run.Device.Kind != DeviceKind.Cpu)
+        if (dst.Algorithm is DstAlgorithmKind.Rigl or DstAlgorithmKind.Srigl && config.Run.Device.Kind != DeviceKind.Cpu)
         {
-            throw new ConfigException($"config field dst.algorithm: {TrainConfigNames.DstAlgorithm.Name(dst.Algorithm)} runs on the CPU only for now " +
-                $"(its selection is host code; only set has CUDA kernels): use --device cpu, or dst.algorithm=set on {config.Run.Device}");
+            throw new ConfigException($"config field dst.algorithm: {TrainConfigNames.DstAlgorithm.Name(dst.Algorithm)} runs on the CPU only " +
+                $"(its dense-gradient selection is host code; set, gse and topkast have CUDA kernels): use --device cpu, or dst.algorithm=gse on {config.Run.Device}");
         }
         var schedule = DstDefaults.Schedule(dst, totalSteps);
         ulong seed = (ulong)config.Run.Seed + 7;

@@ -48,7 +48,7 @@ public sealed class TopKastAlgorithm(ulong seed, float penalty, int maskEvery = 
         return changed;
     }
 
-    public unsafe void BeforeOptimizerStep(FixedFanInLinear layer, long step)
+    public void BeforeOptimizerStep(FixedFanInLinear layer, long step)
     {
         ArgumentNullException.ThrowIfNull(layer);
         var active = RequireReservoir(layer);
@@ -56,17 +56,8 @@ public sealed class TopKastAlgorithm(ulong seed, float penalty, int maskEvery = 
         {
             return;
         }
-        float* g = (float*)grad.Address, v = (float*)layer.Values.Data.Address, a = (float*)active.Data.Address;
-        long n = grad.Numel;
-        float lambda = Penalty;
-        Parallel.For(0, (n + 65535) / 65536, block =>
-        {
-            long end = Math.Min(n, (block + 1) * 65536);
-            for (long p = block * 65536; p < end; p++)
-            {
-                g[p] += lambda * (1f - a[p]) * v[p];
-            }
-        });
+        var v = layer.Values.Data;
+        grad.Backend.ReservoirPenalty(grad.Address, v.Address, active.Data.Address, grad.Numel, Penalty);
     }
 
     public void AfterOptimizerStep(FixedFanInLinear layer, long step)
@@ -80,7 +71,7 @@ public sealed class TopKastAlgorithm(ulong seed, float penalty, int maskEvery = 
     }
 
     private static Parameter RequireReservoir(FixedFanInLinear layer)
-        => layer.Active is { } a && layer.Values.Data.Device.Kind == DeviceKind.Cpu
+        => layer.Active is { } a && layer.Values.Data.DType == DType.Float32
             ? a
-            : throw new InvalidOperationException($"topkast: the head needs a reservoir on the CPU (model.backwardFanIn > model.fanIn; dst.algorithm=topkast sets it from dst.reservoir), got {layer.FanIn} slots with forward fan-in {layer.ForwardFanIn} on {layer.Values.Data.Device}");
+            : throw new InvalidOperationException($"topkast: the head needs a reservoir of Float32 values (model.backwardFanIn > model.fanIn; dst.algorithm=topkast sets it from dst.reservoir), got {layer.FanIn} slots of {layer.Values.Data.DType} with forward fan-in {layer.ForwardFanIn}");
 }

@@ -1,3 +1,4 @@
+using Xmc.Engine;
 using Xmc.Models;
 using Xmc.Training;
 using Xmc.Training.Config;
@@ -60,14 +61,18 @@ public class DstTrainingTests
     }
 
     [Fact]
-    public void Spartan_without_the_masked_head_and_reservoir_algorithms_off_cpu_are_clear_errors()
+    public void Spartan_without_the_masked_head_and_dense_gradient_algorithms_off_cpu_are_clear_errors()
     {
         var e = Assert.Throws<ConfigException>(() => Config(TempDir(), "spartan"));
         Assert.Contains("model.head=masked", e.Message);
-        foreach (var algorithm in new[] { "gse", "rigl", "srigl", "topkast" })
+        foreach (var algorithm in new[] { "rigl", "srigl" })
         {
             var gpu = Assert.Throws<ConfigException>(() => Config(TempDir(), algorithm, "run.device=cuda"));
             Assert.Contains("--device cpu", gpu.Message);
+        }
+        foreach (var algorithm in new[] { "set", "gse", "topkast" })
+        {
+            Assert.Equal(DeviceKind.Cuda, Config(TempDir(), algorithm, "run.device=cuda").Run.Device.Kind);
         }
         Assert.Contains("--device cpu", Assert.Throws<ConfigException>(() => Config(TempDir(), "spartan", "model.head=masked", "run.device=cuda")).Message);
     }

@@ -13,6 +13,7 @@ namespace Xmc.Tests.Training.Dst;
 /// <summary>The gradient-guided algorithms against a dense reference: GSE's candidate gradients, recomputed label
 /// block by label block from the kept batch, equal the dense loss gradient G = δᵀx at those positions; RigL and
 /// SRigL grow exactly the unused inputs of largest |G| and drop what their rule says.</summary>
+[Collection(LedgerCollection.Name)]
 public class GradientGuidedTests
 {
     [Property(MaxTest = 40)]
