@@ -49,7 +49,7 @@ public static class XmcCli
         {
             var root = new RootCommand("xmc — extreme multi-label classification with a sparse output layer, trained end to end.")
             {
-                TrainCommand(stdout, context), EvalCommand(stdout), PredictCommand(stdout), BaselineCommand.Create(stdout), ProfileCommand(stdout), DataCommand.Create(stdout), DemoCommand(stdout),
+                TrainCommand(stdout, context), EvalCommand(stdout), PredictCommand(stdout), BaselineCommand.Create(stdout), ProfileCommand(stdout), DataCommand.Create(stdout), CollectivesCommand.Create(stdout, args), DemoCommand(stdout),
             };
             var parsed = root.Parse(args);
             context.Operation = OperationName(parsed);
