@@ -62,7 +62,7 @@ internal sealed partial class MpiJob : IDisposable
     public int PidOf(int rank, int seconds = 120)
     {
         var clock = Stopwatch.StartNew();
-        var pattern = new Regex($@"^rank {rank} of \d+: pid (\d+)$");
+        var pattern = new Regex($@"^rank {rank} of \d+: pid (\d+)\b");
         while (clock.Elapsed.TotalSeconds < seconds)
         {
             foreach (var line in _lines)

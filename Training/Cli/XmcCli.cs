@@ -5,6 +5,7 @@ using System.Text.Json;
 using Xmc.Engine;
 using Xmc.Engine.Backends;
 using Xmc.Engine.Cuda;
+using Xmc.Engine.Distributed.Mpi;
 using Xmc.Engine.Memory;
 using Xmc.Models.IO;
 using Xmc.Training.Checkpoints;
@@ -49,7 +50,7 @@ public static class XmcCli
         {
             var root = new RootCommand("xmc — extreme multi-label classification with a sparse output layer, trained end to end.")
             {
-                TrainCommand(stdout, context), EvalCommand(stdout), PredictCommand(stdout), BaselineCommand.Create(stdout), ProfileCommand(stdout), DataCommand.Create(stdout), CollectivesCommand.Create(stdout, args), DemoCommand(stdout),
+                TrainCommand(stdout, context, args), EvalCommand(stdout), PredictCommand(stdout), BaselineCommand.Create(stdout), ProfileCommand(stdout), DataCommand.Create(stdout), CollectivesCommand.Create(stdout, args), DemoCommand(stdout),
             };
             var parsed = root.Parse(args);
             context.Operation = OperationName(parsed);
@@ -133,7 +134,7 @@ public static class XmcCli
 
     // ------------------------------------------------------------------ train
 
-    private static Command TrainCommand(TextWriter stdout, CliContext context)
+    private static Command TrainCommand(TextWriter stdout, CliContext context, string[] args)
     {
         var config = ConfigOption();
         var set = SetOption();
@@ -158,12 +159,17 @@ public static class XmcCli
         var auxClusters = new Option<int?>("--aux-clusters") { Description = "clusters of the auxiliary label-cluster objective (model.auxClusters; default 0 = off)" };
         var auxWeight = new Option<double?>("--aux-weight") { Description = "initial weight λ₀ of the auxiliary loss (model.auxWeight; default 1)" };
         var auxUntil = new Option<double?>("--aux-until") { Description = "fraction of training by which the auxiliary weight decays linearly to 0 (model.auxUntil; default 0.5)" };
+        var ranks = new Option<int?>("--ranks") { Description = "train on N processes through mpirun on this machine, labels split across them (docs/distributed.md); under mpirun the job's ranks are used" };
         var cmd = new Command("train", "Train a model (bag-of-words or BERT encoder → [intermediate] → sparse fixed fan-in head with SET [+ auxiliary label-cluster head]).")
         {
-            config, set, data, test, labelTitles, encoder, bertSize, bertMemory, maxSeqLen, vocab, initFrom, intermediate, output, epochs, device, limit, resume, force, predictions, print, auxClusters, auxWeight, auxUntil,
+            config, set, data, test, labelTitles, encoder, bertSize, bertMemory, maxSeqLen, vocab, initFrom, intermediate, output, epochs, device, limit, resume, force, predictions, print, auxClusters, auxWeight, auxUntil, ranks,
         };
         cmd.SetAction(r =>
         {
+            if (r.GetValue(ranks) is int n && !MpiLaunch.IsRank && !r.GetValue(print))
+            {
+                return MpirunLauncher.Run(n, MpirunLauncher.WithoutRanks(args));
+            }
             var flags = new List<string>();
             void Flag(string key, string? value)
             {
@@ -234,18 +240,20 @@ public static class XmcCli
             }
             using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
             using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-            using var trainer = new Trainer(cfg, stdout, resumePath, force: r.GetValue(force));
+            using var communicator = MpiLaunch.IsRank ? MpiCommunicator.World() : null;
+            using var trainer = new Trainer(cfg, stdout, resumePath, force: r.GetValue(force), communicator: communicator);
+            bool leader = communicator is null || communicator.Rank == 0;
             if (interrupt.IsCancellationRequested)
             {
                 stdout.WriteLine($"interrupted before the first step; nothing to checkpoint beyond {trainer.LastCheckpoint ?? "(none)"}");
                 return signalExit;
             }
             var result = trainer.Run(cancel: interrupt.Token);
-            if (result.Test is not null && !result.Interrupted)
+            if (result.Test is not null && !result.Interrupted && leader)
             {
                 stdout.WriteLine($"test: {RunEvaluation.Format(result.Test)}");
             }
-            if (result.FusedTest is not null && !result.Interrupted)
+            if (result.FusedTest is not null && !result.Interrupted && leader)
             {
                 stdout.WriteLine($"test, fused with knn: {RunEvaluation.Format(result.FusedTest)}");
             }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Xmc.Engine;
+using Xmc.Engine.Distributed;
 using Xmc.Models.Bert;
 using Xmc.Models.Text;
 using Xmc.Models.Xmc;
@@ -31,19 +32,23 @@ public static class ModelSetup
 
     /// <summary>Prepares the model of <paramref name="config"/> for <paramref name="data"/>. The bert encoder writes
     /// its vocabulary to <paramref name="runFolder"/>; when <paramref name="resuming"/>, the vocabulary already there
-    /// is used, so the token ids match the checkpoint.</summary>
-    public static PreparedModel Prepare(TrainConfig config, TrainingData data, string runFolder, bool resuming, Device device)
+    /// is used, so the token ids match the checkpoint. With <paramref name="shard"/> (a rank of a label-sharded run) the head holds that block of the labels.</summary>
+    public static PreparedModel Prepare(TrainConfig config, TrainingData data, string runFolder, bool resuming, Device device, LabelShard? shard = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(data);
+        if (shard is { IsWhole: false } && config.Model.Encoder == EncoderKind.Bert)
+        {
+            throw new ConfigException("config field model.encoder: bert is not supported in a label-sharded run yet (docs/distributed.md)");
+        }
         return config.Model.Encoder == EncoderKind.Bert
             ? PrepareBert(config, data, runFolder, resuming, device)
-            : PrepareBow(config, data, device);
+            : PrepareBow(config, data, device, shard);
     }
 
     private static string Source(TrainConfig config) => config.Data.Train ?? "synthetic data";
 
-    private static PreparedModel PrepareBow(TrainConfig config, TrainingData data, Device device)
+    private static PreparedModel PrepareBow(TrainConfig config, TrainingData data, Device device, LabelShard? shard)
     {
         if (data.Train.NumFeatures == 0 || data.Train.Features.Nnz == 0)
         {
@@ -60,7 +65,7 @@ public static class ModelSetup
         var train = new TfIdfInputs(data.Train, weights);
         var test = data.Test is null ? null : new TfIdfInputs(data.Test, weights);
         var validation = data.Validation is null ? null : new TfIdfInputs(data.Validation, weights);
-        var model = XmcModelBuilder.Build(config.Model, shape, (ulong)config.Run.Seed, device);
+        var model = XmcModelBuilder.Build(config.Model, shape with { Shard = shard }, (ulong)config.Run.Seed, device);
         return new PreparedModel(model, train, test, weights.Extras, notes, validation);
     }
 

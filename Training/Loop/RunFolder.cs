@@ -35,7 +35,7 @@ public sealed class RunFolder : IDisposable
 
     // what a run writes into its folder, moved aside by --force
     private static readonly string[] RunFilePatterns =
-        ["config.json", MetricsFile, "checkpoint-*", "predictions.jsonl", ModelSetup.VocabFile, ModelSetup.BertConfigFile, BestModelKeeper.FolderName, Evaluation.KnnFusion.FolderName];
+        ["config.json", MetricsFile, "checkpoint-*", "predictions.jsonl", ModelSetup.VocabFile, ModelSetup.BertConfigFile, BestModelKeeper.FolderName, Evaluation.KnnFusion.FolderName, Distributed.DistributedRun.RankFolderPattern];
 
     private readonly RunLock _lock;
     private readonly List<string> _notes = [];
