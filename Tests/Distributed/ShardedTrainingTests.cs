@@ -113,6 +113,31 @@ public class ShardedTrainingTests
         Assert.Equal(whole.Final["P@5"], again.Final["P@5"], 6);
     }
 
+    [Fact]
+    public void Sigterm_to_one_rank_stops_every_rank_after_one_checkpoint()
+    {
+        MpiJob.RequireMpirun();
+        var dir = Path.Combine(Directory.CreateTempSubdirectory("xmc-ranks-term").FullName, "run");
+        using var job = MpiJob.Start([.. Args(dir), "--ranks", "2"]);
+        int victim = job.PidOf(1);
+        var first = Path.Combine(dir, "checkpoint-00000005.json");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!File.Exists(first))
+        {
+            Assert.True(clock.Elapsed.TotalSeconds < 120, $"no {first} after 120 s:\n{job.Output}");
+            Thread.Sleep(20);
+        }
+        MpiJob.Signal(victim, 15);
+        var (code, _, output) = job.Exit(120);
+        Assert.True(code == Xmc.Training.Cli.XmcCli.Terminated, $"exit {code}:\n{output}");
+        // the stop came after one step on both ranks: one complete checkpoint of that step, rank 1's shard beside it
+        string last = Xmc.Training.Checkpoints.Checkpoint.List(dir)[^1];
+        long step = Xmc.Training.Checkpoints.Checkpoint.StepOf(last);
+        Assert.True(step >= 5 && step < 60, $"last checkpoint {last}");
+        Assert.True(File.Exists(Path.Combine(dir, "rank-1", Path.GetFileName(last))), $"rank 1 has no shard of step {step}");
+        Assert.True(Metrics.Read(dir).Loss.Keys.Max() == step, "rank 0 logged steps beyond its checkpoint");
+    }
+
     /// <summary>What a run folder's metrics.jsonl says: the loss per step and the last evaluation.</summary>
     private sealed record Metrics(SortedDictionary<long, double> Loss, Dictionary<string, double> Final)
     {

@@ -4,7 +4,7 @@ using Xmc.Engine.Distributed;
 
 namespace Xmc.Training.Cli;
 
-/// <summary>Starts this same <c>xmc</c> command as an Open MPI job of N ranks on this machine (<c>--ranks N</c>):
+/// <summary>Starts this same program (<c>xmc</c>, or the bench) as an Open MPI job of N ranks on this machine (<c>--ranks N</c>):
 /// <c>mpirun -np N --oversubscribe [--allow-run-as-root] --bind-to none xmc …</c>, with the standard streams
 /// passed through (rank 0 prints the progress). <c>--oversubscribe</c> lets N exceed the cores, <c>--bind-to none</c>
 /// leaves each rank's compute threads free to use every core, and Open MPI refuses to start as root without
@@ -20,6 +20,7 @@ public static partial class MpirunLauncher
     /// (folders separated as in PATH).</summary>
     public static (string Mpirun, List<string> Arguments) CommandLine(int ranks, IEnumerable<string> args, string searchPath)
     {
+        ArgumentNullException.ThrowIfNull(args);
         ArgumentOutOfRangeException.ThrowIfLessThan(ranks, 1);
         string mpirun = Find(searchPath) ?? throw new CommunicationException(
             $"--ranks {ranks} needs Open MPI's mpirun, which is not on PATH: install Open MPI (Debian: apt-get install openmpi-bin libopenmpi-dev), " +
@@ -29,11 +30,12 @@ public static partial class MpirunLauncher
         {
             list.Add("--allow-run-as-root");
         }
+        // this program again: its apphost, or dotnet and its entry assembly (xmc, or Bench for its distributed suite)
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("the path of this process is unknown");
         list.Add(self);
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
-            list.Add(typeof(MpirunLauncher).Assembly.Location);
+            list.Add((System.Reflection.Assembly.GetEntryAssembly() ?? typeof(MpirunLauncher).Assembly).Location);
         }
         list.AddRange(args);
         return (mpirun, list);

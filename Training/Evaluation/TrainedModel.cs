@@ -51,6 +51,12 @@ public sealed class TrainedModel : IDisposable
     public static TrainedModel Load(string checkpoint, bool withFusion = true)
     {
         var info = Checkpoint.ReadInfo(checkpoint);
+        string shards = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(Checkpoint.Resolve(checkpoint)))!, Distributed.DistributedRun.RankFolder(1));
+        if (Directory.Exists(shards))
+        {
+            throw new CheckpointException($"{checkpoint}: a checkpoint of a label-sharded run of several ranks ({shards} holds the next block of the head); " +
+                "evaluating or predicting with one is not supported yet: its test metrics are in metrics.jsonl (docs/distributed.md)");
+        }
         var cfg = ConfigLoader.FromJson(info.Config, $"{checkpoint} (stored config)", []);
         var shapes = Checkpoint.TensorShapes(checkpoint, info);
         CheckStoredSizes(checkpoint, info, cfg, shapes);

@@ -4,9 +4,9 @@ using System.Text;
 namespace Xmc.Engine.Distributed.Mpi;
 
 /// <summary>The communicator of a run started by <c>mpirun</c>: MPI_COMM_WORLD of Open MPI, over CPU tensors.
-/// <para>Sums never go through <c>MPI_Allreduce</c>, whose order of additions is the library's choice: an
-/// all-reduce gathers every rank's tensor and adds the blocks in rank order, a reduce-scatter exchanges blocks
-/// all-to-all and adds the received blocks in rank order, so every rank holds the same bits whatever the timing.</para>
+/// <para>Sums never go through <c>MPI_Allreduce</c>, whose order of additions is the library's choice: a
+/// reduce-scatter exchanges blocks all-to-all and adds the received blocks in rank order, an all-reduce is that
+/// reduce-scatter followed by an all-gather of the summed blocks, so every rank holds the same bits whatever the timing.</para>
 /// <para>Each collective is started nonblocking and polled against a deadline (<see cref="Timeout"/>): when a rank
 /// has died or hangs, the others report which collective timed out and end the job with <c>MPI_Abort</c>, which
 /// stops every rank, instead of blocking for ever. Errors of the library come back as return codes
@@ -37,6 +37,21 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     /// <c>xmc</c> exits with it as well after any other failed collective.</summary>
     public const int AbortExitCode = 6;
 
+    /// <summary>The environment variable giving the collectives' timeout in seconds (default <see cref="DefaultTimeout"/>).</summary>
+    public const string TimeoutVariable = "XMC_COLLECTIVE_TIMEOUT";
+
+    private static TimeSpan TimeoutFromEnvironment(int rank)
+    {
+        var text = Environment.GetEnvironmentVariable(TimeoutVariable);
+        if (string.IsNullOrEmpty(text))
+        {
+            return DefaultTimeout;
+        }
+        return double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double seconds) && seconds > 0
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new CommunicationException($"rank {rank}: {TimeoutVariable}={text} is not a positive number of seconds");
+    }
+
     public int Rank { get; }
 
     public int Size { get; }
@@ -54,7 +69,8 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         return Encoding.UTF8.GetString(text, Math.Clamp(length, 0, MpiNative.MaxString)).Split('\n')[0].Trim();
     }
 
-    /// <summary>Initialises MPI (once per process) and returns the communicator of every rank of the job.
+    /// <summary>Initialises MPI (once per process) and returns the communicator of every rank of the job, its collectives
+    /// timing out after <paramref name="timeout"/> (default: <see cref="TimeoutVariable"/> seconds, else <see cref="DefaultTimeout"/>).
     /// Throws a <see cref="CommunicationException"/> when Open MPI is missing or cannot start (for instance when the
     /// process was not started by <c>mpirun</c> and no singleton start is possible).</summary>
     public static MpiCommunicator World(TimeSpan? timeout = null)
@@ -79,17 +95,33 @@ public sealed unsafe class MpiCommunicator : ICommunicator
             Check(MpiNative.MPI_Comm_set_errhandler(world, MpiLibrary.Object("ompi_mpi_errors_return")), "MPI_Comm_set_errhandler", -1);
             Check(MpiNative.MPI_Comm_rank(world, out int rank), "MPI_Comm_rank", -1);
             Check(MpiNative.MPI_Comm_size(world, out int size), "MPI_Comm_size", rank);
-            return _world = new MpiCommunicator(world, MpiLibrary.Object("ompi_mpi_byte"), rank, size, timeout ?? DefaultTimeout);
+            return _world = new MpiCommunicator(world, MpiLibrary.Object("ompi_mpi_byte"), rank, size, timeout ?? TimeoutFromEnvironment(rank));
         }
     }
 
+    /// <summary>A reduce-scatter then an all-gather: the tensor (padded to P equal blocks) is exchanged all-to-all,
+    /// each rank adds the P copies of its block in rank order, and the summed blocks are all-gathered. Each element is
+    /// thus added in rank order, the same bits on every rank, and each rank receives 2(P−1)/P of the tensor, as a ring
+    /// all-reduce does.</summary>
     public void AllReduceSum(Tensor tensor)
     {
         CollectiveLayout.RequireFloat32(tensor, "all-reduce");
         CollectiveLayout.RequireCpu(tensor, "all-reduce");
         Counters.Record(CollectiveKind.AllReduce, tensor.Bytes);
-        using var gathered = Gather(tensor, "all-reduce");
-        CollectiveLayout.SumInRankOrder(gathered.AsSpan<float>(), Size, tensor.AsSpan<float>());
+        int n = checked((int)tensor.Numel), block = (n + Size - 1) / Size;
+        using var padded = CollectiveLayout.Buffer(new Shape(Size * block), DType.Float32, tensor.Device);
+        var all = padded.AsSpan<float>();
+        tensor.AsSpan<float>().CopyTo(all);
+        all[n..].Clear();
+        int blockBytes = Count((long)block * sizeof(float), "all-reduce");
+        using var received = CollectiveLayout.Buffer(padded.Shape, DType.Float32, tensor.Device);
+        Start(MpiNative.MPI_Ialltoall(padded.Address, blockBytes, _byte, received.Address, blockBytes, _byte, _comm, out nint exchange), "MPI_Ialltoall");
+        Wait(ref exchange, "all-reduce (exchange)", tensor.Bytes);
+        using var mine = CollectiveLayout.Buffer(new Shape(block), DType.Float32, tensor.Device);
+        CollectiveLayout.SumInRankOrder(received.AsSpan<float>(), Size, mine.AsSpan<float>());
+        Start(MpiNative.MPI_Iallgather(mine.Address, blockBytes, _byte, padded.Address, blockBytes, _byte, _comm, out nint gather), "MPI_Iallgather");
+        Wait(ref gather, "all-reduce (gather)", tensor.Bytes);
+        all[..n].CopyTo(tensor.AsSpan<float>());
     }
 
     public Tensor AllGather(Tensor local)
