@@ -58,3 +58,20 @@ public class LabelShardTests
         Assert.Contains("only the fixed fan-in head", e.Message);
     }
 }
+
+/// <summary>The memory floor of a rank counts its block of the head, not the whole head.</summary>
+public class ShardMemoryFloorTests
+{
+    [Fact]
+    public void A_rank_plans_the_head_of_its_block()
+    {
+        var config = Xmc.Training.Config.ConfigLoader.Load(null, ["model.hidden=16", "model.fanIn=8"]);
+        var whole = new Xmc.Models.Xmc.XmcModelShape(1000, 400_000);
+        var quarter = whole with { Shard = LabelShard.Of(400_000, 1, 4) };
+        double Total(Xmc.Models.Xmc.XmcModelShape shape) => Xmc.Training.Loop.MemoryFloor.Plan(config, shape, 0).Sum(i => i.Bytes);
+        // per label with k = 8 and AdamW: values 4k + u16 indices 2k + bias 4, gradients 4(k + 1), two moments 8(k + 1)
+        const int k = 8;
+        double perLabel = 4 * k + 2 * k + 4 + 4 * (k + 1) + 8 * (k + 1);
+        Assert.Equal((400_000 - 100_000) * perLabel, Total(whole) - Total(quarter), 3);
+    }
+}

@@ -54,7 +54,7 @@ public static class MemoryFloor
             trainable += (double)m.Intermediate * width + m.Intermediate;
             width = m.Intermediate;
         }
-        double labels = shape.Labels;
+        double labels = shape.Shard?.Count ?? shape.Labels; // a rank of a label-sharded run holds its block
         switch (m.Head)
         {
             case HeadKind.FanIn:

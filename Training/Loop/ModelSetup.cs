@@ -55,7 +55,7 @@ public static class ModelSetup
             throw new XmcDataException(Source(config), "the data set has no bag-of-words features",
                 "the bow encoder needs a sparse BoW file (or its cache); raw-text sets need the bert encoder (--encoder bert)");
         }
-        var shape = new XmcModelShape(data.Train.NumFeatures, data.Train.NumLabels);
+        var shape = new XmcModelShape(data.Train.NumFeatures, data.Train.NumLabels) { Shard = shard };
         long nnz = data.Train.Features.Nnz + (data.Test?.Features.Nnz ?? 0) + (data.Validation?.Features.Nnz ?? 0);
         MemoryFloor.Check(config, shape, nnz, device);
         var weights = FitWeights(config.Data, data.Train, out var note);
@@ -65,7 +65,7 @@ public static class ModelSetup
         var train = new TfIdfInputs(data.Train, weights);
         var test = data.Test is null ? null : new TfIdfInputs(data.Test, weights);
         var validation = data.Validation is null ? null : new TfIdfInputs(data.Validation, weights);
-        var model = XmcModelBuilder.Build(config.Model, shape with { Shard = shard }, (ulong)config.Run.Seed, device);
+        var model = XmcModelBuilder.Build(config.Model, shape, (ulong)config.Run.Seed, device);
         return new PreparedModel(model, train, test, weights.Extras, notes, validation);
     }
 

@@ -101,6 +101,10 @@ public sealed class Trainer : IDisposable
                 _start = Checkpoint.Load(from, Model.Module, _optimizer);
                 CheckResumedProgress(Checkpoint.Resolve(from));
                 _folder?.CutBackTo(_start.Step);
+                if (_dist is { IsLeader: false })
+                {
+                    Loop.RunFolder.CutMetricsBackTo(Path.Combine(_dist.ShardFolder(RunFolder), Loop.RunFolder.MetricsFile), _start.Step);
+                }
             }
             bool leader = _dist?.IsLeader != false;
             if (leader)
