@@ -77,6 +77,22 @@ public class ShardedTrainingTests
     }
 
     [Fact]
+    public void The_shards_of_a_run_load_as_one_model_that_predicts_what_the_ranks_did()
+    {
+        MpiJob.RequireMpirun();
+        var folder = TwoRanks.Value.Folder;
+        using var trained = Xmc.Training.Evaluation.TrainedModel.Load(folder);
+        Assert.Equal(301, trained.Model.Head.Labels);
+        var data = Xmc.Training.Data.TrainingData.Load(ConfigLoader.Load(null, Settings).Data);
+        var test = data.Test!;
+        var report = Xmc.Training.Evaluation.Evaluator.Evaluate(trained.Model, test, trained.InputsFor(test, "test"),
+            data.InversePropensities, 5, Xmc.Engine.Device.Cpu).At(1, 5);
+        var final = Metrics.Read(folder).Final;
+        Assert.Equal(final["P@1"], report["P@1"], 9);
+        Assert.Equal(final["P@5"], report["P@5"], 9);
+    }
+
+    [Fact]
     public void A_killed_rank_ends_the_job_and_resuming_reproduces_the_uninterrupted_run()
     {
         MpiJob.RequireMpirun();
