@@ -8,7 +8,8 @@ namespace Xmc.Tests.Distributed;
 /// <summary>Label-sharded, data-parallel training with real Open MPI jobs of 2 and 3 ranks on this machine
 /// (<c>xmc train --ranks N</c>, oversubscribed) against the one-process run of the same config and seed: the losses
 /// of the first 10 steps within 1e-4 relative, the final P@1 and P@5 within 0.2 points, each rank's head the bytes
-/// of its ⌈L/P⌉ labels; a killed rank ends the job, and resuming reproduces the uninterrupted run.</summary>
+/// of its ⌈L/P⌉ labels; a killed rank ends the job, resuming reproduces the uninterrupted run, and resuming onto
+/// another rank count (three ranks, one process) continues it within the same tolerance.</summary>
 public class ShardedTrainingTests
 {
     // 301 labels: blocks of 151 + 150 on 2 ranks, 101 + 101 + 99 on 3 (the last one shorter); SET rewires every 5 steps
@@ -113,6 +114,19 @@ public class ShardedTrainingTests
             Assert.True(waited < TimeSpan.FromSeconds(30), $"the job took {waited} to end after a rank was killed");
             Assert.DoesNotMatch("^test: P@1", output);
         }
+        // the same interrupted run, resharded: onto three ranks, and onto one process
+        var onThree = CopyRun(dir, "xmc-ranks-kill-3");
+        var onOne = CopyRun(dir, "xmc-ranks-kill-1");
+        using (var resumed = MpiJob.Start("train", "--resume", onThree, "--ranks", "3"))
+        {
+            var (code, _, output) = resumed.Exit(300);
+            Assert.True(code == 0, $"resume onto 3 ranks: exit {code}:\n{output}");
+        }
+        var stored = Xmc.Training.Checkpoints.Checkpoint.ReadInfo(onOne).Config;
+        using (var single = new Trainer(ConfigLoader.FromJson(stored, "stored config", ["run.output=" + onOne]), TextWriter.Null, resumeFrom: onOne, interactive: false))
+        {
+            single.Run(cancel: TestContext.Current.CancellationToken);
+        }
         using (var resumed = MpiJob.Start("train", "--resume", dir, "--ranks", "2"))
         {
             var (code, _, output) = resumed.Exit(300);
@@ -130,6 +144,19 @@ public class ShardedTrainingTests
         Assert.Equal(whole.Loss.Count, rankRows);
         Assert.Equal(whole.Final["P@1"], again.Final["P@1"], 6);
         Assert.Equal(whole.Final["P@5"], again.Final["P@5"], 6);
+        foreach (var resharded in new[] { onThree, onOne })
+        {
+            var other = Metrics.Read(resharded);
+            Assert.Equal(whole.Loss.Keys, other.Loss.Keys);
+            foreach (var (step, loss) in whole.Loss)
+            {
+                Assert.True(Math.Abs(loss - other.Loss[step]) <= 1e-4 * Math.Abs(loss), $"{resharded}, step {step}: {other.Loss[step]} resharded, {loss} uninterrupted");
+            }
+            foreach (var metric in new[] { "P@1", "P@5" })
+            {
+                Assert.True(Math.Abs(100 * (whole.Final[metric] - other.Final[metric])) <= 0.2, $"{resharded}: {metric} {other.Final[metric]} resharded, {whole.Final[metric]} uninterrupted");
+            }
+        }
     }
 
     [Fact]
@@ -155,6 +182,19 @@ public class ShardedTrainingTests
         Assert.True(step >= 5 && step < 60, $"last checkpoint {last}");
         Assert.True(File.Exists(Path.Combine(dir, "rank-1", Path.GetFileName(last))), $"rank 1 has no shard of step {step}");
         Assert.True(Metrics.Read(dir).Loss.Keys.Max() == step, "rank 0 logged steps beyond its checkpoint");
+    }
+
+    /// <summary>A copy of the run folder <paramref name="source"/> (files and sub-folders) in a new temporary folder.</summary>
+    private static string CopyRun(string source, string prefix)
+    {
+        var target = Path.Combine(Directory.CreateTempSubdirectory(prefix).FullName, "run");
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var to = Path.Combine(target, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+            File.Copy(file, to);
+        }
+        return target;
     }
 
     /// <summary>What a run folder's metrics.jsonl says: the loss per step and the last evaluation.</summary>

@@ -9,7 +9,7 @@ using Xmc.Training.Loop;
 namespace Xmc.Training.Distributed;
 
 /// <summary>The ranks of one label-sharded training run and what they agree on besides the step: which rank opens
-/// the run folder, where each rank's shard files go, which checkpoint a resume reads, and a stop that all take at
+/// the run folder, where each rank's shard files go, and a stop that all take at
 /// the same step. Rank 0 owns the run folder (lock, config, metrics, the checkpoint files of its block); rank r &gt; 0
 /// writes its block's checkpoints into <c>rank-r/</c> there. A checkpoint is complete once rank 0's JSON is
 /// written, which happens after every other rank has written its shard (a barrier between).</summary>
@@ -128,29 +128,6 @@ public sealed class DistributedRun(ICommunicator communicator)
             save(folder);
         }
         Communicator.Barrier();
-    }
-
-    /// <summary>The checkpoint this rank resumes from: rank 0's (what <paramref name="resumeFrom"/> names) or, on rank
-    /// r &gt; 0, the shard of the same step in <c>rank-r/</c>. Throws when a shard is missing or the checkpoint was
-    /// written by more ranks than this run has (resume onto the same rank count).</summary>
-    public string ResumePath(string resumeFrom)
-    {
-        string index = Checkpoint.Resolve(resumeFrom);
-        long step = Checkpoint.StepOf(index);
-        string folder = Path.GetDirectoryName(Path.GetFullPath(index))!;
-        string stem = Path.GetFileName(index);
-        if (IsLeader)
-        {
-            string beyond = Path.Combine(folder, RankFolder(Communicator.Size), stem);
-            if (File.Exists(beyond))
-            {
-                throw new CheckpointException($"{index}: the checkpoint of step {step} was written by more than {Communicator.Size} ranks ({beyond} exists); resume with the rank count that wrote it");
-            }
-            return index;
-        }
-        string mine = Path.Combine(folder, RankFolder(Communicator.Rank), stem);
-        return File.Exists(mine) ? mine
-            : throw new CheckpointException($"{index}: rank {Communicator.Rank}'s shard of step {step} ({mine}) is missing: the checkpoint was written by fewer ranks than {Communicator.Size}; resume with the rank count that wrote it");
     }
 
     /// <summary>Bytes of this rank's head: its parameters and their optimizer state.</summary>

@@ -97,9 +97,13 @@ public sealed class Trainer : IDisposable
             _spartan = DstSetup.BuildSpartan(config, Model, TotalSteps);
             if (resumeFrom is not null)
             {
-                string from = _dist?.ResumePath(resumeFrom) ?? resumeFrom;
-                _start = Checkpoint.Load(from, Model.Module, _optimizer);
-                CheckResumedProgress(Checkpoint.Resolve(from));
+                // a checkpoint of as many ranks as this run: each rank its own shard; of another count: resharded
+                var shards = Checkpoint.Shards(resumeFrom);
+                int labels = Data.Train.NumLabels, ranks = _dist?.Communicator.Size ?? 1;
+                string from = shards[shards.Count == ranks ? _dist?.Communicator.Rank ?? 0 : 0];
+                _start = shards.Count == ranks ? Checkpoint.Load(from, Model.Module, _optimizer)
+                    : Checkpoint.LoadResharded(shards, Model.Module, _optimizer, labels, _dist?.ShardOf(labels) ?? LabelShard.Whole(labels));
+                CheckResumedProgress(from);
                 _folder?.CutBackTo(_start.Step);
                 if (_dist is { IsLeader: false })
                 {
@@ -135,7 +139,11 @@ public sealed class Trainer : IDisposable
                 _sharded = new ShardedTrainStep(Model, Data.Train, _prepared.Train, _optimizer, chunking, (ulong)config.Run.Seed, _dist.Communicator, shard);
                 output.WriteLine($"rank {_dist.Communicator.Rank} of {_dist.Communicator.Size}: pid {Environment.ProcessId}, {shard}; head {DistributedRun.HeadBytes(Model, _optimizer)} bytes (parameters and optimizer state)");
             }
-            _checkpoints = new CheckpointWriter(RunFolder, config, Model, _optimizer, Data.Train, _prepared.Extras, _aux?.Clusters, _prepared.RunFiles);
+            var extras = _dist is null ? _prepared.Extras : new Dictionary<string, float[]>(_prepared.Extras)
+            {
+                [Checkpoint.RanksExtra] = [_dist.Communicator.Size, _dist.Communicator.Rank],
+            };
+            _checkpoints = new CheckpointWriter(RunFolder, config, Model, _optimizer, Data.Train, extras, _aux?.Clusters, _prepared.RunFiles);
             _evaluation = new RunEvaluation(Model, Data, _prepared.Test, _prepared.Validation, chunking, _device, _log, _progress);
             _best = _evaluation.HasValidation ? new BestModelKeeper(RunFolder, config.Run.SelectBy, config.Run.Patience, _start.Step) : null;
         }
