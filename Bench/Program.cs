@@ -17,6 +17,7 @@ public static class Program
         ["ops"] = OpsSuite.Run,
         ["encoder-step"] = EncoderStepSuite.Run,
         ["encoder-parity"] = EncoderParitySuite.Run,
+        ["distributed"] = DistributedSuite.Run,
     };
 
     /// <summary>Suites on CUDA device 0; without a usable GPU they print "skipped: reason" and write nothing.</summary>
@@ -28,6 +29,11 @@ public static class Program
 
     public static int Main(string[] args)
     {
+        if (DistributedSuite.IsRank(args))
+        {
+            // a rank of the distributed suite's MPI job, started by the suite itself through mpirun
+            return DistributedSuite.RankMain(args);
+        }
         if (args is ["tokenizer", ..])
         {
             // The tokenizer suite predates the shared harness and writes its own bench-results/tokenizer.jsonl.

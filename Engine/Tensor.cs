@@ -341,6 +341,23 @@ public sealed class Tensor : IDisposable
     /// <paramref name="seed"/> as dL/d(this). Gradients accumulate into leaves' <see cref="Grad"/>.</summary>
     public void Backward(Tensor? seed = null, bool retainGraph = false) => Autograd.Backward(this, seed, retainGraph);
 
+    /// <summary>The gradient of this leaf, allocated as zeros (Gradients category) when no backward has reached it
+    /// yet: a data-parallel step sums every rank's gradient of every parameter, also on a rank whose own rows did
+    /// not touch it.</summary>
+    public Tensor EnsureGrad()
+    {
+        ThrowIfDisposed();
+        if (!IsLeaf || !RequiresGrad)
+        {
+            throw new InvalidOperationException($"EnsureGrad on tensor {Shape}: only a leaf that requires gradients has one");
+        }
+        if (Grad is null || Grad.IsDisposed)
+        {
+            Grad = CreateUntracked(Shape, DType, Device, MemoryCategory.Gradients);
+        }
+        return Grad;
+    }
+
     /// <summary>Frees the gradient buffer of this tensor (next backward starts from zero).</summary>
     public void ZeroGrad()
     {

@@ -1,4 +1,5 @@
 using Xmc.Engine;
+using Xmc.Engine.Distributed;
 
 namespace Xmc.Models;
 
@@ -14,10 +15,17 @@ public sealed class FixedFanInLinear : Module, IOutputHead
     /// Randomness: Philox stream <paramref name="seed"/>; with R = <see cref="Philox.BlocksFor"/>(k), row l's
     /// inputs are <see cref="Philox.DistinctBelow"/> at block <paramref name="offset"/> + l·R and its values a
     /// uniform draw at block offset + (L + l)·R, so the layer consumes 2·L·R blocks and a GPU thread per row
-    /// reproduces it.</summary>
+    /// reproduces it.
+    /// <para>With <paramref name="shard"/> the layer holds only that block of a layer over <see cref="LabelShard.Total"/>
+    /// labels (<paramref name="labels"/> must be the block's count), each row drawn at its global row's blocks, so the
+    /// ranks' shards together equal the whole layer built from the same seed.</para></summary>
     public FixedFanInLinear(int inFeatures, int labels, int fanIn, DType valueType = DType.Float32, ulong seed = 0, ulong offset = 0,
-        bool bias = true, Device? device = null, int? forwardFanIn = null)
+        bool bias = true, Device? device = null, int? forwardFanIn = null, LabelShard? shard = null)
     {
+        if (shard is { } sh && sh.Count != labels)
+        {
+            throw new ArgumentException($"FixedFanInLinear: {labels} labels for the shard {sh} of {sh.Count}", nameof(shard));
+        }
         if (forwardFanIn is int kf && (kf < 1 || kf > fanIn || (kf < fanIn && valueType != DType.Float32)))
         {
             throw new ArgumentOutOfRangeException(nameof(forwardFanIn), $"FixedFanInLinear: the forward fan-in {kf} must be in [1, {fanIn}] (the slots per row), and below it only with Float32 values");
@@ -33,6 +41,7 @@ public sealed class FixedFanInLinear : Module, IOutputHead
         InFeatures = inFeatures;
         Labels = labels;
         FanIn = fanIn;
+        Shard = shard ?? LabelShard.Whole(labels);
         IndexType = IndexTypeFor(inFeatures);
         var dev = device ?? Device.Default;
         Values = Register("values", new Parameter(new Shape(labels, fanIn), valueType, dev));
@@ -74,8 +83,15 @@ public sealed class FixedFanInLinear : Module, IOutputHead
     /// <summary>Input width d.</summary>
     public int InFeatures { get; }
 
-    /// <summary>Number of outputs L.</summary>
+    /// <summary>Number of outputs L (of this rank's block in a label-sharded head).</summary>
     public int Labels { get; }
+
+    /// <summary>Which labels of the whole head this layer holds: all of them, or one rank's block.</summary>
+    public LabelShard Shard { get; }
+
+    /// <summary>The ranks of a label-sharded head, through which <see cref="TopK"/> merges every rank's best labels;
+    /// null (or one rank) for a head that holds all labels.</summary>
+    public ICommunicator? Communicator { get; set; }
 
     /// <summary>Inputs per output k.</summary>
     public int FanIn { get; }
@@ -102,8 +118,19 @@ public sealed class FixedFanInLinear : Module, IOutputHead
     public Tensor Loss(Tensor x, PositiveLabels targets, LabelChunking? chunking = null)
         => Ops.FixedFanInBceLoss(x, ForwardValues, Indices.Data, Bias?.Data, targets, chunking);
 
-    /// <summary>Each row's k best labels, streamed chunk by chunk.</summary>
+    /// <summary>Each row's k best labels, streamed chunk by chunk. In a label-sharded head (<see cref="Communicator"/>
+    /// of several ranks, every rank calling with the same rows) the labels are global ids and the k best of all
+    /// ranks' labels (<see cref="ShardedTopK"/>).</summary>
     public (Tensor Scores, Tensor Labels) TopK(Tensor x, int k, LabelChunking? chunking = null)
+    {
+        if (Communicator is { Size: > 1 } comm)
+        {
+            return ShardedTopK.Merge(comm, Shard, k, kk => LocalTopK(x, kk, chunking));
+        }
+        return LocalTopK(x, k, chunking);
+    }
+
+    private (Tensor Scores, Tensor Labels) LocalTopK(Tensor x, int k, LabelChunking? chunking)
     {
         if (Active is null)
         {
@@ -150,11 +177,12 @@ public sealed class FixedFanInLinear : Module, IOutputHead
         var indices = new int[(long)Labels * k];
         float bound = 1f / MathF.Sqrt(k);
         ulong perRow = Philox.BlocksFor(k);
-        ulong valuesOffset = offset + (ulong)Labels * perRow;
+        ulong first = (ulong)Shard.First;
+        ulong valuesOffset = offset + (ulong)Shard.Total * perRow;
         Parallel.For(0, Labels, l =>
         {
-            Philox.DistinctBelow(seed, offset + (ulong)l * perRow, d, indices.AsSpan(l * k, k));
-            Philox.FillUniform(seed, valuesOffset + (ulong)l * perRow, values.AsSpan(l * k, k), -bound, bound);
+            Philox.DistinctBelow(seed, offset + (first + (ulong)l) * perRow, d, indices.AsSpan(l * k, k));
+            Philox.FillUniform(seed, valuesOffset + (first + (ulong)l) * perRow, values.AsSpan(l * k, k), -bound, bound);
         });
         var vt = Values.Data;
         if (vt.DType == DType.Float32)

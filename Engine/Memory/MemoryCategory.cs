@@ -13,4 +13,8 @@ public enum MemoryCategory
     /// <summary>Transient buffers of a dynamic-sparse-training topology update (RigL's gradient row blocks, GSE's
     /// candidate lists and gradients), held only while the update runs.</summary>
     DstUpdate,
+
+    /// <summary>Send and receive buffers of collectives between ranks (<c>Xmc.Engine.Distributed</c>): gathered
+    /// blocks, all-to-all blocks, results handed back by a communicator.</summary>
+    Communication,
 }

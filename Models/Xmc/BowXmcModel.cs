@@ -1,4 +1,5 @@
 using Xmc.Engine;
+using Xmc.Engine.Distributed;
 
 namespace Xmc.Models.Xmc;
 
@@ -8,8 +9,9 @@ namespace Xmc.Models.Xmc;
 public sealed class BowXmcModel : Module, IXmcModel
 {
     /// <summary>Builds the model for <paramref name="features"/> inputs and <paramref name="labels"/> labels;
-    /// every random draw comes from Philox streams derived from <paramref name="seed"/>.</summary>
-    public BowXmcModel(XmcModelConfig config, int features, int labels, ulong seed, Device? device = null)
+    /// every random draw comes from Philox streams derived from <paramref name="seed"/>; with <paramref name="shard"/>
+    /// the head holds only that block of the labels (a rank of a label-sharded run).</summary>
+    public BowXmcModel(XmcModelConfig config, int features, int labels, ulong seed, Device? device = null, LabelShard? shard = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         var dev = device ?? Device.Default;
@@ -32,12 +34,12 @@ public sealed class BowXmcModel : Module, IXmcModel
             Intermediate = Register("intermediate", new DenseLinear(config.Hidden, config.Intermediate, seed: seed + 1, device: dev));
             width = config.Intermediate;
         }
-        Head = (IOutputHead)Register("head", OutputHeads.Build(config, width, labels, seed + 2, dev));
+        Head = (IOutputHead)Register("head", OutputHeads.Build(config, width, labels, seed + 2, dev, shard));
         if (config.AuxClusters > 0)
         {
             Aux = Register("aux", new LabelClusterObjective(config.Hidden, config.AuxClusters, seed + 3, dev));
         }
-        Description = $"bow {features}→{config.Hidden}{(Intermediate is null ? "" : $"→{config.Intermediate}")}→{OutputHeads.Describe(config)} over {labels} labels";
+        Description = $"bow {features}→{config.Hidden}{(Intermediate is null ? "" : $"→{config.Intermediate}")}→{OutputHeads.Describe(config)} over {labels} labels{(shard is { IsWhole: false } part ? $" (this rank: {part})" : "")}";
     }
 
     /// <summary>Input width (vocabulary size).</summary>

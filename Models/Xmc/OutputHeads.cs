@@ -1,4 +1,5 @@
 using Xmc.Engine;
+using Xmc.Engine.Distributed;
 
 namespace Xmc.Models.Xmc;
 
@@ -10,11 +11,22 @@ public static class OutputHeads
     public const string ChildName = "head";
 
     /// <summary>The fixed fan-in sparse head, the dense or the masked baseline (a module implementing
-    /// <see cref="IOutputHead"/>), initialised from <paramref name="seed"/>.</summary>
-    /// <exception cref="ArgumentException">The fan-in exceeds the input width.</exception>
-    public static Module Build(XmcModelConfig config, int width, int labels, ulong seed, Device device)
+    /// <see cref="IOutputHead"/>), initialised from <paramref name="seed"/>.
+    /// With <paramref name="shard"/> (a rank's block of a label-sharded head; the fixed fan-in head only) the head
+    /// holds that block of the <paramref name="labels"/> labels.</summary>
+    /// <exception cref="ArgumentException">The fan-in exceeds the input width, or a head other than the fixed fan-in
+    /// one is to be sharded.</exception>
+    public static Module Build(XmcModelConfig config, int width, int labels, ulong seed, Device device, LabelShard? shard = null)
     {
         ArgumentNullException.ThrowIfNull(config);
+        if (shard is { IsWhole: false } part)
+        {
+            if (config.Head != HeadKind.FanIn || config.BackwardFanIn > config.FanIn || part.Total != labels)
+            {
+                throw new ArgumentException($"model.head: only the fixed fan-in head without a reservoir can be split by labels over ranks (got {Describe(config)} over {labels} labels, shard {part})", nameof(config));
+            }
+            return new FixedFanInLinear(width, part.Count, config.FanIn, config.HeadDType, seed, device: device, shard: part);
+        }
         if (config.FanIn > width && config.Head != HeadKind.Dense)
         {
             throw new ArgumentException($"model.fanIn: {config.FanIn} inputs per label cannot be chosen from a layer input of width {width}", nameof(config));

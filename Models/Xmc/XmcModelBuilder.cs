@@ -1,4 +1,5 @@
 using Xmc.Engine;
+using Xmc.Engine.Distributed;
 using Xmc.Models.Bert;
 
 namespace Xmc.Models.Xmc;
@@ -6,7 +7,11 @@ namespace Xmc.Models.Xmc;
 /// <summary>The sizes the data fixes for a model: the encoder's input width (<see cref="Inputs"/>: features of the
 /// bag-of-words encoder, the vocabulary of BERT) and the label count; for BERT, the encoder's exact config when it is
 /// already known (a trained run keeps it beside its checkpoints) — otherwise it follows the model config's preset.</summary>
-public sealed record XmcModelShape(int Inputs, int Labels, BertConfig? Encoder = null);
+public sealed record XmcModelShape(int Inputs, int Labels, BertConfig? Encoder = null)
+{
+    /// <summary>The block of labels this process's head holds in a label-sharded run; null for all of them.</summary>
+    public LabelShard? Shard { get; init; }
+}
 
 /// <summary>The one place an XMC model is constructed from its config: a new training run and a model loaded from a
 /// checkpoint both come through <see cref="Build"/>, so they cannot drift apart (the checkpoint's parameters are then
@@ -30,7 +35,10 @@ public static class XmcModelBuilder
                     pretrained.Dispose();
                     throw new ArgumentException("a bag-of-words model has no BERT encoder to take", nameof(pretrained));
                 }
-                return new BowXmcModel(config, shape.Inputs, shape.Labels, seed, device);
+                return new BowXmcModel(config, shape.Inputs, shape.Labels, seed, device, shape.Shard);
+            case EncoderKind.Bert when shape.Shard is { IsWhole: false }:
+                pretrained?.Dispose();
+                throw new ArgumentException("model.encoder: a label-sharded head is built for the bag-of-words encoder only so far (bert's dropout masks are drawn per batch position, which data parallelism would change)", nameof(shape));
             case EncoderKind.Bert:
                 var encoder = pretrained ?? new BertModel(EncoderConfig(config, shape), seed, addPooler: false, device: device);
                 return BertXmcModel.FromConfig(config, encoder, shape.Labels, seed, device);

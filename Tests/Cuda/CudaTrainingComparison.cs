@@ -28,8 +28,10 @@ internal static class CudaTrainingComparison
     /// <summary>What a training run holds memory for, on either device: the model, its gradients, AdamW's moments,
     /// the step's activations, the kernels' workspaces, and the batch data (label lists; token ids for BERT). Every
     /// category but <see cref="MemoryCategory.DstUpdate"/>, the scratch of the DST algorithms that read gradients
-    /// (GSE, RigL, Top-KAST): SET, which these runs use, rewires in place.</summary>
-    public static readonly MemoryCategory[] TrainingCategories = Enum.GetValues<MemoryCategory>().Where(c => c != MemoryCategory.DstUpdate).ToArray();
+    /// (GSE, RigL, Top-KAST): SET, which these runs use, rewires in place; and but
+    /// <see cref="MemoryCategory.Communication"/>, the collectives' buffers of a run over several ranks.</summary>
+    public static readonly MemoryCategory[] TrainingCategories = Enum.GetValues<MemoryCategory>()
+        .Where(c => c is not (MemoryCategory.DstUpdate or MemoryCategory.Communication)).ToArray();
 
     /// <summary>Trains <paramref name="settings"/> (config overrides) on the CPU, then on cuda:0.</summary>
     public static (DeviceRun Cpu, DeviceRun Cuda) Run(IEnumerable<string> settings)

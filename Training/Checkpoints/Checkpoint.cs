@@ -12,7 +12,7 @@ namespace Xmc.Training.Checkpoints;
 /// every parameter, <c>optim.NAME.SLOT</c> for every optimizer slot and <c>extra.NAME</c> tensors (the tf-idf
 /// weights, and the label → cluster assignment when the auxiliary objective is on), and <c>checkpoint-STEP.json</c> with the rest (<see cref="CheckpointInfo"/>). Both are written
 /// atomically, the JSON last, so a checkpoint exists only once it is complete; loading checks the SHA-256.</summary>
-public static class Checkpoint
+public static partial class Checkpoint
 {
     private const string FormatName = "xmcengine-checkpoint";
     private const int FormatVersion = 2;

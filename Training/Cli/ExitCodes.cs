@@ -1,3 +1,5 @@
+using Xmc.Engine.Distributed;
+using Xmc.Engine.Distributed.Mpi;
 using Xmc.Engine.Cuda;
 using Xmc.Engine.Memory;
 using Xmc.Models.IO;
@@ -29,6 +31,10 @@ public static class ExitCodes
     /// <summary>Input/output failure: disk full, permission denied, a lock held by another run.</summary>
     public const int Io = 5;
 
+    /// <summary>A collective between the ranks of a distributed run failed or timed out (a rank died or hangs), or
+    /// MPI is missing; with MPI the job was ended on every rank (<see cref="MpiCommunicator.AbortExitCode"/>).</summary>
+    public const int Communication = MpiCommunicator.AbortExitCode;
+
     /// <summary>Interrupted by SIGINT (Ctrl-C), after its checkpoint.</summary>
     public const int Interrupted = 130;
 
@@ -44,6 +50,7 @@ public static class ExitCodes
         ConfigException or XmcDataException or CheckpointException or SafetensorsFormatException or CudaUnavailableException or Plots.PlotException => BadInput,
         FileNotFoundException or DirectoryNotFoundException => BadInput,
         NonFiniteLossException => NonFinite,
+        CommunicationException => Communication,
         DeviceOutOfMemoryException or OutOfMemoryException => OutOfMemory,
         IOException or UnauthorizedAccessException => Io,
         _ => null,

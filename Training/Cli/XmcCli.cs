@@ -5,6 +5,7 @@ using System.Text.Json;
 using Xmc.Engine;
 using Xmc.Engine.Backends;
 using Xmc.Engine.Cuda;
+using Xmc.Engine.Distributed.Mpi;
 using Xmc.Engine.Memory;
 using Xmc.Models.IO;
 using Xmc.Training.Checkpoints;
@@ -49,7 +50,7 @@ public static class XmcCli
         {
             var root = new RootCommand("xmc — extreme multi-label classification with a sparse output layer, trained end to end.")
             {
-                TrainCommand(stdout, context), EvalCommand(stdout), PredictCommand(stdout), BaselineCommand.Create(stdout), ProfileCommand.Create(stdout), ProfileCommand.Plot(stdout), DataCommand.Create(stdout), DemoCommand(stdout),
+                TrainCommand(stdout, context, args), EvalCommand(stdout), PredictCommand(stdout), BaselineCommand.Create(stdout), ProfileCommand.Create(stdout), ProfileCommand.Plot(stdout), DataCommand.Create(stdout), CollectivesCommand.Create(stdout, args), DemoCommand(stdout),
             };
             var parsed = root.Parse(args);
             context.Operation = OperationName(parsed);
@@ -121,7 +122,7 @@ public static class XmcCli
 
     // ------------------------------------------------------------------ train
 
-    private static Command TrainCommand(TextWriter stdout, CliContext context)
+    private static Command TrainCommand(TextWriter stdout, CliContext context, string[] args)
     {
         var options = new TrainOptions();
         var (config, set, output) = (options.Config, options.Set, options.Output);
@@ -130,13 +131,18 @@ public static class XmcCli
         var predictions = new Option<bool>("--save-predictions") { Description = "write the test split's top-5 predictions to predictions.jsonl in the run folder" };
         var print = new Option<bool>("--print-config") { Description = "print the effective config as JSON and exit" };
         var maxSteps = new Option<long?>("--max-steps") { Description = "stop after this global step with a checkpoint, as Ctrl-C would (continue with --resume)" };
+        var ranks = new Option<int?>("--ranks") { Description = "train on N processes through mpirun on this machine, labels split across them (docs/distributed.md); under mpirun the job's ranks are used" };
         var cmd = new Command("train", "Train a model (bag-of-words or BERT encoder → [intermediate] → sparse fixed fan-in head with SET [+ auxiliary label-cluster head]).")
         {
-            resume, force, predictions, print, maxSteps,
+            resume, force, predictions, print, maxSteps, ranks,
         };
         options.AddTo(cmd);
         cmd.SetAction(r =>
         {
+            if (r.GetValue(ranks) is int n && !MpiLaunch.IsRank && !r.GetValue(print))
+            {
+                return MpirunLauncher.Run(n, MpirunLauncher.WithoutRanks(args));
+            }
             var flags = options.Flags(r);
             if (r.GetValue(predictions))
             {
@@ -183,18 +189,20 @@ public static class XmcCli
             }
             using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
             using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-            using var trainer = new Trainer(cfg, stdout, resumePath, force: r.GetValue(force));
+            using var communicator = MpiLaunch.IsRank ? MpiCommunicator.World() : null;
+            using var trainer = new Trainer(cfg, stdout, resumePath, force: r.GetValue(force), communicator: communicator);
+            bool leader = communicator is null || communicator.Rank == 0;
             if (interrupt.IsCancellationRequested)
             {
                 stdout.WriteLine($"interrupted before the first step; nothing to checkpoint beyond {trainer.LastCheckpoint ?? "(none)"}");
                 return signalExit;
             }
             var result = trainer.Run(stopAfterSteps: r.GetValue(maxSteps), cancel: interrupt.Token);
-            if (result.Test is not null && !result.Interrupted)
+            if (result.Test is not null && !result.Interrupted && leader)
             {
                 stdout.WriteLine($"test: {RunEvaluation.Format(result.Test)}");
             }
-            if (result.FusedTest is not null && !result.Interrupted)
+            if (result.FusedTest is not null && !result.Interrupted && leader)
             {
                 stdout.WriteLine($"test, fused with knn: {RunEvaluation.Format(result.FusedTest)}");
             }

@@ -45,15 +45,18 @@ public sealed class TrainedModel : IDisposable
     /// <summary>Loads the checkpoint (a run folder, a checkpoint's .json or .safetensors) on the CPU. Everything the
     /// model is built from is checked first — the stored sizes against the tensor file, the bert vocabulary and
     /// encoder config (checksummed with the checkpoint) against each other, the idf — and the loaded model's
-    /// invariants after (<see cref="Checkpoint.LoadModel"/>), before any kernel reads it.
+    /// invariants after (<see cref="Checkpoint.LoadModel"/>), before any kernel reads it. The checkpoint of a
+    /// label-sharded run is loaded whole from its shards (<see cref="Checkpoint.LoadShardedModel"/>).
     /// With <paramref name="withFusion"/> the run's kNN fusion is loaded too, when it was chosen for this checkpoint.</summary>
     /// <exception cref="CheckpointException">Anything of the checkpoint is missing, damaged or inconsistent.</exception>
     public static TrainedModel Load(string checkpoint, bool withFusion = true)
     {
         var info = Checkpoint.ReadInfo(checkpoint);
+        // a label-sharded run's checkpoint: rank 0's file holds the first block of the head, rank-r/ the others
+        var shards = Checkpoint.Shards(checkpoint);
         var cfg = ConfigLoader.FromJson(info.Config, $"{checkpoint} (stored config)", []);
         var shapes = Checkpoint.TensorShapes(checkpoint, info);
-        CheckStoredSizes(checkpoint, info, cfg, shapes);
+        CheckStoredSizes(checkpoint, info, cfg, shapes, shards.Count > 1 ? Engine.Distributed.LabelShard.PerRank(info.Labels, shards.Count) : info.Labels);
         Func<XmcDataset, string, XmcInputs> inputs;
         XmcModelShape shape;
         if (cfg.Model.Encoder == EncoderKind.Bert)
@@ -82,7 +85,14 @@ public sealed class TrainedModel : IDisposable
         }
         try
         {
-            Checkpoint.LoadModel(checkpoint, model.Module);
+            if (shards.Count > 1)
+            {
+                Checkpoint.LoadShardedModel(shards, model.Module, info.Labels);
+            }
+            else
+            {
+                Checkpoint.LoadModel(checkpoint, model.Module);
+            }
         }
         catch
         {
@@ -114,7 +124,7 @@ public sealed class TrainedModel : IDisposable
 
     /// <summary>The sizes of the checkpoint's JSON and stored config agree with its tensor file's header, so no
     /// model larger than the file is ever built from an edited number.</summary>
-    private static void CheckStoredSizes(string checkpoint, CheckpointInfo info, TrainConfig cfg, IReadOnlyDictionary<string, long[]> shapes)
+    private static void CheckStoredSizes(string checkpoint, CheckpointInfo info, TrainConfig cfg, IReadOnlyDictionary<string, long[]> shapes, long headRows)
     {
         void Expect(string tensor, int axis, long size, string field)
         {
@@ -129,7 +139,7 @@ public sealed class TrainedModel : IDisposable
         }
         foreach (var head in shapes.Keys.Where(n => n.StartsWith("model." + OutputHeads.ChildName + ".", StringComparison.Ordinal)))
         {
-            Expect(head, 0, info.Labels, "field 'labels'");
+            Expect(head, 0, headRows, headRows == info.Labels ? "field 'labels'" : $"rank 0's block of the field 'labels' ({info.Labels})");
         }
         if (cfg.Model.Encoder == EncoderKind.Bow)
         {

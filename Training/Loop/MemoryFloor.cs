@@ -65,7 +65,7 @@ public static class MemoryFloor
             encoder += (double)m.Intermediate * width + m.Intermediate;
             width = m.Intermediate;
         }
-        double labels = shape.Labels;
+        double labels = shape.Shard?.Count ?? shape.Labels; // a rank of a label-sharded run holds its block
         double headValues = 0; // values of the head kept in their own storage type (their gradient and state are fp32)
         switch (m.Head)
         {

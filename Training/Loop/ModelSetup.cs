@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Xmc.Engine;
+using Xmc.Engine.Distributed;
 using Xmc.Models.Bert;
 using Xmc.Models.Text;
 using Xmc.Models.Xmc;
@@ -31,26 +32,30 @@ public static class ModelSetup
 
     /// <summary>Prepares the model of <paramref name="config"/> for <paramref name="data"/>. The bert encoder writes
     /// its vocabulary to <paramref name="runFolder"/>; when <paramref name="resuming"/>, the vocabulary already there
-    /// is used, so the token ids match the checkpoint.</summary>
-    public static PreparedModel Prepare(TrainConfig config, TrainingData data, string runFolder, bool resuming, Device device)
+    /// is used, so the token ids match the checkpoint. With <paramref name="shard"/> (a rank of a label-sharded run) the head holds that block of the labels.</summary>
+    public static PreparedModel Prepare(TrainConfig config, TrainingData data, string runFolder, bool resuming, Device device, LabelShard? shard = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(data);
+        if (shard is { IsWhole: false } && config.Model.Encoder == EncoderKind.Bert)
+        {
+            throw new ConfigException("config field model.encoder: bert is not supported in a label-sharded run yet (docs/distributed.md)");
+        }
         return config.Model.Encoder == EncoderKind.Bert
             ? PrepareBert(config, data, runFolder, resuming, device)
-            : PrepareBow(config, data, device);
+            : PrepareBow(config, data, device, shard);
     }
 
     private static string Source(TrainConfig config) => config.Data.Train ?? "synthetic data";
 
-    private static PreparedModel PrepareBow(TrainConfig config, TrainingData data, Device device)
+    private static PreparedModel PrepareBow(TrainConfig config, TrainingData data, Device device, LabelShard? shard)
     {
         if (data.Train.NumFeatures == 0 || data.Train.Features.Nnz == 0)
         {
             throw new XmcDataException(Source(config), "the data set has no bag-of-words features",
                 "the bow encoder needs a sparse BoW file (or its cache); raw-text sets need the bert encoder (--encoder bert)");
         }
-        var shape = new XmcModelShape(data.Train.NumFeatures, data.Train.NumLabels);
+        var shape = new XmcModelShape(data.Train.NumFeatures, data.Train.NumLabels) { Shard = shard };
         long nnz = data.Train.Features.Nnz + (data.Test?.Features.Nnz ?? 0) + (data.Validation?.Features.Nnz ?? 0);
         MemoryFloor.Check(config, shape, nnz, device);
         var weights = FitWeights(config.Data, data.Train, out var note);

@@ -36,7 +36,7 @@ public sealed class RunFolder : IDisposable
     // what a run writes into its folder, moved aside by --force
     private static readonly string[] RunFilePatterns =
         ["config.json", MetricsFile, "checkpoint-*", "predictions.jsonl", ModelSetup.VocabFile, ModelSetup.BertConfigFile, BestModelKeeper.FolderName, Evaluation.KnnFusion.FolderName,
-            Profile.MemoryRecord.FileName, "*.png"];
+            Profile.MemoryRecord.FileName, "*.png", Distributed.DistributedRun.RankFolderPattern];
 
     private readonly RunLock _lock;
     private readonly List<string> _notes = [];
@@ -130,18 +130,28 @@ public sealed class RunFolder : IDisposable
         var later = Matching("checkpoint-*").Concat(Matching(System.IO.Path.Combine(BestModelKeeper.FolderName, "checkpoint-*")))
             .Where(p => Checkpoint.StepOf(System.IO.Path.ChangeExtension(p, ".json")) > step).ToList();
         MoveAside(later, $"checkpoints after step {step}");
-        var metrics = System.IO.Path.Combine(Path, MetricsFile);
+        int removed = CutMetricsBackTo(System.IO.Path.Combine(Path, MetricsFile), step);
+        if (removed > 0)
+        {
+            _notes.Add($"{MetricsFile}: removed {removed} rows logged after the checkpoint of step {step}");
+        }
+    }
+
+    /// <summary>Keeps only the rows of the metrics log <paramref name="metrics"/> logged up to the checkpoint of
+    /// <paramref name="step"/> (also a rank's own log in a label-sharded run); returns how many rows it removed.</summary>
+    public static int CutMetricsBackTo(string metrics, long step)
+    {
         if (!File.Exists(metrics))
         {
-            return;
+            return 0;
         }
         var lines = File.ReadAllLines(metrics);
         var kept = lines.Where(line => KeepRow(line, step)).ToList();
         if (kept.Count != lines.Length)
         {
             Writing($"cutting {metrics} back to step {step}", () => AtomicFile.WriteAllText(metrics, string.Concat(kept.Select(l => l + "\n"))));
-            _notes.Add($"{MetricsFile}: removed {lines.Length - kept.Count} rows logged after the checkpoint of step {step}");
         }
+        return lines.Length - kept.Count;
     }
 
     private static bool KeepRow(string line, long step)

@@ -1,12 +1,14 @@
 using System.Globalization;
 using Xmc.Engine;
 using Xmc.Engine.Backends;
+using Xmc.Engine.Distributed;
 using Xmc.Models;
 using Xmc.Models.IO;
 using Xmc.Models.Xmc;
 using Xmc.Training.Checkpoints;
 using Xmc.Training.Config;
 using Xmc.Training.Data;
+using Xmc.Training.Distributed;
 using Xmc.Training.Inputs;
 using Xmc.Training.Metrics;
 using Xmc.Training.Optim;
@@ -23,7 +25,9 @@ public sealed class Trainer : IDisposable
 {
     private readonly TrainConfig _config;
     private readonly Device _device;
-    private readonly RunFolder _folder;
+    private readonly RunFolder? _folder;
+    private readonly DistributedRun? _dist;
+    private readonly ShardedTrainStep? _sharded;
     private readonly TrainingDevice _opened;
     private readonly PreparedModel _prepared;
     private readonly Optimizer _optimizer;
@@ -42,12 +46,24 @@ public sealed class Trainer : IDisposable
     /// <summary>Takes the run folder (<see cref="RunFolder"/>: checked, locked, refused when it holds another run
     /// unless <paramref name="force"/> moves that aside) before anything heavy, then opens the device, loads the
     /// data, builds model and optimizer; with <paramref name="resumeFrom"/> restores a checkpoint of the run in
-    /// <c>run.output</c> and cuts the folder back to it.</summary>
-    public Trainer(TrainConfig config, TextWriter output, string? resumeFrom = null, TrainingData? data = null, bool? interactive = null, bool force = false)
+    /// <c>run.output</c> and cuts the folder back to it. With a <paramref name="communicator"/> of several ranks this
+    /// process is one rank of a label-sharded run (<see cref="DistributedRun"/>, <see cref="ShardedTrainStep"/>).</summary>
+    public Trainer(TrainConfig config, TextWriter output, string? resumeFrom = null, TrainingData? data = null, bool? interactive = null, bool force = false,
+        ICommunicator? communicator = null)
     {
         ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(output);
         _config = config;
         _device = config.Run.Device;
+        if (communicator is { Size: > 1 })
+        {
+            DistributedRun.CheckConfig(config, communicator.Size);
+            _dist = new DistributedRun(communicator);
+            if (config.Run.Output is null)
+            {
+                throw new ConfigException($"config field run.output: a run of {communicator.Size} ranks needs its folder named (--out), the one folder every rank writes into");
+            }
+        }
         config.Run.Output ??= Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
         RunFolder = config.Run.Output;
         if (resumeFrom is not null && Path.GetFullPath(Loop.RunFolder.Of(resumeFrom)) != Path.GetFullPath(RunFolder))
@@ -55,7 +71,8 @@ public sealed class Trainer : IDisposable
             throw new ConfigException($"config field run.output: {RunFolder}, but the checkpoint {resumeFrom} is of the run in {Loop.RunFolder.Of(resumeFrom)}; " +
                 "a resumed run continues in its own folder (copy the whole folder to continue elsewhere)");
         }
-        _folder = Loop.RunFolder.Open(RunFolder, resumeFrom is not null ? RunFolderMode.Resume : force ? RunFolderMode.Force : RunFolderMode.New);
+        var mode = resumeFrom is not null ? RunFolderMode.Resume : force ? RunFolderMode.Force : RunFolderMode.New;
+        _folder = _dist is null ? Loop.RunFolder.Open(RunFolder, mode) : _dist.OnLeader(() => Loop.RunFolder.Open(RunFolder, mode), $"to open the run folder {RunFolder}");
         try
         {
             _opened = TrainingDevice.Open(_device, config.Run.DeviceMemoryLimit?.Bytes);
@@ -63,7 +80,11 @@ public sealed class Trainer : IDisposable
             Model = _prepared.Model;
             if (Model.Head.Bias is { } bias)
             {
-                PriorBias.Initialise(bias, Data.Train.LabelCounts(), Data.Train.NumPoints);
+                PriorBias.Initialise(bias, _dist is null ? Data.Train.LabelCounts() : ShardLabels.Counts(Data.Train, _dist.ShardOf(Data.Train.NumLabels)), Data.Train.NumPoints);
+            }
+            if (_dist is not null && Model.Head is Models.FixedFanInLinear head)
+            {
+                head.Communicator = _dist.Communicator;
             }
             _stepsPerEpoch = (Data.Train.NumPoints + config.Optim.BatchSize - 1) / config.Optim.BatchSize;
             TotalSteps = _stepsPerEpoch * config.Optim.Epochs;
@@ -76,36 +97,60 @@ public sealed class Trainer : IDisposable
             _spartan = DstSetup.BuildSpartan(config, Model, TotalSteps);
             if (resumeFrom is not null)
             {
-                _start = Checkpoint.Load(resumeFrom, Model.Module, _optimizer);
-                CheckResumedProgress(Checkpoint.Resolve(resumeFrom));
-                _folder.CutBackTo(_start.Step);
+                // a checkpoint of as many ranks as this run: each rank its own shard; of another count: resharded
+                var shards = Checkpoint.Shards(resumeFrom);
+                int labels = Data.Train.NumLabels, ranks = _dist?.Communicator.Size ?? 1;
+                string from = shards[shards.Count == ranks ? _dist?.Communicator.Rank ?? 0 : 0];
+                _start = shards.Count == ranks ? Checkpoint.Load(from, Model.Module, _optimizer)
+                    : Checkpoint.LoadResharded(shards, Model.Module, _optimizer, labels, _dist?.ShardOf(labels) ?? LabelShard.Whole(labels));
+                CheckResumedProgress(from);
+                _folder?.CutBackTo(_start.Step);
+                if (_dist is { IsLeader: false })
+                {
+                    Loop.RunFolder.CutMetricsBackTo(Path.Combine(_dist.ShardFolder(RunFolder), Loop.RunFolder.MetricsFile), _start.Step);
+                }
             }
-            Loop.RunFolder.Writing($"writing {Path.Combine(RunFolder, "config.json")}",
-                () => AtomicFile.WriteAllText(Path.Combine(RunFolder, "config.json"), ConfigLoader.ToJson(config)));
-            _log = new MetricsLog(Path.Combine(RunFolder, Loop.RunFolder.MetricsFile));
+            bool leader = _dist?.IsLeader != false;
+            if (leader)
+            {
+                Loop.RunFolder.Writing($"writing {Path.Combine(RunFolder, "config.json")}",
+                    () => AtomicFile.WriteAllText(Path.Combine(RunFolder, "config.json"), ConfigLoader.ToJson(config)));
+            }
+            _log = new MetricsLog(Path.Combine(_dist?.ShardFolder(RunFolder) ?? RunFolder, Loop.RunFolder.MetricsFile));
             if (_dst is not null)
             {
-                _dst.SlotsChanged += change => _log.Write("dst", change.Step, change.MetricsRow());
+                // in a run of several ranks each rewires its block at the same step: the row counts the whole head
+                _dst.SlotsChanged += change => _log.Write("dst", change.Step, (_dist?.Total(change) ?? change).MetricsRow());
             }
             if (_spartan is not null)
             {
                 _spartan.SlotsChanged += change => _log.Write("dst", change.Step, change.MetricsRow());
             }
-            _progress = new ProgressReporter(TotalSteps, output == Console.Out ? null : output, interactive);
+            _progress = leader ? new ProgressReporter(TotalSteps, output == Console.Out ? null : output, interactive) : new ProgressReporter(TotalSteps, TextWriter.Null, false);
             var chunking = config.Model.Chunking();
             _step = new TrainStep(Model, Data.Train, _prepared.Train, _optimizer, _aux, chunking, (ulong)config.Run.Seed, _device)
             {
                 BeforeOptimizerStep = _dst is null ? null : _dst.BeforeOptimizerStep,
                 BeforeForward = _spartan is null ? null : _spartan.BeforeForward,
             };
-            _checkpoints = new CheckpointWriter(RunFolder, config, Model, _optimizer, Data.Train, _prepared.Extras, _aux?.Clusters, _prepared.RunFiles);
+            if (_dist is not null)
+            {
+                var shard = _dist.ShardOf(Data.Train.NumLabels);
+                _sharded = new ShardedTrainStep(Model, Data.Train, _prepared.Train, _optimizer, chunking, (ulong)config.Run.Seed, _dist.Communicator, shard);
+                output.WriteLine($"rank {_dist.Communicator.Rank} of {_dist.Communicator.Size}: pid {Environment.ProcessId}, {shard}; head {DistributedRun.HeadBytes(Model, _optimizer)} bytes (parameters and optimizer state)");
+            }
+            var extras = _dist is null ? _prepared.Extras : new Dictionary<string, float[]>(_prepared.Extras)
+            {
+                [Checkpoint.RanksExtra] = [_dist.Communicator.Size, _dist.Communicator.Rank],
+            };
+            _checkpoints = new CheckpointWriter(RunFolder, config, Model, _optimizer, Data.Train, extras, _aux?.Clusters, _prepared.RunFiles);
             _evaluation = new RunEvaluation(Model, Data, _prepared.Test, _prepared.Validation, chunking, _device, _log, _progress);
             _best = _evaluation.HasValidation ? new BestModelKeeper(RunFolder, config.Run.SelectBy, config.Run.Patience, _start.Step) : null;
         }
         catch
         {
             Dispose();
-            _folder.Abandon();
+            _folder?.Abandon();
             throw;
         }
     }
@@ -139,7 +184,7 @@ public sealed class Trainer : IDisposable
         {
             throw new ConfigException("config field fusion.weight: null (choose on validation) but the run has no validation split; set data.validation (e.g. 0.05) or give fusion.weight");
         }
-        return (data, ModelSetup.Prepare(config, data, RunFolder, resuming, _device));
+        return (data, ModelSetup.Prepare(config, data, RunFolder, resuming, _device, _dist?.ShardOf(data.Train.NumLabels)));
     }
 
     /// <summary>The data of the run.</summary>
@@ -177,6 +222,9 @@ public sealed class Trainer : IDisposable
     /// <summary>Points per training batch.</summary>
     public int BatchSize => _config.Optim.BatchSize;
 
+    /// <summary>Bytes of this process's head: parameters and optimizer state (in a label-sharded run, of its block).</summary>
+    public long HeadBytes => DistributedRun.HeadBytes(Model, _optimizer);
+
     /// <summary>The newest complete checkpoint of this run, if any.</summary>
     public string? LastCheckpoint => _checkpoints.Last;
 
@@ -201,7 +249,8 @@ public sealed class Trainer : IDisposable
             {
                 var rows = order.AsSpan(b * batchSize, Math.Min(batchSize, order.Length - b * batchSize));
                 bool keep = _dst?.WantsBatch(step + 1) == true;
-                var loss = _step.Run(rows, step, NonFiniteLossMessage(step), keep, out var batch);
+                DstBatch? batch = null;
+                var loss = _sharded?.Run(rows, step, NonFiniteLossMessage(step)) ?? _step.Run(rows, step, NonFiniteLossMessage(step), keep, out batch);
                 lastLoss = loss.Loss;
                 step++;
                 using (batch)
@@ -221,9 +270,10 @@ public sealed class Trainer : IDisposable
                     stopEarly = Evaluate(step, after, ref test);
                 }
                 bool stop = step == stopAfterSteps || cancel.IsCancellationRequested;
+                stop = _dist?.AnyRank(stop) ?? stop;
                 if ((_config.Run.CheckpointEvery > 0 && step % _config.Run.CheckpointEvery == 0) || epochEnd || stop || stopEarly)
                 {
-                    _checkpoints.Save(after);
+                    SaveCheckpoint(after);
                 }
                 if (stop)
                 {
@@ -239,6 +289,20 @@ public sealed class Trainer : IDisposable
             }
         }
         return Finish(step, lastLoss, test, clock, stoppedEarly: false);
+    }
+
+    /// <summary>Saves the checkpoint after <paramref name="after"/>: in a run of several ranks, every rank's shard,
+    /// rank 0's index last.</summary>
+    private void SaveCheckpoint(TrainingProgress after)
+    {
+        if (_dist is null)
+        {
+            _checkpoints.Save(after);
+        }
+        else
+        {
+            _dist.Save(RunFolder, folder => _checkpoints.Save(after, folder, _config.Run.KeepCheckpoints));
+        }
     }
 
     /// <summary>Evaluates validation (recording it for model selection) and test at <paramref name="step"/>; returns
@@ -298,7 +362,7 @@ public sealed class Trainer : IDisposable
 
     private void AnnounceRun()
     {
-        foreach (var note in _folder.Notes)
+        foreach (var note in _folder?.Notes ?? [])
         {
             _progress.Message($"run folder {RunFolder}: {note}");
         }
@@ -362,6 +426,6 @@ public sealed class Trainer : IDisposable
         _optimizer?.Dispose();
         Model?.Dispose();
         _opened?.Dispose();
-        _folder.Dispose();
+        _folder?.Dispose();
     }
 }

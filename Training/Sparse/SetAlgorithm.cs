@@ -45,8 +45,10 @@ public sealed class SetAlgorithm(ulong seed, float regrowValue = 0f) : IDstAlgor
             addresses[i] = slotState[i].Address;
         }
         // update at step s reads blocks from s·L·(k + 1) on, row r from there + r·(pruneCount + 1): as pruneCount ≤ k,
-        // every (step, row) owns a range of its own, and a GPU thread per row finds it from (seed, step, row)
-        ulong offset = (ulong)step * (ulong)layer.Labels * IBackend.SetRowBlocks(layer.FanIn);
+        // every (step, row) owns a range of its own, and a GPU thread per row finds it from (seed, step, row). L and r
+        // are of the whole head, so a rank's block of a label-sharded head draws what its rows draw in one process.
+        ulong offset = (ulong)step * (ulong)layer.Shard.Total * IBackend.SetRowBlocks(layer.FanIn)
+            + (ulong)layer.Shard.First * IBackend.SetRowBlocks(pruneCount);
         v.Backend.SetPruneRegrow(v.Address, v.DType, layer.Indices.Data.Address, layer.IndexType, layer.Labels, layer.FanIn,
             layer.InFeatures, pruneCount, RegrowValue, Seed, offset, addresses);
         return (long)pruneCount * layer.Labels;
