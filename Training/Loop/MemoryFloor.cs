@@ -30,7 +30,8 @@ public static class MemoryFloor
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(shape);
         var m = config.Model;
-        double trainable = 0, frozenBytes = 0, headValueBytes = 0;
+        double trainable = 0, frozenBytes = 0, headValueBytes = 0, fusedStateBytes = 0;
+        bool fused = m.Head == HeadKind.FanIn && m.HeadUpdate == HeadUpdateKind.FusedSgd;
         double width;
         var items = new List<Item>();
         if (m.Encoder == EncoderKind.Bow)
@@ -59,7 +60,17 @@ public static class MemoryFloor
         {
             case HeadKind.FanIn:
                 headValueBytes = labels * m.FanIn * m.HeadDType.SizeOf();
-                trainable += labels; // bias
+                if (fused)
+                {
+                    // values and bias trained inside the loss: no gradient, no optimizer state; the update's own state
+                    frozenBytes += 4 * labels;
+                    fusedStateBytes = (m.HeadMomentum > 0 ? labels * m.FanIn * 2 + 4 * labels : 0)
+                        + (Math.Round(m.HeadKahan * labels) > 0 ? Math.Round(m.HeadKahan * labels) * m.FanIn * 2 + 4 * labels : 0);
+                }
+                else
+                {
+                    trainable += labels; // bias
+                }
                 frozenBytes += labels * m.FanIn * FixedFanInLinear.IndexTypeFor((int)width).SizeOf();
                 break;
             case HeadKind.Dense:
@@ -74,15 +85,21 @@ public static class MemoryFloor
         {
             trainable += (double)m.AuxClusters * encoderWidth + m.AuxClusters;
         }
-        double headValues = m.Head == HeadKind.FanIn ? labels * m.FanIn : 0;
+        double headValues = m.Head == HeadKind.FanIn && !fused ? labels * m.FanIn : 0;
         int slots = config.Optim.Optimizer == OptimizerKind.Sgd ? 1 : 2;
         items.Add(new Item("parameters", MemoryCategory.Parameters, 4 * trainable + headValueBytes + frozenBytes, OnDevice: true));
+        if (fusedStateBytes > 0)
+        {
+            // saved with the model, so built for evaluation too
+            items.Add(new Item("fused head update state", MemoryCategory.OptimizerState, fusedStateBytes, OnDevice: true));
+        }
         if (!training)
         {
             return items;
         }
         items.Add(new Item("gradients", MemoryCategory.Gradients, 4 * (trainable + headValues), OnDevice: true));
         items.Add(new Item("optimizer state", MemoryCategory.OptimizerState, 4.0 * slots * (trainable + headValues), OnDevice: true));
+
         if (m.Encoder == EncoderKind.Bow)
         {
             // weighted values of every split, the idf, and the document frequencies it is counted from
