@@ -52,6 +52,11 @@ public static class Kernels
     {
         public static Kernel<Ptr<Const<F32>>, Ptr<BF16>, I64> ToBFloat16 { get; } = new("convert.cu", "f32_to_bf16", "x", "y", "n");
         public static Kernel<Ptr<Const<BF16>>, Ptr<F32>, I64> ToFloat32 { get; } = new("convert.cu", "bf16_to_f32", "x", "y", "n");
+        public static Kernel<Ptr<Const<F32>>, Ptr<BF16>, I64, I32, U64, U64> ToBFloat16Rounded { get; } =
+            new("convert.cu", "f32_to_bf16_rounded", "x", "y", "n", "stochastic", "seed", "offset");
+        public static Kernel<Ptr<Const<F32>>, Ptr<U8>, I64, I32, U64, U64> ToFloat8 { get; } =
+            new("convert.cu", "f32_to_f8", "x", "y", "n", "stochastic", "seed", "offset");
+        public static Kernel<Ptr<Const<U8>>, Ptr<F32>, I64> Float8ToFloat32 { get; } = new("convert.cu", "f8_to_f32", "x", "y", "n");
     }
 
     /// <summary>dst.cu</summary>

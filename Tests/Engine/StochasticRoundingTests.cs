@@ -106,3 +106,39 @@ public class StochasticRoundingTests
         }
     }
 }
+
+/// <summary>The backend's bulk rounding (Ops.ToLowPrecision) against the scalar conversions and the Philox words
+/// it is specified to use.</summary>
+public class LowPrecisionConvertTests
+{
+    [Theory]
+    [InlineData(DType.BFloat16, Xmc.Engine.Backends.RoundingMode.Nearest)]
+    [InlineData(DType.BFloat16, Xmc.Engine.Backends.RoundingMode.Stochastic)]
+    [InlineData(DType.Float8E4M3, Xmc.Engine.Backends.RoundingMode.Nearest)]
+    [InlineData(DType.Float8E4M3, Xmc.Engine.Backends.RoundingMode.Stochastic)]
+    public void Bulk_rounding_equals_the_scalar_rounding_with_the_specified_words(DType target, Xmc.Engine.Backends.RoundingMode rounding)
+    {
+        using var scope = TensorScope.Begin();
+        var r = new System.Random(2);
+        var x = Enumerable.Range(0, 9000).Select(_ => (float)(Math.Pow(2, r.NextDouble() * 24 - 14) * (r.Next(2) * 2 - 1))).ToArray();
+        const ulong seed = 5, offset = 40;
+        var y = Ops.ToLowPrecision(Tensor.FromArray(x), target, rounding, seed, offset);
+        var back = Ops.ToFloat32(y).ToArray<float>();
+        for (int i = 0; i < x.Length; i++)
+        {
+            uint w = Philox.Word(seed, offset, i);
+            bool stochastic = rounding == Xmc.Engine.Backends.RoundingMode.Stochastic;
+            float expected = target == DType.BFloat16
+                ? (stochastic ? BFloat16.FromSingleStochastic(x[i], w) : BFloat16.FromSingle(x[i])).ToSingle()
+                : (stochastic ? Float8E4M3.FromSingleStochastic(x[i], w) : Float8E4M3.FromSingle(x[i])).ToSingle();
+            Assert.Equal(expected, back[i]);
+        }
+        // the same seed and offset draw the same bits; another offset others
+        var again = Ops.ToFloat32(Ops.ToLowPrecision(Tensor.FromArray(x), target, rounding, seed, offset)).ToArray<float>();
+        Assert.Equal(back, again);
+        if (rounding == Xmc.Engine.Backends.RoundingMode.Stochastic)
+        {
+            Assert.NotEqual(back, Ops.ToFloat32(Ops.ToLowPrecision(Tensor.FromArray(x), target, rounding, seed, offset + 1)).ToArray<float>());
+        }
+    }
+}
