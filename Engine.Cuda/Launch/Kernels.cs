@@ -115,6 +115,21 @@ public static class Kernels
         }
     }
 
+    /// <summary>fusedsgd.cu</summary>
+    public static class FusedSgd
+    {
+        /// <summary><c>fixed_fan_in_sgd_{value}_{index}</c>.</summary>
+        public static class Update<TV, TI> where TV : IValueElement where TI : IIndexElement
+        {
+            public static Kernel<Ptr<Const<F32>>, Ptr<Const<F32>>, I32, Ptr<TV>, Ptr<Const<TI>>, I64, I64, I32, F32, F32, Ptr<BF16>, Ptr<Const<I32>>, Ptr<BF16>, I32, U64, U64, Ptr<Const<F32>>> Kernel { get; } =
+                new("fusedsgd.cu", $"fixed_fan_in_sgd_{TV.Suffix}_{TI.Suffix}", "xT", "deltaT", "batch", "values", "indices", "labelStart", "labels", "fanIn",
+                    "lr", "momentum", "velocity", "compRows", "comp", "stochastic", "seed", "offset", "lossSum");
+        }
+
+        public static Kernel<Ptr<Const<F32>>, I32, Ptr<F32>, I64, I64, F32, F32, Ptr<F32>, Ptr<Const<F32>>> Bias { get; } =
+            new("fusedsgd.cu", "fixed_fan_in_sgd_bias", "deltaT", "batch", "bias", "labelStart", "labels", "lr", "momentum", "velocity", "lossSum");
+    }
+
     /// <summary>layout.cu</summary>
     public static class Layout
     {
