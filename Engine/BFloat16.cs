@@ -22,6 +22,26 @@ public readonly struct BFloat16 : IEquatable<BFloat16>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static BFloat16 FromSingle(float value) => new(Round(BitConverter.SingleToUInt32Bits(value)));
 
+    /// <summary>Rounds a float to one of its two bfloat16 neighbours, up (in magnitude) with probability equal to the
+    /// dropped fraction, so the expected result is the value: the top 16 bits of <paramref name="word"/> are added
+    /// below the kept mantissa and the sum truncated. Representable values come back unchanged; ±∞ and NaN round
+    /// as <see cref="FromSingle"/>; a finite value never rounds up to infinity.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static BFloat16 FromSingleStochastic(float value, uint word)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        if ((bits & 0x7F80_0000u) == 0x7F80_0000u)
+        {
+            return new(Round(bits));
+        }
+        uint rounded = bits + (word >> 16);
+        if ((rounded & 0x7F80_0000u) == 0x7F80_0000u)
+        {
+            rounded = bits; // never round a finite value up to infinity
+        }
+        return new((ushort)(rounded >> 16));
+    }
+
     /// <summary>Widens to float exactly.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float ToSingle() => BitConverter.UInt32BitsToSingle((uint)Bits << 16);

@@ -292,15 +292,23 @@ public sealed class Tensor : IDisposable
         return offset;
     }
 
-    /// <summary>The data as floats (BFloat16 is widened).</summary>
+    /// <summary>The data as floats (BFloat16 and Float8E4M3 are widened).</summary>
     public float[] ToFloatArray()
     {
         return DType switch
         {
             DType.Float32 => ToArray<float>(),
             DType.BFloat16 => Widen(ToArray<BFloat16>()),
+            DType.Float8E4M3 => Widen8(ToArray<Float8E4M3>()),
             _ => throw new InvalidOperationException($"ToFloatArray on a {DType} tensor {Shape}: not a floating dtype"),
         };
+
+        static float[] Widen8(Float8E4M3[] b)
+        {
+            var f = new float[b.Length];
+            Float8E4M3.ToSingles(b, f);
+            return f;
+        }
 
         static float[] Widen(BFloat16[] b)
         {

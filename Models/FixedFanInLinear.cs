@@ -7,8 +7,10 @@ namespace Xmc.Models;
 /// <c>values[l,j]</c> at input <c>indices[l,j]</c>; y = Σ_j values[l,j]·x[indices[l,j]] + bias[l]. Nothing
 /// dense [L, d] exists. Invariant: each row's indices are distinct, ascending and below the input width
 /// (<see cref="Validate"/>). Parameters: <c>values</c> [L,k] (Float32 or BFloat16 storage), <c>indices</c>
-/// [L,k] (UInt16 when the input width is ≤ 65 536, else Int32; not trainable), <c>bias</c> [L] Float32.</summary>
-public sealed class FixedFanInLinear : Module, IOutputHead
+/// [L,k] (UInt16 when the input width is ≤ 65 536, else Int32; not trainable), <c>bias</c> [L] Float32. With
+/// <see cref="FusedSgd"/> the values (then also Float8E4M3) and bias are trained by the layer's own SGD inside the
+/// loss (FixedFanInLinear.Fused.cs) instead of by an optimizer.</summary>
+public sealed partial class FixedFanInLinear : Module, IOutputHead
 {
     /// <summary>Creates the layer with k distinct random inputs per row (uniform, sorted) and values drawn
     /// uniformly from [−1/√k, 1/√k) — the usual linear-layer bound with the row's real fan-in k — and zero bias.
@@ -20,7 +22,7 @@ public sealed class FixedFanInLinear : Module, IOutputHead
     /// labels (<paramref name="labels"/> must be the block's count), each row drawn at its global row's blocks, so the
     /// ranks' shards together equal the whole layer built from the same seed.</para></summary>
     public FixedFanInLinear(int inFeatures, int labels, int fanIn, DType valueType = DType.Float32, ulong seed = 0, ulong offset = 0,
-        bool bias = true, Device? device = null, int? forwardFanIn = null, LabelShard? shard = null)
+        bool bias = true, Device? device = null, int? forwardFanIn = null, LabelShard? shard = null, FusedSgdSettings? fusedSgd = null)
     {
         if (shard is { } sh && sh.Count != labels)
         {
@@ -34,9 +36,13 @@ public sealed class FixedFanInLinear : Module, IOutputHead
         {
             throw new ArgumentOutOfRangeException(nameof(fanIn), $"FixedFanInLinear: need 1 ≤ fan-in ≤ input width and positive sizes, got in {inFeatures}, labels {labels}, fan-in {fanIn}");
         }
-        if (valueType is not (DType.Float32 or DType.BFloat16))
+        if (valueType is not (DType.Float32 or DType.BFloat16) && !(valueType == DType.Float8E4M3 && fusedSgd is not null))
         {
-            throw new ArgumentException($"FixedFanInLinear: values are Float32 or BFloat16, not {valueType}", nameof(valueType));
+            throw new ArgumentException($"FixedFanInLinear: values are Float32 or BFloat16, or Float8E4M3 with the fused SGD update (no optimizer updates fp8), not {valueType}", nameof(valueType));
+        }
+        if (fusedSgd is not null && forwardFanIn is int f && f < fanIn)
+        {
+            throw new ArgumentException($"FixedFanInLinear: the fused SGD update has no reservoir (forward fan-in {f} < {fanIn} slots)", nameof(fusedSgd));
         }
         InFeatures = inFeatures;
         Labels = labels;
@@ -44,9 +50,15 @@ public sealed class FixedFanInLinear : Module, IOutputHead
         Shard = shard ?? LabelShard.Whole(labels);
         IndexType = IndexTypeFor(inFeatures);
         var dev = device ?? Device.Default;
-        Values = Register("values", new Parameter(new Shape(labels, fanIn), valueType, dev));
+        bool trainable = fusedSgd is null;
+        Values = Register("values", new Parameter(new Shape(labels, fanIn), valueType, dev, trainable));
         Indices = Register("indices", new Parameter(new Shape(labels, fanIn), IndexType, dev, trainable: false));
-        Bias = bias ? Register("bias", new Parameter(new Shape(labels), DType.Float32, dev)) : null;
+        Bias = bias ? Register("bias", new Parameter(new Shape(labels), DType.Float32, dev, trainable)) : null;
+        FusedSgd = fusedSgd;
+        if (fusedSgd is not null)
+        {
+            (ValueVelocity, BiasVelocity, CompensationRows, Compensation) = RegisterFusedState(fusedSgd, dev);
+        }
         ForwardFanIn = forwardFanIn ?? fanIn;
         if (ForwardFanIn < fanIn)
         {
@@ -114,9 +126,17 @@ public sealed class FixedFanInLinear : Module, IOutputHead
     /// <summary>y [..., L] for x [..., d] (recorded by autodiff).</summary>
     public Tensor Forward(Tensor x) => Ops.FixedFanIn(x, ForwardValues, Indices.Data, Bias?.Data);
 
-    /// <summary>The chunked BCE-with-logits loss (mean over rows, sum over labels) of this layer on x.</summary>
+    /// <summary>The chunked BCE-with-logits loss (mean over rows, sum over labels) of this layer on x. With
+    /// <see cref="FusedSgd"/> and an update prepared by <see cref="PrepareUpdate"/>, the loss also takes that SGD
+    /// step on the values and bias (and consumes the preparation).</summary>
     public Tensor Loss(Tensor x, PositiveLabels targets, LabelChunking? chunking = null)
-        => Ops.FixedFanInBceLoss(x, ForwardValues, Indices.Data, Bias?.Data, targets, chunking);
+    {
+        if (TakePreparedUpdate() is { } sgd)
+        {
+            return Ops.FixedFanInBceLossSgd(x, Values.Data, Indices.Data, Bias?.Data, targets, sgd, chunking);
+        }
+        return Ops.FixedFanInBceLoss(x, ForwardValues, Indices.Data, Bias?.Data, targets, chunking);
+    }
 
     /// <summary>Each row's k best labels, streamed chunk by chunk. In a label-sharded head (<see cref="Communicator"/>
     /// of several ranks, every rank calling with the same rows) the labels are global ids and the k best of all
@@ -184,18 +204,35 @@ public sealed class FixedFanInLinear : Module, IOutputHead
             Philox.DistinctBelow(seed, offset + (first + (ulong)l) * perRow, d, indices.AsSpan(l * k, k));
             Philox.FillUniform(seed, valuesOffset + (first + (ulong)l) * perRow, values.AsSpan(l * k, k), -bound, bound);
         });
-        var vt = Values.Data;
-        if (vt.DType == DType.Float32)
-        {
-            vt.CopyFrom<float>(values);
-        }
-        else
-        {
-            var b = new BFloat16[values.Length];
-            BFloat16.FromSingles(values, b);
-            vt.CopyFrom<BFloat16>(b);
-        }
+        SetValues(values);
         SetIndices(indices);
+    }
+
+    /// <summary>Replaces the values from host floats (row-major [L·k]), rounded to nearest into their storage type.</summary>
+    public void SetValues(float[] values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var vt = Values.Data;
+        if (values.LongLength != vt.Numel)
+        {
+            throw new ArgumentException($"FixedFanInLinear.SetValues: {values.LongLength} values for [{Labels},{FanIn}]", nameof(values));
+        }
+        switch (vt.DType)
+        {
+            case DType.Float32:
+                vt.CopyFrom<float>(values);
+                break;
+            case DType.BFloat16:
+                var b = new BFloat16[values.Length];
+                BFloat16.FromSingles(values, b);
+                vt.CopyFrom<BFloat16>(b);
+                break;
+            default:
+                var e = new Float8E4M3[values.Length];
+                Float8E4M3.FromSingles(values, e);
+                vt.CopyFrom<Float8E4M3>(e);
+                break;
+        }
     }
 
     /// <summary>Replaces the topology from host data (Int32, row-major [L·k]) and checks it.</summary>

@@ -9,14 +9,16 @@ namespace Xmc.Models;
 /// A BFloat16 parameter gets a Float32 gradient.</summary>
 public sealed class Parameter : IDisposable
 {
-    /// <summary>Creates a zero-filled parameter of <paramref name="shape"/>.</summary>
-    public Parameter(Shape shape, DType dtype = DType.Float32, Device? device = null, bool trainable = true)
+    /// <summary>Creates a zero-filled parameter of <paramref name="shape"/>, counted in <paramref name="category"/>
+    /// (Parameters; OptimizerState for update state a layer keeps and saves with itself, such as the fused SGD's
+    /// velocity).</summary>
+    public Parameter(Shape shape, DType dtype = DType.Float32, Device? device = null, bool trainable = true, MemoryCategory category = MemoryCategory.Parameters)
     {
         if (dtype is not (DType.Float32 or DType.BFloat16) && trainable)
         {
             throw new ArgumentException($"a trainable parameter must be Float32 or BFloat16, got {dtype} {shape}", nameof(dtype));
         }
-        Data = Tensor.CreateUntracked(shape, dtype, device ?? Device.Default, MemoryCategory.Parameters);
+        Data = Tensor.CreateUntracked(shape, dtype, device ?? Device.Default, category);
         Data.RequiresGrad = trainable;
     }
 

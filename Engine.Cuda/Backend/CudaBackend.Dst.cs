@@ -21,7 +21,7 @@ public sealed partial class CudaBackend
             Kernels.Dst.SetPruneRegrow<TV, TI>.Kernel.Launch(_kernels, Linear(rows), values, indices, start, rows, fanIn, inFeatures, pruneCount,
                 regrowValue, seed, offset, states, stateCount, workspace);
         var launch = ByValueAndIndex<Action<long, long, nint, nint>>(nameof(SetPruneRegrow), valueType, indexType,
-            Launch<F32, U16>, Launch<F32, I32>, Launch<BF16, U16>, Launch<BF16, I32>);
+            Launch<F32, U16>, Launch<F32, I32>, Launch<BF16, U16>, Launch<BF16, I32>, Launch<F8, U16>, Launch<F8, I32>);
         if (pruneCount == 0 || labels <= 0)
         {
             return;

@@ -21,7 +21,7 @@ public sealed partial class CudaBackend
         var shape = Linear(labels * batch);
         void Launch<TV, TI>() where TV : IValueElement where TI : IIndexElement =>
             Kernels.FixedFanIn.Forward<TV, TI>.Kernel.Launch(_kernels, shape, xT, batch, values, indices, bias, labels, fanIn, zT);
-        ByValueAndIndex<Action>(nameof(FixedFanInForward), valueType, indexType, Launch<F32, U16>, Launch<F32, I32>, Launch<BF16, U16>, Launch<BF16, I32>)();
+        ByValueAndIndex<Action>(nameof(FixedFanInForward), valueType, indexType, Launch<F32, U16>, Launch<F32, I32>, Launch<BF16, U16>, Launch<BF16, I32>, Launch<F8, U16>, Launch<F8, I32>)();
     }
 
     public void FixedFanInBackwardValues(nint xT, nint deltaT, int batch, int inFeatures, nint indices, DType indexType,
@@ -53,19 +53,21 @@ public sealed partial class CudaBackend
         var shape = Linear(labels * fanIn * batch);
         void Launch<TV, TI>() where TV : IValueElement where TI : IIndexElement =>
             Kernels.FixedFanIn.BackwardInput<TV, TI>.Kernel.Launch(_kernels, shape, deltaT, batch, values, indices, labels, fanIn, gradXT);
-        ByValueAndIndex<Action>(nameof(FixedFanInBackwardInput), valueType, indexType, Launch<F32, U16>, Launch<F32, I32>, Launch<BF16, U16>, Launch<BF16, I32>)();
+        ByValueAndIndex<Action>(nameof(FixedFanInBackwardInput), valueType, indexType, Launch<F32, U16>, Launch<F32, I32>, Launch<BF16, U16>, Launch<BF16, I32>, Launch<F8, U16>, Launch<F8, I32>)();
     }
 
-    /// <summary>Of one generic launch instantiated for each pair of element types a fixed fan-in layer stores (float32 or
-    /// bfloat16 values, uint16 or int32 indices), the one for <paramref name="valueType"/> and <paramref name="indexType"/>.</summary>
-    private static T ByValueAndIndex<T>(string op, DType valueType, DType indexType, T f32U16, T f32I32, T bf16U16, T bf16I32) =>
+    /// <summary>Of one generic launch instantiated for each pair of element types a fixed fan-in layer stores (float32,
+    /// bfloat16 or fp8 E4M3 values, uint16 or int32 indices), the one for <paramref name="valueType"/> and <paramref name="indexType"/>.</summary>
+    private static T ByValueAndIndex<T>(string op, DType valueType, DType indexType, T f32U16, T f32I32, T bf16U16, T bf16I32, T f8U16, T f8I32) =>
         (valueType, indexType) switch
         {
             (DType.Float32, DType.UInt16) => f32U16,
             (DType.Float32, DType.Int32) => f32I32,
             (DType.BFloat16, DType.UInt16) => bf16U16,
             (DType.BFloat16, DType.Int32) => bf16I32,
+            (DType.Float8E4M3, DType.UInt16) => f8U16,
+            (DType.Float8E4M3, DType.Int32) => f8I32,
             _ => throw new NotSupportedException(
-                $"{op}: values must be Float32 or BFloat16 and indices UInt16 or Int32, got {valueType} values and {indexType} indices"),
+                $"{op}: values must be Float32, BFloat16 or Float8E4M3 and indices UInt16 or Int32, got {valueType} values and {indexType} indices"),
         };
 }

@@ -1,4 +1,4 @@
-// SET prune-and-regrow on the fixed fan-in layout (values [L, k] float32 or bfloat16 words, indices [L, k]
+// SET prune-and-regrow on the fixed fan-in layout (values [L, k] float32, bfloat16 words or fp8 E4M3 bytes, indices [L, k]
 // uint16 or int32, each row sorted by input), reproducing CpuBackend.Dst exactly: drop the `prune` smallest
 // |value| (ties: lower slot first), draw as many distinct unused inputs from the row's Philox4x32-10 draw (row l reads the prune + 1 blocks from
 // offset + l (prune + 1); word t < 4 prune + 3 proposes floor(w d / 2^32), rejected when used; then word
@@ -7,6 +7,7 @@
 // one launch are labels rowStart .. rowStart + rows - 1, each with 28 k bytes of workspace. Self-contained CUDA C.
 
 #include "philox.cuh"
+#include "lowprec.cuh"
 
 // Word t of the draw starting at block `offset`.
 __device__ unsigned int philox_word(unsigned long long seed, unsigned long long offset, int t)
@@ -23,7 +24,10 @@ __device__ int word_below(unsigned int word, unsigned int n)
 __device__ float value_at(const float* v, long long i) { return v[i]; }
 __device__ float value_at(const unsigned short* v, long long i) { return __uint_as_float(((unsigned int)v[i]) << 16); }
 
+__device__ float value_at(const unsigned char* v, long long i) { return xmc_f8_to_float(v[i]); }
+
 __device__ void store_value(float* v, long long i, float x) { v[i] = x; }
+__device__ void store_value(unsigned char* v, long long i, float x) { v[i] = xmc_float_to_f8(x, 0, 0u); }
 __device__ void store_value(unsigned short* v, long long i, float x)
 {
     // Round to nearest even (a survivor's value is already a bfloat16, so its bits come back unchanged).
@@ -161,5 +165,13 @@ extern "C" __global__ void set_prune_regrow_bf16_u16(unsigned short* values, uns
 { set_rows(values, indices, rowStart, rows, k, d, prune, regrowValue, seed, offset, states, stateCount, workspace); }
 
 extern "C" __global__ void set_prune_regrow_bf16_i32(unsigned short* values, int* indices, long long rowStart, long long rows, int k, int d,
+    int prune, float regrowValue, unsigned long long seed, unsigned long long offset, float* const* states, int stateCount, unsigned char* workspace)
+{ set_rows(values, indices, rowStart, rows, k, d, prune, regrowValue, seed, offset, states, stateCount, workspace); }
+
+extern "C" __global__ void set_prune_regrow_f8_u16(unsigned char* values, unsigned short* indices, long long rowStart, long long rows, int k, int d,
+    int prune, float regrowValue, unsigned long long seed, unsigned long long offset, float* const* states, int stateCount, unsigned char* workspace)
+{ set_rows(values, indices, rowStart, rows, k, d, prune, regrowValue, seed, offset, states, stateCount, workspace); }
+
+extern "C" __global__ void set_prune_regrow_f8_i32(unsigned char* values, int* indices, long long rowStart, long long rows, int k, int d,
     int prune, float regrowValue, unsigned long long seed, unsigned long long offset, float* const* states, int stateCount, unsigned char* workspace)
 { set_rows(values, indices, rowStart, rows, k, d, prune, regrowValue, seed, offset, states, stateCount, workspace); }

@@ -1,13 +1,16 @@
 // The fixed fan-in sparse layer in label-major layout: every label l reads k inputs, values[l, j] (float32 or
-// bfloat16 as raw 16-bit words) at indices[l, j] (uint16 or int32), against xT [inFeatures, batch] and
+// bfloat16 as raw 16-bit words, or fp8 E4M3 bytes) at indices[l, j] (uint16 or int32), against xT [inFeatures, batch] and
 // zT/deltaT [labels, batch]. Plain kernels: one thread per output element, a warp per value gradient, atomics
 // for the scatter back to the input. Self-contained CUDA C for NVRTC.
 
 #include "warp.cuh"
+#include "philox.cuh"
+#include "lowprec.cuh"
 #define TILE 32
 
 __device__ float value_at(const float* v, long long i) { return v[i]; }
 __device__ float value_at(const unsigned short* v, long long i) { return __uint_as_float(((unsigned int)v[i]) << 16); }
+__device__ float value_at(const unsigned char* v, long long i) { return xmc_f8_to_float(v[i]); }
 
 // dst [cols, rows] = src [rows, cols] transposed, through a 32 x 33 shared tile; block (32, 8), grid-stride over tiles.
 extern "C" __global__ void transpose_2d_f32(const float* src, float* dst, long long rows, long long cols)
@@ -67,6 +70,14 @@ extern "C" __global__ void fixed_fan_in_forward_bf16_i32(const float* xT, int ba
     const float* bias, long long labels, int fanIn, float* zT)
 { forward(xT, batch, values, indices, bias, labels, fanIn, zT); }
 
+extern "C" __global__ void fixed_fan_in_forward_f8_u16(const float* xT, int batch, const unsigned char* values, const unsigned short* indices,
+    const float* bias, long long labels, int fanIn, float* zT)
+{ forward(xT, batch, values, indices, bias, labels, fanIn, zT); }
+
+extern "C" __global__ void fixed_fan_in_forward_f8_i32(const float* xT, int batch, const unsigned char* values, const int* indices,
+    const float* bias, long long labels, int fanIn, float* zT)
+{ forward(xT, batch, values, indices, bias, labels, fanIn, zT); }
+
 // gradValues[l, j] = beta gradValues[l, j] + sum_b deltaT[l, b] xT[indices[l, j], b]; one warp per (l, j), so a
 // warp reads both batch vectors coalesced. blockDim.x a multiple of 32.
 template <class TI>
@@ -123,5 +134,13 @@ extern "C" __global__ void fixed_fan_in_backward_input_bf16_u16(const float* del
 { backward_input(deltaT, batch, values, indices, labels, fanIn, gradXT); }
 
 extern "C" __global__ void fixed_fan_in_backward_input_bf16_i32(const float* deltaT, int batch, const unsigned short* values, const int* indices,
+    long long labels, int fanIn, float* gradXT)
+{ backward_input(deltaT, batch, values, indices, labels, fanIn, gradXT); }
+
+extern "C" __global__ void fixed_fan_in_backward_input_f8_u16(const float* deltaT, int batch, const unsigned char* values, const unsigned short* indices,
+    long long labels, int fanIn, float* gradXT)
+{ backward_input(deltaT, batch, values, indices, labels, fanIn, gradXT); }
+
+extern "C" __global__ void fixed_fan_in_backward_input_f8_i32(const float* deltaT, int batch, const unsigned char* values, const int* indices,
     long long labels, int fanIn, float* gradXT)
 { backward_input(deltaT, batch, values, indices, labels, fanIn, gradXT); }

@@ -141,6 +141,14 @@ public readonly struct BF16 : IValueElement
     public static string Suffix => "bf16";
 }
 
+/// <summary>OCP FP8 E4M3 stored as its raw byte, C <c>unsigned char</c> (only pointed to).</summary>
+public readonly struct F8 : IValueElement
+{
+    public static string CudaName => "unsigned char";
+
+    public static string Suffix => "f8";
+}
+
 /// <summary>C <c>unsigned short</c>, the uint16 index element (only pointed to).</summary>
 public readonly struct U16 : IIndexElement
 {

@@ -52,6 +52,11 @@ public static class Kernels
     {
         public static Kernel<Ptr<Const<F32>>, Ptr<BF16>, I64> ToBFloat16 { get; } = new("convert.cu", "f32_to_bf16", "x", "y", "n");
         public static Kernel<Ptr<Const<BF16>>, Ptr<F32>, I64> ToFloat32 { get; } = new("convert.cu", "bf16_to_f32", "x", "y", "n");
+        public static Kernel<Ptr<Const<F32>>, Ptr<BF16>, I64, I32, U64, U64> ToBFloat16Rounded { get; } =
+            new("convert.cu", "f32_to_bf16_rounded", "x", "y", "n", "stochastic", "seed", "offset");
+        public static Kernel<Ptr<Const<F32>>, Ptr<U8>, I64, I32, U64, U64> ToFloat8 { get; } =
+            new("convert.cu", "f32_to_f8", "x", "y", "n", "stochastic", "seed", "offset");
+        public static Kernel<Ptr<Const<U8>>, Ptr<F32>, I64> Float8ToFloat32 { get; } = new("convert.cu", "f8_to_f32", "x", "y", "n");
     }
 
     /// <summary>dst.cu</summary>
@@ -137,6 +142,21 @@ public static class Kernels
             public static Kernel<Ptr<Const<F32>>, I32, Ptr<Const<TV>>, Ptr<Const<TI>>, I64, I32, Ptr<F32>> Kernel { get; } =
                 new("fixedfanin.cu", $"fixed_fan_in_backward_input_{TV.Suffix}_{TI.Suffix}", "deltaT", "batch", "values", "indices", "labels", "fanIn", "gradXT");
         }
+    }
+
+    /// <summary>fusedsgd.cu</summary>
+    public static class FusedSgd
+    {
+        /// <summary><c>fixed_fan_in_sgd_{value}_{index}</c>.</summary>
+        public static class Update<TV, TI> where TV : IValueElement where TI : IIndexElement
+        {
+            public static Kernel<Ptr<Const<F32>>, Ptr<Const<F32>>, I32, Ptr<TV>, Ptr<Const<TI>>, I64, I64, I32, F32, F32, Ptr<BF16>, Ptr<Const<I32>>, Ptr<BF16>, I32, U64, U64, Ptr<Const<F32>>> Kernel { get; } =
+                new("fusedsgd.cu", $"fixed_fan_in_sgd_{TV.Suffix}_{TI.Suffix}", "xT", "deltaT", "batch", "values", "indices", "labelStart", "labels", "fanIn",
+                    "lr", "momentum", "velocity", "compRows", "comp", "stochastic", "seed", "offset", "lossSum");
+        }
+
+        public static Kernel<Ptr<Const<F32>>, I32, Ptr<F32>, I64, I64, F32, F32, Ptr<F32>, Ptr<Const<F32>>> Bias { get; } =
+            new("fusedsgd.cu", "fixed_fan_in_sgd_bias", "deltaT", "batch", "bias", "labelStart", "labels", "lr", "momentum", "velocity", "lossSum");
     }
 
     /// <summary>layout.cu</summary>

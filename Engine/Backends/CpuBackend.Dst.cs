@@ -43,6 +43,8 @@ public sealed unsafe partial class CpuBackend
             case (DType.Float32, DType.Int32): CpuRanges.Run(parts, labels, &SetPart<float, int>, &job); break;
             case (DType.BFloat16, DType.UInt16): CpuRanges.Run(parts, labels, &SetPart<BFloat16, ushort>, &job); break;
             case (DType.BFloat16, DType.Int32): CpuRanges.Run(parts, labels, &SetPart<BFloat16, int>, &job); break;
+            case (DType.Float8E4M3, DType.UInt16): CpuRanges.Run(parts, labels, &SetPart<Float8E4M3, ushort>, &job); break;
+            case (DType.Float8E4M3, DType.Int32): CpuRanges.Run(parts, labels, &SetPart<Float8E4M3, int>, &job); break;
             default: throw UnsupportedTypes(nameof(SetPruneRegrow), valueType, indexType);
         }
     }
@@ -54,7 +56,9 @@ public sealed unsafe partial class CpuBackend
         var job = (SetJob*)state;
         int k = job->K, prune = job->Prune;
         var scratch = new SetRowScratch(k, job->D, prune, sizeof(TV));
-        TV regrow = typeof(TV) == typeof(float) ? (TV)(object)job->RegrowValue : (TV)(object)BFloat16.FromSingle(job->RegrowValue);
+        TV regrow = typeof(TV) == typeof(float) ? (TV)(object)job->RegrowValue
+            : typeof(TV) == typeof(BFloat16) ? (TV)(object)BFloat16.FromSingle(job->RegrowValue)
+            : (TV)(object)Float8E4M3.FromSingle(job->RegrowValue);
         ((TV*)scratch.OldValue)[k] = regrow;
         // bf16 magnitudes and the slot fit one int key (15 + 16 bits), which halves the rank's compares
         bool narrowKeys = typeof(TV) == typeof(BFloat16) && k < 1 << 16;
@@ -101,7 +105,7 @@ public sealed unsafe partial class CpuBackend
             {
                 TV raw = vr[j];
                 oldValue[j] = raw;
-                float value = typeof(TV) == typeof(float) ? (float)(object)raw : ((BFloat16)(object)raw).ToSingle();
+                float value = CpuVector.Value(&raw, 0);
                 s.Keys64[j] = ((ulong)BitConverter.SingleToUInt32Bits(MathF.Abs(value)) << 32) | (uint)j;
             }
             SetRowMath.Survivors64(s.Keys64, s.Rank64, survives, k, prune);
@@ -129,7 +133,7 @@ public sealed unsafe partial class CpuBackend
             from[at] = k;
             newIndex[at] = fresh[f];
         }
-        if (k == 32 && Avx512BW.IsSupported)
+        if (k == 32 && Avx512BW.IsSupported && typeof(TV) != typeof(Float8E4M3))
         {
             MoveRow32(vr, ir, from, newIndex, oldValue[k], states, stateCount, row);
             return;

@@ -38,6 +38,8 @@ public sealed unsafe partial class CpuBackend
             case (DType.Float32, DType.Int32): Forward<float, int>(xT, batch, values, indices, bias, labels, fanIn, zT); break;
             case (DType.BFloat16, DType.UInt16): Forward<BFloat16, ushort>(xT, batch, values, indices, bias, labels, fanIn, zT); break;
             case (DType.BFloat16, DType.Int32): Forward<BFloat16, int>(xT, batch, values, indices, bias, labels, fanIn, zT); break;
+            case (DType.Float8E4M3, DType.UInt16): Forward<Float8E4M3, ushort>(xT, batch, values, indices, bias, labels, fanIn, zT); break;
+            case (DType.Float8E4M3, DType.Int32): Forward<Float8E4M3, int>(xT, batch, values, indices, bias, labels, fanIn, zT); break;
             default: throw UnsupportedTypes(nameof(FixedFanInForward), valueType, indexType);
         }
     }
@@ -99,6 +101,8 @@ public sealed unsafe partial class CpuBackend
             case (DType.Float32, DType.Int32): BackwardInput<float, int>(deltaT, batch, inFeatures, values, indices, labels, fanIn, gradXT, workspace); break;
             case (DType.BFloat16, DType.UInt16): BackwardInput<BFloat16, ushort>(deltaT, batch, inFeatures, values, indices, labels, fanIn, gradXT, workspace); break;
             case (DType.BFloat16, DType.Int32): BackwardInput<BFloat16, int>(deltaT, batch, inFeatures, values, indices, labels, fanIn, gradXT, workspace); break;
+            case (DType.Float8E4M3, DType.UInt16): BackwardInput<Float8E4M3, ushort>(deltaT, batch, inFeatures, values, indices, labels, fanIn, gradXT, workspace); break;
+            case (DType.Float8E4M3, DType.Int32): BackwardInput<Float8E4M3, int>(deltaT, batch, inFeatures, values, indices, labels, fanIn, gradXT, workspace); break;
             default: throw UnsupportedTypes(nameof(FixedFanInBackwardInput), valueType, indexType);
         }
     }
@@ -194,5 +198,5 @@ public sealed unsafe partial class CpuBackend
     }
 
     private static NotSupportedException UnsupportedTypes(string kernel, DType valueType, DType indexType)
-        => new($"{kernel}: values must be Float32 or BFloat16 and indices UInt16 or Int32, got {valueType} values and {indexType} indices");
+        => new($"{kernel}: values must be Float32, BFloat16 or Float8E4M3 and indices UInt16 or Int32, got {valueType} values and {indexType} indices");
 }

@@ -176,26 +176,13 @@ public sealed unsafe partial class CpuBackend
             ((float*)param)[i] = value;
             return;
         }
-        uint bits = BitConverter.SingleToUInt32Bits(value);
-        if ((bits & 0x7F80_0000u) == 0x7F80_0000u)
-        {
-            ((BFloat16*)param)[i] = BFloat16.FromSingle(value); // Inf and NaN round as usual
-            return;
-        }
-        // Stochastic rounding: add 16 random bits below the kept mantissa, then truncate; rounds up with
-        // probability equal to the dropped fraction, so the expected stored value is the float32 value.
-        uint noise = roundingBits.Word(i) >> 16;
-        uint rounded = bits + noise;
-        if ((rounded & 0x7F80_0000u) == 0x7F80_0000u && (bits & 0x7F80_0000u) != 0x7F80_0000u)
-        {
-            rounded = bits; // never round a finite value up to infinity
-        }
-        ((ushort*)param)[i] = (ushort)(rounded >> 16);
+        // stochastic rounding: the expected stored value is the float32 value (BFloat16.FromSingleStochastic)
+        ((BFloat16*)param)[i] = BFloat16.FromSingleStochastic(value, roundingBits.Word(i));
     }
 
     /// <summary>Words of one Philox draw read in increasing order: each block is computed once for its four
     /// elements.</summary>
-    private struct RoundingBits(ulong seed, ulong offset)
+    internal struct RoundingBits(ulong seed, ulong offset)
     {
         private long _block = -1;
         private uint _w0, _w1, _w2, _w3;

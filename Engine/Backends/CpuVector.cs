@@ -74,10 +74,12 @@ internal static unsafe class CpuVector
         return s;
     }
 
-    /// <summary>Element <paramref name="i"/> of a Float32 or BFloat16 array, as float.</summary>
+    /// <summary>Element <paramref name="i"/> of a Float32, BFloat16 or Float8E4M3 array, as float.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Value<TV>(TV* p, long i) where TV : unmanaged
-        => typeof(TV) == typeof(float) ? ((float*)p)[i] : ((BFloat16*)p)[i].ToSingle();
+        => typeof(TV) == typeof(float) ? ((float*)p)[i]
+        : typeof(TV) == typeof(BFloat16) ? ((BFloat16*)p)[i].ToSingle()
+        : ((Float8E4M3*)p)[i].ToSingle();
 
     /// <summary>Element <paramref name="i"/> of a UInt16 or Int32 index array.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -3,8 +3,8 @@ namespace Xmc.Engine.Backends;
 /// <summary>Kernels of the fixed fan-in sparse layer: every output (label) l reads exactly k inputs,
 /// <c>values[l,j]</c> at input <c>indices[l,j]</c>. The batch side is label-major: the layer input is given
 /// transposed, xT [inFeatures, batch], and logits or their gradients as zT [labels, batch], so that every
-/// (label, slot) pair touches one contiguous batch vector. Values are Float32 or BFloat16 (computed in
-/// float32), indices UInt16 or Int32; a label range is addressed by offsetting the pointers.</summary>
+/// (label, slot) pair touches one contiguous batch vector. Values are Float32, BFloat16 or Float8E4M3 (computed
+/// in float32), indices UInt16 or Int32; a label range is addressed by offsetting the pointers.</summary>
 public partial interface IBackend
 {
     /// <summary>dst [cols, rows] = src [rows, cols]ᵀ (Float32).</summary>

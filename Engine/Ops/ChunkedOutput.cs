@@ -20,6 +20,14 @@ internal abstract class ChunkedOutput : IDisposable
 
     public abstract void Backward(int l0, int n, nint deltaT);
 
+    /// <summary>Whether <see cref="Backward"/> updates the layer in place (and so runs whether or not the loss is
+    /// recorded).</summary>
+    public virtual bool UpdatesInPlace => false;
+
+    /// <summary>Address of the loss's running Float32 sum, set by the loss before the first chunk (an in-place
+    /// update skips itself once it is not finite).</summary>
+    public nint LossSum { get; set; }
+
     /// <summary>The finished gradients, one per input of the op (null where not wanted).</summary>
     public abstract Tensor?[] Gradients();
 
@@ -64,9 +72,15 @@ internal sealed class FixedFanInChunks : ChunkedOutput
     private readonly int _inFeatures, _fanIn;
     private readonly Tensor _xT;
     private readonly Tensor? _gxT, _workspace, _gv, _gb;
+    private readonly FixedFanInSgd? _sgd;
+    private readonly string _op;
 
-    public FixedFanInChunks(string op, Tensor x, Tensor values, Tensor indices, Tensor? bias, bool wantGrads)
+    /// <summary>The layer chunk by chunk; with <paramref name="sgd"/> each chunk's values and bias are updated in
+    /// place (after the chunk's input gradient has read the old values) and no gradient is kept for them.</summary>
+    public FixedFanInChunks(string op, Tensor x, Tensor values, Tensor indices, Tensor? bias, bool wantGrads, FixedFanInSgd? sgd = null)
     {
+        _op = op;
+        _sgd = sgd;
         int batch, labels;
         (batch, _inFeatures, labels, _fanIn) = Ops.CheckFixedFanIn(op, x, values, indices, bias);
         (Batch, Labels) = (batch, labels);
@@ -79,11 +93,16 @@ internal sealed class FixedFanInChunks : ChunkedOutput
             _workspace = Tensor.Empty(new Shape(checked((int)(_be.FixedFanInBackwardInputWorkspaceBytes(Batch, _inFeatures) / sizeof(float)))),
                 DType.Float32, x.Device, MemoryCategory.Workspace);
         }
-        _gv = GradientFor(values, wantGrads);
-        _gb = GradientFor(bias, wantGrads);
+        if (sgd is null)
+        {
+            _gv = GradientFor(values, wantGrads);
+            _gb = GradientFor(bias, wantGrads);
+        }
     }
 
     public override long ExtraBytesPerLabel => 0;
+
+    public override bool UpdatesInPlace => _sgd is not null;
 
     protected override Device Device => _x.Device;
 
@@ -102,6 +121,12 @@ internal sealed class FixedFanInChunks : ChunkedOutput
             _indices.Address + (nint)(slot * _indices.DType.SizeOf()), _indices.DType, n, _fanIn,
             _gv is null ? 0 : _gv.Address + (nint)(slot * sizeof(float)), _gb is null ? 0 : _gb.Address + (nint)l0 * sizeof(float),
             _gxT is null ? 0 : _gxT.Address, _workspace is null ? 0 : _workspace.Address);
+        if (_sgd is not null)
+        {
+            var args = _sgd.Args(_op, _values, _bias, LossSum);
+            _be.FixedFanInSgdUpdate(_xT.Address, deltaT, Batch, _values.Address, _values.DType, _indices.Address, _indices.DType,
+                _bias?.Address ?? 0, l0, n, _fanIn, args);
+        }
     }
 
     public override Tensor?[] Gradients()
@@ -112,7 +137,7 @@ internal sealed class FixedFanInChunks : ChunkedOutput
             gx = Tensor.Empty(_x.Shape, DType.Float32, _x.Device, MemoryCategory.Gradients);
             _be.Transpose2D(_gxT.Address, gx.Address, _inFeatures, Batch);
         }
-        return _bias is null ? [gx, _gv] : [gx, _gv, _gb];
+        return _sgd is not null ? [gx] : _bias is null ? [gx, _gv] : [gx, _gv, _gb];
     }
 
     public override void Dispose()

@@ -6,7 +6,7 @@ namespace Xmc.Engine;
 public static partial class Ops
 {
     /// <summary>The fixed fan-in sparse layer: y[..., l] = Σ_j values[l,j]·x[..., indices[l,j]] + bias[l].
-    /// x is Float32 [..., d]; values [L,k] Float32 or BFloat16 (computed in float32; the gradient is Float32);
+    /// x is Float32 [..., d]; values [L,k] Float32, BFloat16 or Float8E4M3 (computed in float32; the gradient is Float32);
     /// indices [L,k] UInt16 or Int32, each row's entries distinct and below d (not checked here: see
     /// <c>FixedFanInLinear.Validate</c>); bias Float32 [L] or null. Gradients flow to x, values and bias.</summary>
     public static Tensor FixedFanIn(Tensor x, Tensor values, Tensor indices, Tensor? bias)
@@ -66,9 +66,9 @@ public static partial class Ops
         Check.Live(op, indices);
         Check.Rank(op, x, 1);
         Check.Rank(op, values, 2, 2);
-        if (values.DType is not (DType.Float32 or DType.BFloat16))
+        if (!values.DType.IsFloat())
         {
-            throw new ArgumentException($"{op}: values must be Float32 or BFloat16, got {values.DType} {values.Shape}");
+            throw new ArgumentException($"{op}: values must be Float32, BFloat16 or Float8E4M3, got {values.DType} {values.Shape}");
         }
         if (indices.DType is not (DType.UInt16 or DType.Int32))
         {

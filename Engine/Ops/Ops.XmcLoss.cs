@@ -19,6 +19,27 @@ public static partial class Ops
         return ChunkedBce(op, layer, inputs, targets, chunking ?? LabelChunking.Default, record);
     }
 
+    /// <summary><see cref="FixedFanInBceLoss"/> that also trains the layer: while each label chunk's logit gradient
+    /// is at hand, its contribution to the input gradient is accumulated (from the values before the update), then
+    /// the chunk's values and bias take the SGD step <paramref name="sgd"/> in place (<see cref="Backends.IBackend.FixedFanInSgdUpdate"/>,
+    /// for an incoming loss gradient of 1: the loss must enter the objective with weight 1). No gradient of the
+    /// values or bias is ever stored; the loss is recorded for x only. When the running loss stops being finite the
+    /// remaining chunks are not updated (earlier chunks keep their step); the caller checks the loss.</summary>
+    public static Tensor FixedFanInBceLossSgd(Tensor x, Tensor values, Tensor indices, Tensor? bias, PositiveLabels targets,
+        FixedFanInSgd sgd, LabelChunking? chunking = null)
+    {
+        const string op = "fixed_fan_in_bce_loss_sgd";
+        ArgumentNullException.ThrowIfNull(sgd);
+        if (values.RequiresGrad || bias is { RequiresGrad: true })
+        {
+            throw new ArgumentException($"{op}: the values and bias are updated in place, so they must not require gradients (make them non-trainable parameters)");
+        }
+        bool record = Autograd.NeedsRecording(x);
+        using var layer = new FixedFanInChunks(op, x, values, indices, bias, record, sgd);
+        sgd.Args(op, values, bias, 0); // checks the state before anything is computed
+        return ChunkedBce(op, layer, [x], targets, chunking ?? LabelChunking.Default, record);
+    }
+
     /// <summary>The chunked binary cross-entropy of <see cref="FixedFanInBceLoss"/> for a dense head
     /// y = x·(weight ⊙ mask)ᵀ + bias, weight [L, d] Float32, mask (optional, 0/1 Float32 [L, d], not
     /// differentiated) and bias [L] (optional). Gradients flow to x, weight (masked) and bias.</summary>
@@ -62,10 +83,11 @@ public static partial class Ops
         int batch = layer.Batch;
         float scale = 1f / Math.Max(1, batch);
         var loss = Tensor.Zeros(new Shape(), DType.Float32, x.Device);
+        layer.LossSum = loss.Address;
         layer.ForEachChunk(chunking, (l0, m, zT) =>
         {
             be.BceWithLogitsLabelMajor(zT, m, batch, l0, targets.Offsets.Address, targets.Labels.Address, scale, loss.Address);
-            if (record)
+            if (record || layer.UpdatesInPlace)
             {
                 layer.Backward(l0, m, zT);
             }

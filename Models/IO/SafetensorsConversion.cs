@@ -13,6 +13,7 @@ internal static class SafetensorsConversion
         SafetensorsDType.BF16 => DType.BFloat16,
         SafetensorsDType.I32 or SafetensorsDType.I64 => DType.Int32,
         SafetensorsDType.U16 => DType.UInt16,
+        SafetensorsDType.F8_E4M3 => DType.Float8E4M3,
         _ => throw new ArgumentOutOfRangeException(nameof(stored), stored, "unknown safetensors dtype"),
     };
 
@@ -23,6 +24,7 @@ internal static class SafetensorsConversion
         DType.BFloat16 => SafetensorsDType.BF16,
         DType.Int32 => SafetensorsDType.I32,
         DType.UInt16 => SafetensorsDType.U16,
+        DType.Float8E4M3 => SafetensorsDType.F8_E4M3,
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "no safetensors dtype for this engine dtype"),
     };
 
@@ -30,8 +32,8 @@ internal static class SafetensorsConversion
     /// into float types, integers into integer types (narrowing checked per element).</summary>
     public static bool CanConvert(SafetensorsDType stored, DType target)
     {
-        bool storedIsFloat = stored is SafetensorsDType.F32 or SafetensorsDType.BF16 or SafetensorsDType.F16;
-        bool targetIsFloat = target is DType.Float32 or DType.BFloat16;
+        bool storedIsFloat = stored is SafetensorsDType.F32 or SafetensorsDType.BF16 or SafetensorsDType.F16 or SafetensorsDType.F8_E4M3;
+        bool targetIsFloat = target.IsFloat();
         return storedIsFloat == targetIsFloat;
     }
 
@@ -47,6 +49,9 @@ internal static class SafetensorsConversion
                 return -1;
             case DType.BFloat16:
                 ToBFloat16s(src, stored, MemoryMarshal.Cast<byte, BFloat16>(dst));
+                return -1;
+            case DType.Float8E4M3:
+                ToFloat8s(src, stored, MemoryMarshal.Cast<byte, Float8E4M3>(dst));
                 return -1;
             case DType.Int32:
                 return ToIntegers(src, stored, MemoryMarshal.Cast<byte, int>(dst), int.MinValue, int.MaxValue, static v => (int)v);
@@ -66,6 +71,9 @@ internal static class SafetensorsConversion
                 break;
             case SafetensorsDType.BF16:
                 BFloat16.ToSingles(MemoryMarshal.Cast<byte, BFloat16>(src), dst);
+                break;
+            case SafetensorsDType.F8_E4M3:
+                Float8E4M3.ToSingles(MemoryMarshal.Cast<byte, Float8E4M3>(src), dst);
                 break;
             case SafetensorsDType.F16:
                 var halves = MemoryMarshal.Cast<byte, Half>(src);
@@ -89,6 +97,18 @@ internal static class SafetensorsConversion
         var singles = new float[dst.Length];
         ToSingles(src, stored, singles);
         BFloat16.FromSingles(singles, dst);
+    }
+
+    private static void ToFloat8s(ReadOnlySpan<byte> src, SafetensorsDType stored, Span<Float8E4M3> dst)
+    {
+        if (stored == SafetensorsDType.F8_E4M3)
+        {
+            MemoryMarshal.Cast<byte, Float8E4M3>(src).CopyTo(dst);
+            return;
+        }
+        var singles = new float[dst.Length];
+        ToSingles(src, stored, singles);
+        Float8E4M3.FromSingles(singles, dst); // nearest, saturating
     }
 
     private static long ToIntegers<T>(ReadOnlySpan<byte> src, SafetensorsDType stored, Span<T> dst, long min, long max, Func<long, T> narrow)

@@ -15,6 +15,8 @@ public enum SafetensorsDType
     I64,
     /// <summary>Unsigned 16-bit integer.</summary>
     U16,
+    /// <summary>OCP FP8 E4M3 (finite-only), the format's "F8_E4M3".</summary>
+    F8_E4M3,
 }
 
 /// <summary>Names and sizes of <see cref="SafetensorsDType"/> values as the format spells them.</summary>
@@ -26,6 +28,7 @@ public static class SafetensorsDTypeInfo
         SafetensorsDType.F32 or SafetensorsDType.I32 => 4,
         SafetensorsDType.BF16 or SafetensorsDType.F16 or SafetensorsDType.U16 => 2,
         SafetensorsDType.I64 => 8,
+        SafetensorsDType.F8_E4M3 => 1,
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "unknown safetensors dtype"),
     };
 
@@ -43,6 +46,7 @@ public static class SafetensorsDTypeInfo
             case "I32": dtype = SafetensorsDType.I32; return true;
             case "I64": dtype = SafetensorsDType.I64; return true;
             case "U16": dtype = SafetensorsDType.U16; return true;
+            case "F8_E4M3": dtype = SafetensorsDType.F8_E4M3; return true;
             default: dtype = default; return false;
         }
     }

@@ -21,6 +21,10 @@ public static class OutputHeads
         ArgumentNullException.ThrowIfNull(config);
         if (shard is { IsWhole: false } part)
         {
+            if (FusedSgd(config, seed) is not null)
+            {
+                throw new ArgumentException("model.headUpdate: the fused SGD update of the head is not available in a label-sharded run yet (its rounding stream is numbered by the whole layer's slots); use model.headUpdate=optimizer with --ranks, or train on one process", nameof(config));
+            }
             if (config.Head != HeadKind.FanIn || config.BackwardFanIn > config.FanIn || part.Total != labels)
             {
                 throw new ArgumentException($"model.head: only the fixed fan-in head without a reservoir can be split by labels over ranks (got {Describe(config)} over {labels} labels, shard {part})", nameof(config));
@@ -36,11 +40,21 @@ public static class OutputHeads
             HeadKind.FanIn when config.BackwardFanIn > config.FanIn => config.BackwardFanIn <= width
                 ? new FixedFanInLinear(width, labels, config.BackwardFanIn, config.HeadDType, seed, device: device, forwardFanIn: config.FanIn)
                 : throw new ArgumentException($"model.backwardFanIn: {config.BackwardFanIn} slots per label cannot be chosen from a layer input of width {width} (lower dst.reservoir)", nameof(config)),
-            HeadKind.FanIn => new FixedFanInLinear(width, labels, config.FanIn, config.HeadDType, seed, device: device),
+            HeadKind.FanIn => new FixedFanInLinear(width, labels, config.FanIn, config.HeadDType, seed, device: device, fusedSgd: FusedSgd(config, seed)),
             HeadKind.Dense => new DenseLinear(width, labels, seed, device: device),
             HeadKind.Masked => MaskedFromFanIn(width, labels, config.FanIn, seed, device),
             _ => throw new ArgumentOutOfRangeException(nameof(config), config.Head, "unknown head kind"),
         };
+    }
+
+    /// <summary>The fused SGD settings of <paramref name="config"/>'s fan-in head (null for <c>model.headUpdate=optimizer</c>);
+    /// stochastic rounding draws from Philox stream <paramref name="seed"/> + 3.</summary>
+    public static FusedSgdSettings? FusedSgd(XmcModelConfig config, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return config.HeadUpdate == HeadUpdateKind.FusedSgd
+            ? new FusedSgdSettings((float)config.HeadMomentum, config.HeadRounding, config.HeadKahan, seed + 3)
+            : null;
     }
 
     /// <summary>"fanin (fan-in 32)", "dense", …, for model descriptions.</summary>
@@ -50,6 +64,9 @@ public static class OutputHeads
         var name = ModelConfigNames.Head.Name(config.Head);
         return config.Head == HeadKind.Dense ? name
             : config.Head == HeadKind.FanIn && config.BackwardFanIn > config.FanIn ? $"{name} (fan-in {config.FanIn} forward, {config.BackwardFanIn} slots)"
+            : config.Head == HeadKind.FanIn && config.HeadUpdate == HeadUpdateKind.FusedSgd
+                ? $"{name} (fan-in {config.FanIn}, {ModelConfigNames.HeadDType.Name(config.HeadDType)} values, fused-sgd with {ModelConfigNames.HeadRounding.Name(config.HeadRounding)} rounding" +
+                  (config.HeadMomentum > 0 ? $", momentum {config.HeadMomentum}" : "") + (config.HeadKahan > 0 ? $", Kahan on {config.HeadKahan:P0} of the labels" : "") + ")"
             : $"{name} (fan-in {config.FanIn})";
     }
 

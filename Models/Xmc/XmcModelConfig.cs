@@ -1,4 +1,5 @@
 using Xmc.Engine;
+using Xmc.Engine.Backends;
 using Xmc.Models.Bert;
 
 namespace Xmc.Models.Xmc;
@@ -36,8 +37,26 @@ public sealed record XmcModelConfig
     /// Set by training from <c>dst.reservoir</c> when <c>dst.algorithm=topkast</c>.</summary>
     public int BackwardFanIn { get; set; }
 
-    /// <summary>Storage type of the sparse head's values: <c>float32</c> or <c>bfloat16</c>.</summary>
+    /// <summary>Storage type of the sparse head's values: <c>float32</c>, <c>bfloat16</c> or <c>float8e4m3</c> (OCP FP8
+    /// E4M3; needs <see cref="HeadUpdate"/> = <c>fused-sgd</c>).</summary>
     public DType HeadDType { get; set; } = DType.Float32;
+
+    /// <summary>How the sparse head's values and bias are trained: <c>optimizer</c> (its gradient is stored and the run's
+    /// optimizer steps it) or <c>fused-sgd</c> (SGD applied label chunk by chunk inside the loss: no gradient, no
+    /// optimizer state; <c>optim.headSgdLr</c>, <see cref="HeadMomentum"/>, <see cref="HeadRounding"/>,
+    /// <see cref="HeadKahan"/>).</summary>
+    public HeadUpdateKind HeadUpdate { get; set; } = HeadUpdateKind.Optimizer;
+
+    /// <summary><c>fused-sgd</c>: how new bf16/fp8 values are stored, <c>stochastic</c> (default; unbiased, so updates
+    /// below half an ulp survive on average) or <c>nearest</c>.</summary>
+    public RoundingMode HeadRounding { get; set; } = RoundingMode.Stochastic;
+
+    /// <summary><c>fused-sgd</c>: momentum μ in [0, 1); 0 = none; else a bf16 velocity per value (2 bytes per slot).</summary>
+    public double HeadMomentum { get; set; }
+
+    /// <summary><c>fused-sgd</c>: fraction in [0, 1] of the labels, the most frequent in the training data, whose values
+    /// keep a bf16 Kahan compensation (2 bytes per slot of those labels, plus 4 bytes per label for the row map).</summary>
+    public double HeadKahan { get; set; }
 
     /// <summary>Labels per chunk of the fused output loss and of top-k prediction; 0 = chosen from the memory budget.</summary>
     public int LabelChunk { get; set; }

@@ -26,6 +26,16 @@ public enum HeadKind
     Masked,
 }
 
+/// <summary>How the fixed fan-in head's values and bias are trained.</summary>
+public enum HeadUpdateKind
+{
+    /// <summary>By the run's optimizer, from a stored gradient.</summary>
+    Optimizer,
+
+    /// <summary>By SGD inside the chunked loss (<see cref="FusedSgdSettings"/>).</summary>
+    FusedSgd,
+}
+
 /// <summary>Google's BERT miniatures (Turc et al., 2019) and BERT-base.</summary>
 public enum BertPreset
 {
@@ -70,8 +80,14 @@ public static class ModelConfigNames
     /// <summary><c>fanin</c>, <c>dense</c>, <c>masked</c>.</summary>
     public static ConfigNames<HeadKind> Head { get; } = new((HeadKind.FanIn, "fanin"), (HeadKind.Dense, "dense"), (HeadKind.Masked, "masked"));
 
-    /// <summary>Storage types of the sparse head's values: <c>float32</c>, <c>bfloat16</c>.</summary>
-    public static ConfigNames<DType> HeadDType { get; } = new((DType.Float32, "float32"), (DType.BFloat16, "bfloat16"));
+    /// <summary>Storage types of the sparse head's values: <c>float32</c>, <c>bfloat16</c>, <c>float8e4m3</c>.</summary>
+    public static ConfigNames<DType> HeadDType { get; } = new((DType.Float32, "float32"), (DType.BFloat16, "bfloat16"), (DType.Float8E4M3, "float8e4m3"));
+
+    /// <summary><c>optimizer</c>, <c>fused-sgd</c>.</summary>
+    public static ConfigNames<HeadUpdateKind> HeadUpdate { get; } = new((HeadUpdateKind.Optimizer, "optimizer"), (HeadUpdateKind.FusedSgd, "fused-sgd"));
+
+    /// <summary><c>nearest</c>, <c>stochastic</c>.</summary>
+    public static ConfigNames<Engine.Backends.RoundingMode> HeadRounding { get; } = new((Engine.Backends.RoundingMode.Nearest, "nearest"), (Engine.Backends.RoundingMode.Stochastic, "stochastic"));
 
     /// <summary><c>tiny</c>, <c>mini</c>, <c>small</c>, <c>base</c>.</summary>
     public static ConfigNames<BertPreset> Bert { get; } =

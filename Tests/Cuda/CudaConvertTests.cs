@@ -48,3 +48,65 @@ public class CudaConvertTests
         }
     }
 }
+
+/// <summary>Rounding to bfloat16 and fp8 E4M3, nearest and stochastic (the Philox word of each element), and fp8
+/// widening: bit-identical to the CPU backend for the same inputs, seed and offset.</summary>
+public class CudaRoundedConvertTests
+{
+    [Theory]
+    [InlineData(DType.BFloat16, Xmc.Engine.Backends.RoundingMode.Stochastic)]
+    [InlineData(DType.Float8E4M3, Xmc.Engine.Backends.RoundingMode.Nearest)]
+    [InlineData(DType.Float8E4M3, Xmc.Engine.Backends.RoundingMode.Stochastic)]
+    public void Rounding_is_bit_identical_to_the_cpu(DType target, Xmc.Engine.Backends.RoundingMode rounding)
+    {
+        using var p = Parity.OpenOrSkip();
+        const int n = 5003;
+        var x = Parity.Floats(n, 21, -500f, 500f);
+        var r = new System.Random(4);
+        for (int i = 0; i < n; i += 3)
+        {
+            x[i] = (float)(Math.Pow(2, r.NextDouble() * 20 - 14) * (r.Next(2) * 2 - 1)); // subnormal and normal fp8 ranges
+        }
+        float[] specials = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, -0f, 448f, 464f, 1e-40f, 0.0009765625f];
+        specials.CopyTo(x, 0);
+        var gpu = p.Gpu;
+        var cpu = Xmc.Engine.Backends.CpuBackend.Instance;
+        int size = target.SizeOf();
+        var dx = gpu.Allocator.Allocate(n * 4L, MemoryCategory.Activations);
+        var dy = gpu.Allocator.Allocate(n * (long)size, MemoryCategory.Activations);
+        var back = gpu.Allocator.Allocate(n * 4L, MemoryCategory.Activations);
+        try
+        {
+            gpu.CopyFromHost(dx.Address, MemoryMarshal.AsBytes(x.AsSpan()));
+            gpu.ConvertRounded(dx.Address, dy.Address, n, target, rounding, 77, 1234);
+            var gpuBytes = new byte[n * size];
+            gpu.CopyToHost(dy.Address, gpuBytes);
+            var cpuBytes = new byte[n * size];
+            unsafe
+            {
+                fixed (float* px = x)
+                fixed (byte* py = cpuBytes)
+                {
+                    cpu.ConvertRounded((nint)px, (nint)py, n, target, rounding, 77, 1234);
+                }
+            }
+            Assert.Equal(cpuBytes, gpuBytes);
+            if (target == DType.Float8E4M3)
+            {
+                gpu.ConvertFloat8ToFloat32(dy.Address, back.Address, n);
+                var widened = new float[n];
+                gpu.CopyToHost(back.Address, MemoryMarshal.AsBytes(widened.AsSpan()));
+                for (int i = 0; i < n; i++)
+                {
+                    Assert.Equal(BitConverter.SingleToInt32Bits(Float8E4M3.FromBits(cpuBytes[i]).ToSingle()), BitConverter.SingleToInt32Bits(widened[i]));
+                }
+            }
+        }
+        finally
+        {
+            dx.Release();
+            dy.Release();
+            back.Release();
+        }
+    }
+}

@@ -22,11 +22,16 @@ public class ParityDstTests
         }
         // coarse values so that |value| ties occur
         var valueData = Parity.Floats(labels * fanIn, 1).Select(v => MathF.Round(v * 4f) / 4f).ToArray();
-        foreach (var valueType in new[] { DType.Float32, DType.BFloat16 })
+        foreach (var valueType in new[] { DType.Float32, DType.BFloat16, DType.Float8E4M3 })
         {
             foreach (var indexType in new[] { DType.UInt16, DType.Int32 })
             {
-                var values = valueType == DType.Float32 ? p.Upload(valueData) : p.Upload(valueData.Select(v => BFloat16.FromSingle(v).Bits).ToArray());
+                var values = valueType switch
+                {
+                    DType.Float32 => p.Upload(valueData),
+                    DType.BFloat16 => p.Upload(valueData.Select(v => BFloat16.FromSingle(v).Bits).ToArray()),
+                    _ => p.Upload(valueData.Select(v => Float8E4M3.FromSingle(v).Bits).ToArray()),
+                };
                 var indices = indexType == DType.Int32 ? p.Upload(indexData) : p.Upload(indexData.Select(i => (ushort)i).ToArray());
                 var state1 = p.Upload(Parity.Floats(labels * fanIn, 2));
                 var state2 = p.Upload(Parity.Floats(labels * fanIn, 3));

@@ -31,11 +31,16 @@ public class ParityFixedFanInTests
         var gradValues = p.Upload(Parity.Floats(labels * fanIn, 5));
         var gradXT = p.Upload(Parity.Floats(inFeatures * batch, 6));
         var workspace = p.Zeros(Parity.Cpu.FixedFanInBackwardInputWorkspaceBytes(batch, inFeatures));
-        foreach (var valueType in new[] { DType.Float32, DType.BFloat16 })
+        foreach (var valueType in new[] { DType.Float32, DType.BFloat16, DType.Float8E4M3 })
         {
             foreach (var indexType in new[] { DType.UInt16, DType.Int32 })
             {
-                var values = valueType == DType.Float32 ? p.Upload(valueData) : p.Upload(valueData.Select(v => BFloat16.FromSingle(v).Bits).ToArray());
+                var values = valueType switch
+                {
+                    DType.Float32 => p.Upload(valueData),
+                    DType.BFloat16 => p.Upload(valueData.Select(v => BFloat16.FromSingle(v).Bits).ToArray()),
+                    _ => p.Upload(valueData.Select(v => Float8E4M3.FromSingle(v).Bits).ToArray()),
+                };
                 var indices = indexType == DType.Int32 ? p.Upload(indexData) : p.Upload(indexData.Select(i => (ushort)i).ToArray());
                 var what = $"{valueType}/{indexType}";
                 p.Both((be, at) => be.FixedFanInForward(at(xT), batch, inFeatures, at(values), valueType, at(indices), indexType, at(bias), labels, fanIn, at(zT)));

@@ -101,6 +101,9 @@ public class SafetensorsTests
             case SafetensorsDType.I64:
                 var l = Enumerable.Range(0, n).Select(_ => (long)r.Next(int.MinValue, int.MaxValue)).ToArray();
                 return (l.SelectMany(BitConverter.GetBytes).ToArray(), l.Select(v => (int)v).ToArray());
+            case SafetensorsDType.F8_E4M3:
+                var e = Enumerable.Range(0, n).Select(_ => Float8E4M3.FromBits((byte)(r.Next(0, 0x7F) | (r.Next(2) << 7)))).ToArray();
+                return (e.Select(v => v.Bits).ToArray(), e);
             default:
                 var u = Enumerable.Range(0, n).Select(_ => (ushort)r.Next(0, 65536)).ToArray();
                 return (u.SelectMany(BitConverter.GetBytes).ToArray(), u);
@@ -112,6 +115,7 @@ public class SafetensorsTests
         DType.Float32 => t.ToArray<float>(),
         DType.BFloat16 => t.ToArray<BFloat16>(),
         DType.Int32 => t.ToArray<int>(),
+        DType.Float8E4M3 => t.ToArray<Float8E4M3>(),
         _ => t.ToArray<ushort>(),
     };
 
@@ -201,7 +205,7 @@ public class SafetensorsTests
         { "bad json", "{\"a\":{\"dtype\":\"F32\",", 0, null, "not valid JSON" },
         { "not an object", "[1,2]", 0, null, "does not start with '{'" },
         { "garbage after", "{} x", 0, null, "other than space padding" },
-        { "unknown dtype", "{\"a\":{\"dtype\":\"F8_E4M3\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1, "a", "unknown or unsupported dtype 'F8_E4M3'" },
+        { "unknown dtype", "{\"a\":{\"dtype\":\"F8_E5M2\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1, "a", "unknown or unsupported dtype 'F8_E5M2'" },
         { "size mismatch", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,12]}}", 12, "a", "is 16 bytes but" },
         { "beyond buffer", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 4, "a", "past the end of the 4-byte data buffer" },
         { "reversed", "{\"a\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[4,0]}}", 4, "a", "reversed" },

@@ -270,7 +270,7 @@ public static partial class Checkpoint
             throw new CheckpointException($"{file.Path}: tensor '{name}' has shape {entry.ShapeText}, the model expects {target.Shape}");
         }
         using var loaded = file.Load(name, target.DType, target.Device, target.Category);
-        if (target.DType is DType.Float32 or DType.BFloat16)
+        if (target.DType.IsFloat())
         {
             var values = loaded.ToFloatArray();
             int bad = Array.FindIndex(values, v => !float.IsFinite(v));

@@ -32,6 +32,10 @@ internal sealed class HeadKindJson() : SpelledEnumJson<HeadKind>(ModelConfigName
 
 internal sealed class HeadDTypeJson() : SpelledEnumJson<DType>(ModelConfigNames.HeadDType);
 
+internal sealed class HeadUpdateJson() : SpelledEnumJson<HeadUpdateKind>(ModelConfigNames.HeadUpdate);
+
+internal sealed class HeadRoundingJson() : SpelledEnumJson<Engine.Backends.RoundingMode>(ModelConfigNames.HeadRounding);
+
 internal sealed class BertPresetJson() : SpelledEnumJson<BertPreset>(ModelConfigNames.Bert);
 
 internal sealed class BertMemoryJson() : SpelledEnumJson<BertMemoryMode>(ModelConfigNames.BertMemory);

@@ -215,6 +215,20 @@ public static class ConfigLoader
         Require(c.Dst.Algorithm is not (DstAlgorithmKind.Rigl or DstAlgorithmKind.Srigl or DstAlgorithmKind.Spartan) || c.Run.Device.Kind == DeviceKind.Cpu, "dst.algorithm",
             $"{TrainConfigNames.DstAlgorithm.Name(c.Dst.Algorithm)} runs on the CPU only (its selection is host code; set, gse and topkast have CUDA kernels): use --device cpu, or dst.algorithm=gse on {c.Run.Device}");
         Require(c.Dst.Algorithm != DstAlgorithmKind.TopKast || c.Model.HeadDType == DType.Float32, "model.headDType", "Top-KAST's forward set needs Float32 head values (model.headDType=float32)");
+        bool fused = c.Model.HeadUpdate == HeadUpdateKind.FusedSgd;
+        Require(c.Model.HeadDType != DType.Float8E4M3 || fused, "model.headDType",
+            "float8e4m3 values are trained only by the fused SGD (no optimizer keeps fp8 parameters): add --set model.headUpdate=fused-sgd, or use bfloat16");
+        Require(!fused || c.Model.Head == HeadKind.FanIn, "model.headUpdate",
+            $"fused-sgd trains the fixed fan-in head (model.head=fanin); model.head={ModelConfigNames.Head.Name(c.Model.Head)} is trained by the optimizer (model.headUpdate=optimizer)");
+        Require(!fused || c.Dst.Algorithm is DstAlgorithmKind.None or DstAlgorithmKind.Set, "model.headUpdate",
+            $"fused-sgd keeps no gradient of the head, which dst.algorithm={TrainConfigNames.DstAlgorithm.Name(c.Dst.Algorithm)} reads (or a reservoir it keeps): use dst.algorithm=set or none, or model.headUpdate=optimizer");
+        Require(!fused || c.Run.Device.Kind == DeviceKind.Cpu, "model.headUpdate",
+            $"fused-sgd runs on the CPU only for now (no CUDA kernel yet): use --device cpu, or model.headUpdate=optimizer on {c.Run.Device}");
+        Require(c.Model.HeadMomentum is >= 0 and < 1, "model.headMomentum", "must be in [0, 1) (0 = no momentum)");
+        Require(c.Model.HeadKahan is >= 0 and <= 1, "model.headKahan", "must be a fraction of the labels in [0, 1] (0 = no compensation)");
+        Require(fused || (c.Model.HeadMomentum == 0 && c.Model.HeadKahan == 0 && c.Model.HeadRounding == Engine.Backends.RoundingMode.Stochastic), "model.headUpdate",
+            "model.headMomentum, model.headKahan and model.headRounding=nearest configure the fused SGD: add --set model.headUpdate=fused-sgd (with the optimizer, bf16 values are always rounded stochastically and the optimizer keeps its own moments)");
+        Require(c.Optim.HeadSgdLr > 0 && double.IsFinite(c.Optim.HeadSgdLr), "optim.headSgdLr", "must be a positive number");
         Require(c.Fusion.Knn is null or >= 0, "fusion.knn", "must be ≥ 0 (0 = no kNN fusion; null = auto)");
         Require(c.Fusion.Weight is null or (>= 0 and <= 1), "fusion.weight", "must be in [0, 1], or null to choose it on the validation split");
         Require(c.Fusion.Shortlist >= 1, "fusion.shortlist", "must be ≥ 1");

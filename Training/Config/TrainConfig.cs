@@ -106,6 +106,13 @@ public sealed class OptimConfig
     /// <summary>Learning rate of the output head.</summary>
     public double HeadLr { get; set; } = 3e-2;
 
+    /// <summary>Learning rate of the fused SGD that trains the sparse head when <c>model.headUpdate=fused-sgd</c> (it
+    /// follows the run's warm-up and decay; <see cref="HeadLr"/> is then unused).</summary>
+    public double HeadSgdLr { get; set; } = FusedSgdDefaultLr;
+
+    /// <summary>Default of <see cref="HeadSgdLr"/> (docs/memory-precision.md).</summary>
+    public const double FusedSgdDefaultLr = 1.0;
+
     /// <summary>Decoupled weight decay.</summary>
     public double WeightDecay { get; set; } = 1e-4;
 
@@ -212,7 +219,7 @@ public sealed class RunConfig
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true,
     ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    Converters = [typeof(EncoderKindJson), typeof(HeadKindJson), typeof(HeadDTypeJson), typeof(BertPresetJson), typeof(BertMemoryJson),
+    Converters = [typeof(EncoderKindJson), typeof(HeadKindJson), typeof(HeadDTypeJson), typeof(HeadUpdateJson), typeof(HeadRoundingJson), typeof(BertPresetJson), typeof(BertMemoryJson),
         typeof(PoolingJson), typeof(OptimizerKindJson), typeof(DecayShapeJson), typeof(DstAlgorithmJson), typeof(GseSamplingJson), typeof(FeatureWeightingJson), typeof(DeviceJson), typeof(ByteSizeJson), typeof(SelectionMetricJson)])]
 [JsonSerializable(typeof(TrainConfig))]
 internal sealed partial class ConfigJsonContext : JsonSerializerContext

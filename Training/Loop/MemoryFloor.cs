@@ -41,7 +41,8 @@ public static class MemoryFloor
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(shape);
         var m = config.Model;
-        double encoder = 0, head = 0, frozenBytes = 0, headValueBytes = 0;
+        double encoder = 0, head = 0, frozenBytes = 0, headValueBytes = 0, fusedStateBytes = 0;
+        bool fused = m.Head == HeadKind.FanIn && m.HeadUpdate == HeadUpdateKind.FusedSgd;
         double width;
         var items = new List<Item>();
         if (m.Encoder == EncoderKind.Bow)
@@ -70,9 +71,19 @@ public static class MemoryFloor
         switch (m.Head)
         {
             case HeadKind.FanIn:
-                headValues = labels * m.FanIn;
-                headValueBytes = headValues * m.HeadDType.SizeOf();
-                head += labels; // bias
+                headValueBytes = labels * m.FanIn * m.HeadDType.SizeOf();
+                if (fused)
+                {
+                    // values and bias trained inside the loss: no gradient, no optimizer state; the update's own state
+                    frozenBytes += 4 * labels;
+                    fusedStateBytes = (m.HeadMomentum > 0 ? labels * m.FanIn * 2 + 4 * labels : 0)
+                        + (Math.Round(m.HeadKahan * labels) > 0 ? Math.Round(m.HeadKahan * labels) * m.FanIn * 2 + 4 * labels : 0);
+                }
+                else
+                {
+                    headValues = labels * m.FanIn;
+                    head += labels; // bias
+                }
                 frozenBytes += labels * m.FanIn * FixedFanInLinear.IndexTypeFor((int)width).SizeOf();
                 break;
             case HeadKind.Dense:
@@ -90,6 +101,11 @@ public static class MemoryFloor
         int slots = config.Optim.Optimizer == OptimizerKind.Sgd ? 1 : 2;
         items.Add(new Item("encoder parameters", MemoryCategory.Parameters, 4 * encoder, OnDevice: true, Part: EncoderPart));
         items.Add(new Item("classifier parameters", MemoryCategory.Parameters, 4 * head + headValueBytes + frozenBytes, OnDevice: true, Part: ClassifierPart));
+        if (fusedStateBytes > 0)
+        {
+            // saved with the model, so built for evaluation too
+            items.Add(new Item("fused head update state", MemoryCategory.OptimizerState, fusedStateBytes, OnDevice: true, Part: ClassifierPart));
+        }
         if (!training)
         {
             return items;

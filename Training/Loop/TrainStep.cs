@@ -1,4 +1,5 @@
 using Xmc.Engine;
+using Xmc.Models;
 using Xmc.Models.Xmc;
 using Xmc.Training.Data;
 using Xmc.Training.Inputs;
@@ -20,11 +21,16 @@ public sealed class TrainStep(IXmcModel model, XmcDataset train, XmcInputs input
     /// <summary>Called between backward and the optimizer step with the 0-based step (DST hooks: Top-KAST's penalty).</summary>
     public Action<long>? BeforeOptimizerStep { get; init; }
 
+    /// <summary>Base learning rate of a head trained by its own fused SGD (<c>optim.headSgdLr</c>); each step scales it
+    /// by the optimizer's schedule.</summary>
+    public float FusedHeadLearningRate { get; init; }
+
     /// <summary>Called before the forward with the 0-based step (Spartan's soft mask for the step).</summary>
     public Action<long>? BeforeForward { get; init; }
 
     /// <summary>Runs global step <paramref name="step"/> (0-based) on the training points <paramref name="rows"/>.</summary>
-    /// <exception cref="NonFiniteLossException">The loss is not finite; nothing was updated.
+    /// <exception cref="NonFiniteLossException">The loss is not finite; nothing was updated (except, with a fused SGD
+    /// head, the label chunks its loss had passed while still finite: the run stops anyway).
     /// <paramref name="describe"/> builds its message from the loss value.</exception>
     public StepLoss Run(ReadOnlySpan<int> rows, long step, Func<double, string> describe) => Run(rows, step, describe, false, out _);
 
@@ -38,6 +44,10 @@ public sealed class TrainStep(IXmcModel model, XmcDataset train, XmcInputs input
         using var scope = TensorScope.Begin();
         model.TrainMode(seed, step);
         BeforeForward?.Invoke(step);
+        if (model.Head is FixedFanInLinear { FusedSgd: not null } fused)
+        {
+            fused.PrepareUpdate(FusedHeadLearningRate * (optimizer.Schedule?.Factor(step) ?? 1f), step);
+        }
         var y = XmcInputs.Labels(train, rows, device);
         try
         {

@@ -86,6 +86,10 @@ public sealed class Trainer : IDisposable
             {
                 head.Communicator = _dist.Communicator;
             }
+            if (Model.Head is FixedFanInLinear { FusedSgd: not null } fusedHead)
+            {
+                fusedHead.CompensateLabels(Data.Train.LabelCounts()); // a resumed run then loads the checkpoint's
+            }
             _stepsPerEpoch = (Data.Train.NumPoints + config.Optim.BatchSize - 1) / config.Optim.BatchSize;
             TotalSteps = _stepsPerEpoch * config.Optim.Epochs;
             if (Model.Aux is { } objective)
@@ -132,6 +136,7 @@ public sealed class Trainer : IDisposable
             {
                 BeforeOptimizerStep = _dst is null ? null : _dst.BeforeOptimizerStep,
                 BeforeForward = _spartan is null ? null : _spartan.BeforeForward,
+                FusedHeadLearningRate = (float)config.Optim.HeadSgdLr,
             };
             if (_dist is not null)
             {
@@ -375,6 +380,7 @@ public sealed class Trainer : IDisposable
         _progress.Message($"model: {Model.Description}, {Model.Module.Parameters().Sum(p => p.Shape.Numel):N0} parameters; " +
             $"{TotalSteps} steps ({_config.Optim.Epochs} epochs × {_stepsPerEpoch}), dst {(_dst is not null ? _dst.Algorithm.Name : _spartan is not null ? "spartan" : "none")}" +
             (_aux is null ? "" : $", aux objective over {_config.Model.AuxClusters} label clusters until step {_aux.Weight.EndStep}"));
+        _progress.Message(HeadMemory.Describe(Model, _optimizer));
     }
 
     /// <summary>Every <c>run.logEvery</c> steps and at the last: loss, head learning rate, epoch, and the auxiliary
@@ -385,7 +391,7 @@ public sealed class Trainer : IDisposable
         {
             return;
         }
-        var row = new Dictionary<string, double> { ["loss"] = loss.Loss, ["lr_head"] = _optimizer.CurrentLearningRate(1), ["epoch"] = epoch };
+        var row = new Dictionary<string, double> { ["loss"] = loss.Loss, ["lr_head"] = HeadLearningRate(), ["epoch"] = epoch };
         if (_aux is not null)
         {
             row["aux_weight"] = _aux.Weight.At(step - 1);
@@ -397,8 +403,14 @@ public sealed class Trainer : IDisposable
         _log.Write("train", step, row);
     }
 
+    /// <summary>The head's learning rate at the next step: the fused SGD's, or the optimizer's head group's.</summary>
+    private double HeadLearningRate()
+        => _config.Model.HeadUpdate == HeadUpdateKind.FusedSgd
+            ? _config.Optim.HeadSgdLr * (_optimizer.Schedule?.Factor(_optimizer.StepCount) ?? 1f)
+            : _optimizer.CurrentLearningRate(1);
+
     private Func<double, string> NonFiniteLossMessage(long step) => value =>
-        $"training loss is {value} at step {step + 1}{NonFiniteGroups()}: lower the learning rates (optim.encoderLr={OptimizerFactory.EncoderLearningRate(_config)}, optim.headLr={_config.Optim.HeadLr}) " +
+        $"training loss is {value} at step {step + 1}{NonFiniteGroups()}: lower the learning rates (optim.encoderLr={OptimizerFactory.EncoderLearningRate(_config)}, {(_config.Model.HeadUpdate == HeadUpdateKind.FusedSgd ? $"optim.headSgdLr={_config.Optim.HeadSgdLr}" : $"optim.headLr={_config.Optim.HeadLr}")}) " +
         $"or check the data for extreme feature values; the last checkpoint ({LastCheckpoint ?? "none written yet"}) is intact";
 
     /// <summary>Names the parameter groups holding a non-finite value, for the NaN-loss message.</summary>
@@ -409,7 +421,7 @@ public sealed class Trainer : IDisposable
         {
             foreach (var p in parameters)
             {
-                if (p.DType is DType.Float32 or DType.BFloat16 && p.Data.ToFloatArray().Any(v => !float.IsFinite(v)))
+                if (p.DType.IsFloat() && p.Data.ToFloatArray().Any(v => !float.IsFinite(v)))
                 {
                     bad.Add($"{group} ({p.Data.Name})");
                 }

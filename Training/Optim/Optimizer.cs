@@ -23,6 +23,9 @@ public abstract class Optimizer : IDisposable, ISlotStateProvider
         Seed = seed;
     }
 
+    /// <summary>Float32 state tensors the optimizer keeps per trainable parameter (Adam 2, SGD with momentum 1).</summary>
+    public int SlotsPerParameter => _slotsPerParameter;
+
     /// <summary>The groups, in the order given.</summary>
     public IReadOnlyList<ParameterGroup> Groups { get; }
 

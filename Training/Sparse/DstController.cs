@@ -63,7 +63,13 @@ public sealed class DstController(IDstAlgorithm algorithm, DstSchedule schedule,
             {
                 state.Add(g);
             }
+            // a fused-SGD head's own slot state (bf16 velocity, Kahan compensation) follows the connections by input
+            int[]? inputsBefore = layer.ValueVelocity is not null || layer.Compensation is not null ? layer.IndicesToHost() : null;
             long changed = Algorithm.Update(new DstUpdate(layer, n, step, state, Schedule, batch));
+            if (inputsBefore is not null)
+            {
+                layer.FollowRewiring(inputsBefore);
+            }
             SlotsChanged?.Invoke(new SlotChange(layer, step, changed, (long)layer.Labels * layer.FanIn));
             any = true;
         }
