@@ -58,15 +58,19 @@ public sealed partial class CudaBackend
 
     /// <summary>Of one generic launch instantiated for each pair of element types a fixed fan-in layer stores (float32,
     /// bfloat16 or fp8 E4M3 values, uint16 or int32 indices), the one for <paramref name="valueType"/> and <paramref name="indexType"/>.</summary>
-    private static T ByValueAndIndex<T>(string op, DType valueType, DType indexType, T f32U16, T f32I32, T bf16U16, T bf16I32, T f8U16, T f8I32) =>
+    /// <summary>The launcher for the value and index types; the fp8 ones may be left out by ops without an fp8 kernel
+    /// (the DST selection kernels), which then refuse fp8 values by name.</summary>
+    private static T ByValueAndIndex<T>(string op, DType valueType, DType indexType, T f32U16, T f32I32, T bf16U16, T bf16I32, T? f8U16 = null, T? f8I32 = null)
+        where T : class =>
         (valueType, indexType) switch
         {
             (DType.Float32, DType.UInt16) => f32U16,
             (DType.Float32, DType.Int32) => f32I32,
             (DType.BFloat16, DType.UInt16) => bf16U16,
             (DType.BFloat16, DType.Int32) => bf16I32,
-            (DType.Float8E4M3, DType.UInt16) => f8U16,
-            (DType.Float8E4M3, DType.Int32) => f8I32,
+            (DType.Float8E4M3, DType.UInt16) when f8U16 is not null => f8U16,
+            (DType.Float8E4M3, DType.Int32) when f8I32 is not null => f8I32,
+            (DType.Float8E4M3, _) => throw new NotSupportedException($"{op}: Float8E4M3 values are not supported by this kernel on CUDA (Float32 or BFloat16)"),
             _ => throw new NotSupportedException(
                 $"{op}: values must be Float32, BFloat16 or Float8E4M3 and indices UInt16 or Int32, got {valueType} values and {indexType} indices"),
         };
