@@ -34,7 +34,7 @@ public sealed partial class CudaBackend
             Kernels.DstSelect.GseGrow<TV, TI>.Kernel.Launch(_kernels, Linear(count), values, indices, rowStart + start, count, fanIn, grow,
                 candidates + (nint)(start * c * sizeof(int)), gradients + (nint)(start * c * sizeof(float)), c, growValue, states, stateCount, workspace);
         var launch = ByValueAndIndex<Action<long, long, nint, nint>>(nameof(GseGrowPrune), valueType, indexType,
-            Launch<F32, U16>, Launch<F32, I32>, Launch<BF16, U16>, Launch<BF16, I32>);
+            Launch<F32, U16>, Launch<F32, I32>, Launch<BF16, U16>, Launch<BF16, I32>, Launch<F8, U16>, Launch<F8, I32>);
         if (grow == 0 || rows <= 0)
         {
             return;
@@ -77,8 +77,11 @@ public sealed partial class CudaBackend
                 case DType.BFloat16:
                     Kernels.DstSelect.ForwardSet<BF16>.Kernel.Launch(_kernels, Linear(labels), values, marks, labels, slots, forwardSlots, flipped.Address);
                     break;
+                case DType.Float8E4M3:
+                    Kernels.DstSelect.ForwardSet<F8>.Kernel.Launch(_kernels, Linear(labels), values, marks, labels, slots, forwardSlots, flipped.Address);
+                    break;
                 default:
-                    throw new NotSupportedException($"{nameof(SelectForwardSet)}: values must be Float32 or BFloat16, got {valueType}");
+                    throw new NotSupportedException($"{nameof(SelectForwardSet)}: values must be Float32, BFloat16 or Float8E4M3, got {valueType}");
             }
             Span<ulong> count = stackalloc ulong[1];
             CopyToHost(flipped.Address, MemoryMarshal.AsBytes(count));

@@ -1,11 +1,12 @@
 // Selection kernels of the DST algorithms beyond SET on the fixed fan-in layout (values [L, k] float32 or bfloat16
-// words, indices [L, k] uint16 or int32, each row sorted by input), reproducing CpuBackend.DstSelect exactly:
+// words, or fp8 E4M3 bytes, indices [L, k] uint16 or int32, each row sorted by input), reproducing CpuBackend.DstSelect exactly:
 // GSE's candidate draw (Philox4x32-10 words, uniform or by the inverse of a cumulative table of doubles) and its
 // grow-then-prune with the slot state moved along; Top-KAST's forward-set marks and its penalty on the
 // reservoir-only slots. One thread per row, counting ranks instead of sorting (k and c are tens); the grow kernel's
 // rows rowStart .. rowStart + rows - 1 each have 12 k bytes of workspace. Self-contained CUDA C.
 
 #include "philox.cuh"
+#include "lowprec.cuh"
 
 // Uniform in [0, n) by multiply-shift of a 32-bit word.
 __device__ int draw_below(unsigned int word, unsigned int n)
@@ -108,6 +109,7 @@ extern "C" __global__ void gse_draw_i32(const int* indices, long long rowStart, 
 
 __device__ unsigned int magnitude_bits(const float* v, long long i) { return __float_as_uint(v[i]) & 0x7fffffffu; }
 __device__ unsigned int magnitude_bits(const unsigned short* v, long long i) { return (((unsigned int)v[i]) << 16) & 0x7fffffffu; }
+__device__ unsigned int magnitude_bits(const unsigned char* v, long long i) { return __float_as_uint(xmc_f8_to_float(v[i])) & 0x7fffffffu; }
 
 __device__ void store_grown(float* v, long long i, float x) { v[i] = x; }
 __device__ void store_grown(unsigned short* v, long long i, float x)
@@ -118,6 +120,9 @@ __device__ void store_grown(unsigned short* v, long long i, float x)
     const unsigned int lsb = (bits >> 16) & 1u;
     v[i] = (unsigned short)((bits + 0x7fffu + lsb) >> 16);
 }
+
+// fp8 E4M3: nearest, as Float8E4M3.FromSingle
+__device__ void store_grown(unsigned char* v, long long i, float x) { v[i] = xmc_float_to_f8(x, 0, 0u); }
 
 // Candidate j of the row is grown when fewer than n candidates come before it in (|g| descending, position ascending).
 __device__ bool is_grown(const float* g, int c, int n, int j)
@@ -213,6 +218,14 @@ extern "C" __global__ void gse_grow_bf16_i32(unsigned short* values, int* indice
     const int* candidates, const float* grads, int c, float growValue, float* const* states, int stateCount, unsigned char* workspace)
 { gse_grow_rows(values, indices, rowStart, rows, k, n, candidates, grads, c, growValue, states, stateCount, workspace); }
 
+extern "C" __global__ void gse_grow_f8_u16(unsigned char* values, unsigned short* indices, long long rowStart, long long rows, int k, int n,
+    const int* candidates, const float* grads, int c, float growValue, float* const* states, int stateCount, unsigned char* workspace)
+{ gse_grow_rows(values, indices, rowStart, rows, k, n, candidates, grads, c, growValue, states, stateCount, workspace); }
+
+extern "C" __global__ void gse_grow_f8_i32(unsigned char* values, int* indices, long long rowStart, long long rows, int k, int n,
+    const int* candidates, const float* grads, int c, float growValue, float* const* states, int stateCount, unsigned char* workspace)
+{ gse_grow_rows(values, indices, rowStart, rows, k, n, candidates, grads, c, growValue, states, stateCount, workspace); }
+
 // Top-KAST's forward set: slot j is marked when fewer than kf slots come before it in (|w| descending, slot ascending);
 // the marks that flipped are added to *flipped.
 template <class TV>
@@ -244,6 +257,9 @@ extern "C" __global__ void select_forward_set_f32(const float* values, float* ma
 { forward_set_rows(values, marks, labels, k, kf, flipped); }
 
 extern "C" __global__ void select_forward_set_bf16(const unsigned short* values, float* marks, long long labels, int k, int kf, unsigned long long* flipped)
+{ forward_set_rows(values, marks, labels, k, kf, flipped); }
+
+extern "C" __global__ void select_forward_set_f8(const unsigned char* values, float* marks, long long labels, int k, int kf, unsigned long long* flipped)
 { forward_set_rows(values, marks, labels, k, kf, flipped); }
 
 // gradient[i] += (lambda (1 - marks[i])) values[i], rounded in that order (no contraction), as the CPU.

@@ -147,6 +147,8 @@ public sealed unsafe partial class CpuBackend
             case (DType.Float32, DType.Int32): Backward<float, int>(xT, deltaT, batch, inFeatures, values, indices, labels, fanIn, gradValues, gradBias, gradXT, workspace); break;
             case (DType.BFloat16, DType.UInt16): Backward<BFloat16, ushort>(xT, deltaT, batch, inFeatures, values, indices, labels, fanIn, gradValues, gradBias, gradXT, workspace); break;
             case (DType.BFloat16, DType.Int32): Backward<BFloat16, int>(xT, deltaT, batch, inFeatures, values, indices, labels, fanIn, gradValues, gradBias, gradXT, workspace); break;
+            case (DType.Float8E4M3, DType.UInt16): Backward<Float8E4M3, ushort>(xT, deltaT, batch, inFeatures, values, indices, labels, fanIn, gradValues, gradBias, gradXT, workspace); break;
+            case (DType.Float8E4M3, DType.Int32): Backward<Float8E4M3, int>(xT, deltaT, batch, inFeatures, values, indices, labels, fanIn, gradValues, gradBias, gradXT, workspace); break;
             default: throw UnsupportedTypes(nameof(FixedFanInBackward), valueType, indexType);
         }
     }

@@ -36,15 +36,19 @@ public sealed unsafe partial class CpuBackend
             int* compRows = (int*)a.CompensationRows;
             var bits = new RoundingBits(a.Seed, a.RoundingOffset);
             bool stochastic = a.Rounding == RoundingMode.Stochastic;
+            // the row's value gradient by the kernel the optimizer path uses, so both paths see the same gradient bits
+            var rowGradient = new float[fanIn];
+            fixed (float* gRow = rowGradient)
             for (long r = r0; r < r1; r++)
             {
                 float* d = dl + r * batch;
                 long l = labelStart + r, row = l * fanIn;
                 int compRow = compRows == null ? -1 : compRows[l];
+                Cpu.FanInRows.Backward(x, d, batch, (float*)null, ix + row, fanIn, gRow, 0f, null);
                 for (int j = 0; j < fanIn; j++)
                 {
                     long s = row + j;
-                    float g = CpuVector.Dot(d, x + (long)CpuVector.Index(ix, s) * batch, batch);
+                    float g = gRow[j];
                     if (u != null)
                     {
                         g = a.Momentum * u[s].ToSingle() + g;
