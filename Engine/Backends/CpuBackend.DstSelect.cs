@@ -74,6 +74,8 @@ public sealed unsafe partial class CpuBackend
             case (DType.Float32, DType.Int32): CpuRanges.Run(parts, rows, &GrowPart<float, int>, &job); break;
             case (DType.BFloat16, DType.UInt16): CpuRanges.Run(parts, rows, &GrowPart<BFloat16, ushort>, &job); break;
             case (DType.BFloat16, DType.Int32): CpuRanges.Run(parts, rows, &GrowPart<BFloat16, int>, &job); break;
+            case (DType.Float8E4M3, DType.UInt16): CpuRanges.Run(parts, rows, &GrowPart<Float8E4M3, ushort>, &job); break;
+            case (DType.Float8E4M3, DType.Int32): CpuRanges.Run(parts, rows, &GrowPart<Float8E4M3, int>, &job); break;
             default: throw UnsupportedTypes(nameof(GseGrowPrune), valueType, indexType);
         }
     }
@@ -94,7 +96,9 @@ public sealed unsafe partial class CpuBackend
     }
 
     private static TV GrowValue<TV>(float value) where TV : unmanaged
-        => typeof(TV) == typeof(float) ? (TV)(object)value : (TV)(object)BFloat16.FromSingle(value);
+        => typeof(TV) == typeof(float) ? (TV)(object)value
+        : typeof(TV) == typeof(BFloat16) ? (TV)(object)BFloat16.FromSingle(value)
+        : (TV)(object)Float8E4M3.FromSingle(value);
 
     private static void CheckGse(string op, int fanIn, int inFeatures, int candidates, int grow)
     {
@@ -126,6 +130,7 @@ public sealed unsafe partial class CpuBackend
         {
             case DType.Float32: CpuRanges.Run(parts, labels, &ForwardSetPart<float>, &job); break;
             case DType.BFloat16: CpuRanges.Run(parts, labels, &ForwardSetPart<BFloat16>, &job); break;
+            case DType.Float8E4M3: CpuRanges.Run(parts, labels, &ForwardSetPart<Float8E4M3>, &job); break;
             default: throw UnsupportedTypes(nameof(SelectForwardSet), valueType, DType.Int32);
         }
         long total = 0;

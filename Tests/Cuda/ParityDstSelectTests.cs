@@ -83,11 +83,11 @@ public class ParityDstSelectTests
         var gradData = Parity.Floats(rows * candidates, 5).Select(v => MathF.Round(v * 2f) / 2f).ToArray();
         var candidatesBuffer = p.Upload(cand);
         var grads = p.Upload(gradData);
-        foreach (var valueType in new[] { DType.Float32, DType.BFloat16 })
+        foreach (var valueType in new[] { DType.Float32, DType.BFloat16, DType.Float8E4M3 })
         {
             foreach (var indexType in new[] { DType.UInt16, DType.Int32 })
             {
-                var values = valueType == DType.Float32 ? p.Upload(valueData) : p.Upload(valueData.Select(v => BFloat16.FromSingle(v).Bits).ToArray());
+                var values = UploadValues(p, valueData, valueType);
                 var indices = UploadIndices(p, indexData, indexType);
                 var state1 = p.Upload(Parity.Floats(labels * fanIn, 6));
                 var state2 = p.Upload(Parity.Floats(labels * fanIn, 7));
@@ -123,9 +123,9 @@ public class ParityDstSelectTests
         var r = new Random(labels + slots);
         var valueData = Parity.Floats(labels * slots, 8).Select(v => MathF.Round(v * 3f) / 3f).ToArray();
         var markData = Enumerable.Range(0, labels * slots).Select(_ => (float)r.Next(2)).ToArray();
-        foreach (var valueType in new[] { DType.Float32, DType.BFloat16 })
+        foreach (var valueType in new[] { DType.Float32, DType.BFloat16, DType.Float8E4M3 })
         {
-            var values = valueType == DType.Float32 ? p.Upload(valueData) : p.Upload(valueData.Select(v => BFloat16.FromSingle(v).Bits).ToArray());
+            var values = UploadValues(p, valueData, valueType);
             var marks = p.Upload(markData);
             var flipped = new long[2];
             int which = 0;
@@ -142,4 +142,11 @@ public class ParityDstSelectTests
         p.Both((be, at) => be.ReservoirPenalty(at(gradient), at(weights), at(ones), (long)labels * slots, 0.37f));
         p.AssertSame(gradient, "penalised gradient");
     }
+
+    private static ParityBuffer UploadValues(Parity p, float[] data, DType valueType) => valueType switch
+    {
+        DType.Float32 => p.Upload(data),
+        DType.BFloat16 => p.Upload(data.Select(v => BFloat16.FromSingle(v).Bits).ToArray()),
+        _ => p.Upload(data.Select(v => Float8E4M3.FromSingle(v).Bits).ToArray()),
+    };
 }

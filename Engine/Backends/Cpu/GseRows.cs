@@ -276,7 +276,7 @@ internal static unsafe class GseRows
             from[at] = k;
             newIndex[at] = grown[q];
         }
-        if (k == 32 && System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)
+        if (k == 32 && System.Runtime.Intrinsics.X86.Avx512BW.IsSupported && typeof(TV) != typeof(Float8E4M3))
         {
             CpuBackend.MoveRow32(vr, ir, from, newIndex, growValue, states, stateCount, rowSlot);
             return;
