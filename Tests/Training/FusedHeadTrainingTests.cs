@@ -34,7 +34,6 @@ public class FusedHeadTrainingTests
     [InlineData("model.headUpdate=optimizer", "model.headDType", "fused-sgd")]
     [InlineData("model.head=dense", "model.headUpdate", "model.head=fanin")]
     [InlineData("dst.algorithm=rigl", "model.headUpdate", "dst.algorithm=set or none")]
-    [InlineData("run.device=cuda", "model.headUpdate", "--device cpu")]
     [InlineData("model.headMomentum=1", "model.headMomentum", "[0, 1)")]
     [InlineData("model.headKahan=1.5", "model.headKahan", "[0, 1]")]
     [InlineData("optim.headSgdLr=0", "optim.headSgdLr", "positive")]

@@ -222,8 +222,6 @@ public static class ConfigLoader
             $"fused-sgd trains the fixed fan-in head (model.head=fanin); model.head={ModelConfigNames.Head.Name(c.Model.Head)} is trained by the optimizer (model.headUpdate=optimizer)");
         Require(!fused || c.Dst.Algorithm is DstAlgorithmKind.None or DstAlgorithmKind.Set, "model.headUpdate",
             $"fused-sgd keeps no gradient of the head, which dst.algorithm={TrainConfigNames.DstAlgorithm.Name(c.Dst.Algorithm)} reads (or a reservoir it keeps): use dst.algorithm=set or none, or model.headUpdate=optimizer");
-        Require(!fused || c.Run.Device.Kind == DeviceKind.Cpu, "model.headUpdate",
-            $"fused-sgd runs on the CPU only for now (no CUDA kernel yet): use --device cpu, or model.headUpdate=optimizer on {c.Run.Device}");
         Require(c.Model.HeadMomentum is >= 0 and < 1, "model.headMomentum", "must be in [0, 1) (0 = no momentum)");
         Require(c.Model.HeadKahan is >= 0 and <= 1, "model.headKahan", "must be a fraction of the labels in [0, 1] (0 = no compensation)");
         Require(fused || (c.Model.HeadMomentum == 0 && c.Model.HeadKahan == 0 && c.Model.HeadRounding == Engine.Backends.RoundingMode.Stochastic), "model.headUpdate",
