@@ -100,7 +100,7 @@ public class ShardedTrainingTests
         var dir = Path.Combine(Directory.CreateTempSubdirectory("xmc-ranks-kill").FullName, "run");
         using (var job = MpiJob.Start([.. Args(dir), "--ranks", "2"]))
         {
-            int victim = job.PidOf(1);
+            int victim = job.PidOf(1), leader = job.PidOf(0);
             var checkpoint = Path.Combine(dir, "checkpoint-00000010.json");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             while (!File.Exists(checkpoint))
@@ -113,6 +113,13 @@ public class ShardedTrainingTests
             Assert.True(code != 0, $"the job ended with 0 although rank 1 was killed (it finished first?):\n{output}");
             Assert.True(waited < TimeSpan.FromSeconds(30), $"the job took {waited} to end after a rank was killed");
             Assert.DoesNotMatch("^test: P@1", output);
+            // mpirun can return while rank 0 is still ending (on a loaded machine); its run-folder lock holds until then
+            var gone = System.Diagnostics.Stopwatch.StartNew();
+            while (Directory.Exists($"/proc/{leader}") && gone.Elapsed.TotalSeconds < 60)
+            {
+                Thread.Sleep(50);
+            }
+            Assert.False(Directory.Exists($"/proc/{leader}"), $"rank 0 (pid {leader}) still runs 60 s after the job ended");
         }
         // the same interrupted run, resharded: onto three ranks, and onto one process
         var onThree = CopyRun(dir, "xmc-ranks-kill-3");
