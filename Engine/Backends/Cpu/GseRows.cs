@@ -142,7 +142,8 @@ internal static unsafe class GseRows
         while (length > 1)
         {
             int half = length >> 1;
-            at = cdf[at + half] <= u ? at + half : at;
+            // setcc and a mask rather than a branch: the compares' outcomes are random
+            at += half & -(cdf[at + half] <= u ? 1 : 0);
             length -= half;
         }
         int above = at + (cdf[at] <= u ? 1 : 0);
