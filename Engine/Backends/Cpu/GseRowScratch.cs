@@ -88,6 +88,29 @@ internal sealed unsafe class GseRowScratch
         return size <= _tableSize ? size : throw new ArgumentOutOfRangeException(nameof(c), c, "gse: more candidates than the scratch was sized for");
     }
 
+    private int[]? _guide;
+    private double* _guideOf;
+
+    /// <summary>The guide of the table <paramref name="cdf"/> of d entries (<see cref="GseRows.BuildGuide"/>), built on
+    /// first use: one table per update, so once per part.</summary>
+    public int* GuideFor(double* cdf, int d)
+    {
+        if (_guide is null || _guideOf != cdf || _guide.Length != d + 1)
+        {
+            _guide = GC.AllocateArray<int>(d + 1, pinned: true);
+            _guideOf = cdf;
+            fixed (int* g = _guide)
+            {
+                GseRows.BuildGuide(cdf, d, g);
+            }
+        }
+        return (int*)Unsafe.AsPointer(ref _guide[0]);
+    }
+
     /// <summary>Keeps the pinned block alive until the end of a part.</summary>
-    public void KeepAlive() => GC.KeepAlive(_block);
+    public void KeepAlive()
+    {
+        GC.KeepAlive(_block);
+        GC.KeepAlive(_guide);
+    }
 }

@@ -28,7 +28,7 @@ internal static unsafe class GseRows
                 block = Philox.Block(seed, rowOffset + (ulong)(t >> 2));
             }
             uint w = (t & 3) switch { 0 => block.W0, 1 => block.W1, 2 => block.W2, _ => block.W3 };
-            int x = cdf == null ? (int)(((ulong)w * (ulong)d) >> 32) : Inverse(cdf, d, w);
+            int x = cdf == null ? (int)(((ulong)w * (ulong)d) >> 32) : Inverse(cdf, d, w, s.GuideFor(cdf, d));
             if (!Holds(row, k, x) && Add(x, set, size))
             {
                 result[found++] = x;
@@ -74,7 +74,7 @@ internal static unsafe class GseRows
                 block = Philox.Block(seed, rowOffset + (ulong)(t >> 2));
             }
             uint w = (t & 3) switch { 0 => block.W0, 1 => block.W1, 2 => block.W2, _ => block.W3 };
-            int x = cdf == null ? (int)(((ulong)w * (ulong)d) >> 32) : Inverse(cdf, d, w);
+            int x = cdf == null ? (int)(((ulong)w * (ulong)d) >> 32) : Inverse(cdf, d, w, s.GuideFor(cdf, d));
             ulong bit = 1UL << x;
             if ((used[x >> 6] & bit) == 0)
             {
@@ -131,27 +131,59 @@ internal static unsafe class GseRows
     }
 
     /// <summary>The input whose CDF interval holds u = w / 2³²·total: the result of a binary search for u in the
-    /// ascending doubles by <see cref="InverseProbe"/>'s probe sequence, found without its data-dependent branches:
-    /// the first i with cdf[i] &gt; u (the same answer whenever at most one entry equals u), and the probe sequence
-    /// itself in the rare case that u equals a repeated entry.</summary>
+    /// ascending doubles by <see cref="InverseProbe"/>'s probe sequence, found without it: the first i with cdf[i] &gt; u
+    /// (the same answer whenever at most one entry equals u), looked for between the guide's bounds of the word's
+    /// bucket ⌊w·d / 2³²⌋ (<see cref="GseRowScratch.GuideFor"/>), and the probe sequence itself in the rare case that
+    /// u equals a repeated entry.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Inverse(double* cdf, int d, uint w)
+    public static int Inverse(double* cdf, int d, uint w, int* guide)
     {
         double u = w / 4294967296.0 * cdf[d - 1];
-        int at = 0, length = d;
-        while (length > 1)
+        int bucket = (int)(((ulong)w * (ulong)d) >> 32);
+        int at = guide[bucket], end = guide[bucket + 1];
+        if (end - at <= 8)
         {
-            int half = length >> 1;
-            // setcc and a mask rather than a branch: the compares' outcomes are random
-            at += half & -(cdf[at + half] <= u ? 1 : 0);
-            length -= half;
+            while (at < end && cdf[at] <= u)
+            {
+                at++;
+            }
         }
-        int above = at + (cdf[at] <= u ? 1 : 0);
-        if (above >= 2 && cdf[above - 1] == u && cdf[above - 2] == u)
+        else
+        {
+            // the first index of [at, end] whose entry exceeds u (end when none does), by halving without branches
+            int length = end - at;
+            while (length > 0)
+            {
+                int half = length >> 1;
+                int past = cdf[at + half] <= u ? 1 : 0;
+                at += (half + 1) & -past;
+                length = (half & (past - 1)) | ((length - half - 1) & -past);
+            }
+        }
+        if (at >= 2 && cdf[at - 1] == u && cdf[at - 2] == u)
         {
             return InverseProbe(cdf, d, w);
         }
-        return Math.Min(above, d - 1);
+        return Math.Min(at, d - 1);
+    }
+
+    /// <summary>The guide of a table: guide[j] = the first i with cdf[i] &gt; u(w_j), w_j = ⌈j·2³² / d⌉ the smallest word
+    /// of bucket j, for j &lt; d, and guide[d] = d. u grows with w, so every word of bucket j has its answer in
+    /// [guide[j], guide[j + 1]].</summary>
+    public static void BuildGuide(double* cdf, int d, int* guide)
+    {
+        int at = 0;
+        for (int j = 0; j < d; j++)
+        {
+            uint first = (uint)((((ulong)j << 32) + (ulong)d - 1) / (ulong)d);
+            double u = first / 4294967296.0 * cdf[d - 1];
+            while (at < d && cdf[at] <= u)
+            {
+                at++;
+            }
+            guide[j] = at;
+        }
+        guide[d] = d;
     }
 
     /// <summary>The reference rule: the probe sequence of a binary search for u = w / 2³²·cdf[d − 1] in the ascending
