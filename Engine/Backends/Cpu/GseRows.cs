@@ -28,7 +28,7 @@ internal static unsafe class GseRows
                 block = Philox.Block(seed, rowOffset + (ulong)(t >> 2));
             }
             uint w = (t & 3) switch { 0 => block.W0, 1 => block.W1, 2 => block.W2, _ => block.W3 };
-            int x = cdf == null ? (int)(((ulong)w * (ulong)d) >> 32) : Inverse(cdf, d, w);
+            int x = cdf == null ? (int)(((ulong)w * (ulong)d) >> 32) : Inverse(cdf, d, w, s.GuideFor(cdf, d));
             if (!Holds(row, k, x) && Add(x, set, size))
             {
                 result[found++] = x;
@@ -74,7 +74,7 @@ internal static unsafe class GseRows
                 block = Philox.Block(seed, rowOffset + (ulong)(t >> 2));
             }
             uint w = (t & 3) switch { 0 => block.W0, 1 => block.W1, 2 => block.W2, _ => block.W3 };
-            int x = cdf == null ? (int)(((ulong)w * (ulong)d) >> 32) : Inverse(cdf, d, w);
+            int x = cdf == null ? (int)(((ulong)w * (ulong)d) >> 32) : Inverse(cdf, d, w, s.GuideFor(cdf, d));
             ulong bit = 1UL << x;
             if ((used[x >> 6] & bit) == 0)
             {
@@ -131,26 +131,59 @@ internal static unsafe class GseRows
     }
 
     /// <summary>The input whose CDF interval holds u = w / 2³²·total: the result of a binary search for u in the
-    /// ascending doubles by <see cref="InverseProbe"/>'s probe sequence, found without its data-dependent branches:
-    /// the first i with cdf[i] &gt; u (the same answer whenever at most one entry equals u), and the probe sequence
-    /// itself in the rare case that u equals a repeated entry.</summary>
+    /// ascending doubles by <see cref="InverseProbe"/>'s probe sequence, found without it: the first i with cdf[i] &gt; u
+    /// (the same answer whenever at most one entry equals u), looked for between the guide's bounds of the word's
+    /// bucket ⌊w·d / 2³²⌋ (<see cref="GseRowScratch.GuideFor"/>), and the probe sequence itself in the rare case that
+    /// u equals a repeated entry.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Inverse(double* cdf, int d, uint w)
+    public static int Inverse(double* cdf, int d, uint w, int* guide)
     {
         double u = w / 4294967296.0 * cdf[d - 1];
-        int at = 0, length = d;
-        while (length > 1)
+        int bucket = (int)(((ulong)w * (ulong)d) >> 32);
+        int at = guide[bucket], end = guide[bucket + 1];
+        if (end - at <= 8)
         {
-            int half = length >> 1;
-            at = cdf[at + half] <= u ? at + half : at;
-            length -= half;
+            while (at < end && cdf[at] <= u)
+            {
+                at++;
+            }
         }
-        int above = at + (cdf[at] <= u ? 1 : 0);
-        if (above >= 2 && cdf[above - 1] == u && cdf[above - 2] == u)
+        else
+        {
+            // the first index of [at, end] whose entry exceeds u (end when none does), by halving without branches
+            int length = end - at;
+            while (length > 0)
+            {
+                int half = length >> 1;
+                int past = cdf[at + half] <= u ? 1 : 0;
+                at += (half + 1) & -past;
+                length = (half & (past - 1)) | ((length - half - 1) & -past);
+            }
+        }
+        if (at >= 2 && cdf[at - 1] == u && cdf[at - 2] == u)
         {
             return InverseProbe(cdf, d, w);
         }
-        return Math.Min(above, d - 1);
+        return Math.Min(at, d - 1);
+    }
+
+    /// <summary>The guide of a table: guide[j] = the first i with cdf[i] &gt; u(w_j), w_j = ⌈j·2³² / d⌉ the smallest word
+    /// of bucket j, for j &lt; d, and guide[d] = d. u grows with w, so every word of bucket j has its answer in
+    /// [guide[j], guide[j + 1]].</summary>
+    public static void BuildGuide(double* cdf, int d, int* guide)
+    {
+        int at = 0;
+        for (int j = 0; j < d; j++)
+        {
+            uint first = (uint)((((ulong)j << 32) + (ulong)d - 1) / (ulong)d);
+            double u = first / 4294967296.0 * cdf[d - 1];
+            while (at < d && cdf[at] <= u)
+            {
+                at++;
+            }
+            guide[j] = at;
+        }
+        guide[d] = d;
     }
 
     /// <summary>The reference rule: the probe sequence of a binary search for u = w / 2³²·cdf[d − 1] in the ascending
@@ -318,94 +351,4 @@ internal static unsafe class GseRows
             keys[j] = ulong.MaxValue;
         }
     }
-}
-
-/// <summary>Working memory of one part (thread) of GSE's row selection: pinned arrays sized for rows of k slots, c
-/// candidates and batches of B rows.</summary>
-internal sealed unsafe class GseRowScratch
-{
-    private readonly byte[] _block;
-
-    public GseRowScratch(int k, int c, int batch)
-    {
-        int width = Math.Max(k, c);
-        int pad = (width + 15) & ~15;
-        int tableSize = 1;
-        while (tableSize < 2 * c + 2)
-        {
-            tableSize <<= 1;
-        }
-        long bitmapWords = BitmapInputs / 64;
-        long[] sizes = [8L * pad, 8L * pad, 4L * pad, 4L * pad, 4L * pad, 4L * pad, 4L * pad, 4L * (pad + 16), 4L * tableSize, 4L * pad, 4L * pad, 4L * Math.Max(batch, 1), 8 * bitmapWords, 8 * bitmapWords];
-        _block = GC.AllocateArray<byte>(checked((int)(sizes.Sum(x => (x + 63) & ~63L) + 8L * pad + 192)), pinned: true);
-        byte* p = (byte*)(((nint)Unsafe.AsPointer(ref _block[0]) + 63) & ~(nint)63);
-        byte* Next(long bytes)
-        {
-            byte* at = p;
-            p += (bytes + 63) & ~63L;
-            return at;
-        }
-        Keys = (ulong*)Next(sizes[0]);
-        Rank = (ulong*)Next(sizes[1]);
-        Survives = (int*)Next(sizes[2]);
-        Grown = (int*)Next(sizes[3]);
-        From = (int*)Next(sizes[4]);
-        OldIndex = (int*)Next(sizes[5]);
-        NewIndex = (int*)Next(sizes[6]);
-        Copy = Next(sizes[7]);
-        Table = (int*)Next(sizes[8]);
-        Candidates = (int*)Next(sizes[9]);
-        Gradients = (float*)Next(sizes[10]);
-        Z = (float*)Next(sizes[11]);
-        Used = (ulong*)Next(sizes[12]);
-        Drawn = (ulong*)Next(sizes[13]);
-        Below = (int*)Next(4L * pad);
-        Placed = (int*)Next(4L * pad);
-        _tableSize = tableSize;
-    }
-
-    private readonly int _tableSize;
-
-    /// <summary>Input widths up to this draw through the bitmaps <see cref="Used"/> and <see cref="Drawn"/> (all clear
-    /// between rows); wider ones through the hash set <see cref="Table"/>.</summary>
-    public const int BitmapInputs = 1 << 16;
-
-    public int* Below { get; }
-    public int* Placed { get; }
-
-    public ulong* Used { get; }
-    public ulong* Drawn { get; }
-
-    public ulong* Keys { get; }
-    public ulong* Rank { get; }
-    public int* Survives { get; }
-    public int* Grown { get; }
-    public int* From { get; }
-    public int* OldIndex { get; }
-    public int* NewIndex { get; }
-
-    /// <summary>A row of values or of one state tensor.</summary>
-    public byte* Copy { get; }
-
-    /// <summary>The draw's hash set.</summary>
-    public int* Table { get; }
-
-    /// <summary>The fused update's candidates, their gradients and the row's logits / loss gradient [B].</summary>
-    public int* Candidates { get; }
-    public float* Gradients { get; }
-    public float* Z { get; }
-
-    /// <summary>The hash set's size for c candidates: the smallest power of two ≥ 2c + 2.</summary>
-    public int TableSize(int c)
-    {
-        int size = 1;
-        while (size < 2 * c + 2)
-        {
-            size <<= 1;
-        }
-        return size <= _tableSize ? size : throw new ArgumentOutOfRangeException(nameof(c), c, "gse: more candidates than the scratch was sized for");
-    }
-
-    /// <summary>Keeps the pinned block alive until the end of a part.</summary>
-    public void KeepAlive() => GC.KeepAlive(_block);
 }

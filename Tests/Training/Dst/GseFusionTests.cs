@@ -82,23 +82,28 @@ public class GseFusionTests
     }
 
     [Fact]
-    public unsafe void Branch_free_cdf_inverse_equals_the_binary_search_probe_sequence_with_exact_hits_on_repeated_entries()
+    public unsafe void Guided_cdf_inverse_equals_the_binary_search_probe_sequence_with_exact_hits_on_repeated_entries()
     {
         var r = new System.Random(9);
         for (int trial = 0; trial < 200; trial++)
         {
             // integer entries with many zero steps (repeated entries) and a total of 2³²: then u = w exactly, so words
             // equal to entries hit them exactly
-            int d = 1 + r.Next(40);
+            // (long runs of zero steps now and then: buckets that span many entries)
+            int d = 1 + r.Next(trial % 4 == 0 ? 300 : 40);
             double total = 0;
-            var cdf = Enumerable.Range(0, d).Select(_ => total += (r.Next(3) == 0 ? 0 : 1 + r.Next(5)) * 1048576.0).ToArray();
+            int zeroOdds = trial % 4 == 0 ? 20 : 3;
+            var cdf = Enumerable.Range(0, d).Select(_ => total += (r.Next(zeroOdds) != 0 && trial % 4 == 0 || r.Next(zeroOdds) == 0 ? 0 : 1 + r.Next(5)) * 1048576.0).ToArray();
             cdf[^1] = 4294967296.0;
+            var guide = new int[d + 1];
             fixed (double* p = cdf)
+            fixed (int* g = guide)
             {
+                Xmc.Engine.Backends.Cpu.GseRows.BuildGuide(p, d, g);
                 var words = cdf.Where(x => x < 4294967296.0).Select(x => (uint)x).Concat(Enumerable.Range(0, 20).Select(_ => (uint)r.NextInt64(1L << 32))).Append(0u);
                 foreach (uint w in words)
                 {
-                    Assert.Equal(Xmc.Engine.Backends.Cpu.GseRows.InverseProbe(p, d, w), Xmc.Engine.Backends.Cpu.GseRows.Inverse(p, d, w));
+                    Assert.Equal(Xmc.Engine.Backends.Cpu.GseRows.InverseProbe(p, d, w), Xmc.Engine.Backends.Cpu.GseRows.Inverse(p, d, w, g));
                 }
             }
         }
