@@ -3,7 +3,7 @@ using Xmc.Engine.Backends;
 namespace Xmc.Models;
 
 /// <summary>How a <see cref="FixedFanInLinear"/> trains itself with the fused SGD update (the values' gradient
-/// is applied label chunk by chunk inside the loss and never stored; docs/memory-precision.md).</summary>
+/// is applied label chunk by chunk inside the loss and never stored; docs/memory.md).</summary>
 /// <param name="Momentum">μ in [0, 1): 0 = plain SGD; else a BFloat16 velocity per value (2 bytes per slot) and a
 /// Float32 one per bias.</param>
 /// <param name="Rounding">How new values are written to their storage type (Float32 is exact).</param>

@@ -111,7 +111,7 @@ public sealed class OptimConfig
     public double HeadSgdLr { get; set; } = FusedSgdDefaultLr;
 
     /// <summary>Default of <see cref="HeadSgdLr"/>: 10, the best of 0.3, 1, 3, 10 (and 30) for the fp8 head after one epoch of the
-    /// synthetic default (docs/memory-precision.md); the loss is a sum over labels averaged over the batch, so a
+    /// synthetic default (docs/memory.md); the loss is a sum over labels averaged over the batch, so a
     /// value's gradient is small and plain SGD needs a large rate.</summary>
     public const double FusedSgdDefaultLr = 10.0;
 
