@@ -40,6 +40,18 @@ public class ShardedTrainingTests
 
     private static string[] Args(string dir) => ["train", "--out", dir, .. Settings.SelectMany(s => new[] { "--set", s })];
 
+    // validation split and kNN fusion left to "auto" are turned off in a sharded run, saying so, and recorded so
+    [Fact]
+    public void Auto_validation_and_fusion_are_turned_off_and_said_so()
+    {
+        MpiJob.RequireMpirun();
+        var (folder, output) = TwoRanks.Value;
+        Assert.Contains("a run of 2 ranks: no validation split and no kNN fusion", output);
+        var stored = ConfigLoader.FromJson(File.ReadAllText(Path.Combine(folder, "config.json")), "config.json", []);
+        Assert.Equal(0, stored.Data.Validation);
+        Assert.Equal(0, stored.Fusion.Knn);
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(3)]

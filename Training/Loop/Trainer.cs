@@ -58,6 +58,17 @@ public sealed class Trainer : IDisposable
         if (communicator is { Size: > 1 })
         {
             DistributedRun.CheckConfig(config, communicator.Size);
+            // what a sharded run does not do yet is refused when asked for (above); left to "auto" it is turned off,
+            // saying so, rather than run half-supported
+            if (config.Data.Validation is null || config.Fusion.Knn is null)
+            {
+                config.Data.Validation ??= 0;
+                config.Fusion.Knn ??= 0;
+                if (communicator.Rank == 0)
+                {
+                    output.WriteLine($"a run of {communicator.Size} ranks: no validation split and no kNN fusion (data.validation=0, fusion.knn=0; not supported across ranks yet, docs/distributed.md)");
+                }
+            }
             _dist = new DistributedRun(communicator);
             if (config.Run.Output is null)
             {
