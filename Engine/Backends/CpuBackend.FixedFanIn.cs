@@ -62,27 +62,13 @@ public sealed unsafe partial class CpuBackend
     public void FixedFanInBackwardValues(nint xT, nint deltaT, int batch, int inFeatures, nint indices, DType indexType,
         long labels, int fanIn, nint gradValues, float beta)
     {
+        // the values are not read without an input gradient: any value type serves
         switch (indexType)
         {
-            case DType.UInt16: BackwardValues<ushort>(xT, deltaT, batch, indices, labels, fanIn, gradValues, beta); break;
-            case DType.Int32: BackwardValues<int>(xT, deltaT, batch, indices, labels, fanIn, gradValues, beta); break;
+            case DType.UInt16: Backward<float, ushort>(xT, deltaT, batch, inFeatures, 0, indices, labels, fanIn, gradValues, beta, 0, 0, 0); break;
+            case DType.Int32: Backward<float, int>(xT, deltaT, batch, inFeatures, 0, indices, labels, fanIn, gradValues, beta, 0, 0, 0); break;
             default: throw UnsupportedTypes(nameof(FixedFanInBackwardValues), DType.Float32, indexType);
         }
-    }
-
-    private static void BackwardValues<TI>(nint xT, nint deltaT, int batch, nint indices, long labels, int fanIn, nint gradValues, float beta)
-        where TI : unmanaged
-    {
-        CpuVector.ForBlocks(labels, 64, (l0, l1) =>
-        {
-            TI* ix = (TI*)indices;
-            float* x = (float*)xT, dl = (float*)deltaT, g = (float*)gradValues;
-            for (long l = l0; l < l1; l++)
-            {
-                long row = l * fanIn;
-                FanInRows.Backward(x, dl + l * batch, batch, (float*)null, ix + row, fanIn, g + row, beta, null);
-            }
-        });
     }
 
     // Per-thread partial sums: each worker scatters its label range into its own [inFeatures, batch] buffer
@@ -94,70 +80,29 @@ public sealed unsafe partial class CpuBackend
 
     public void FixedFanInBackwardInput(nint deltaT, int batch, int inFeatures, nint values, DType valueType, nint indices,
         DType indexType, long labels, int fanIn, nint gradXT, nint workspace)
-    {
-        switch (valueType, indexType)
-        {
-            case (DType.Float32, DType.UInt16): BackwardInput<float, ushort>(deltaT, batch, inFeatures, values, indices, labels, fanIn, gradXT, workspace); break;
-            case (DType.Float32, DType.Int32): BackwardInput<float, int>(deltaT, batch, inFeatures, values, indices, labels, fanIn, gradXT, workspace); break;
-            case (DType.BFloat16, DType.UInt16): BackwardInput<BFloat16, ushort>(deltaT, batch, inFeatures, values, indices, labels, fanIn, gradXT, workspace); break;
-            case (DType.BFloat16, DType.Int32): BackwardInput<BFloat16, int>(deltaT, batch, inFeatures, values, indices, labels, fanIn, gradXT, workspace); break;
-            case (DType.Float8E4M3, DType.UInt16): BackwardInput<Float8E4M3, ushort>(deltaT, batch, inFeatures, values, indices, labels, fanIn, gradXT, workspace); break;
-            case (DType.Float8E4M3, DType.Int32): BackwardInput<Float8E4M3, int>(deltaT, batch, inFeatures, values, indices, labels, fanIn, gradXT, workspace); break;
-            default: throw UnsupportedTypes(nameof(FixedFanInBackwardInput), valueType, indexType);
-        }
-    }
-
-    private static void BackwardInput<TV, TI>(nint deltaT, int batch, int inFeatures, nint values, nint indices, long labels,
-        int fanIn, nint gradXT, nint workspace) where TV : unmanaged where TI : unmanaged
-    {
-        int parts = (int)Math.Clamp(labels / 256, 1, InputPartials);
-        long size = (long)inFeatures * batch;
-        long per = (labels + parts - 1) / parts;
-        Parallel.For(0, parts, p =>
-        {
-            TV* v = (TV*)values;
-            TI* ix = (TI*)indices;
-            float* dl = (float*)deltaT;
-            float* acc = (float*)workspace + p * size;
-            new Span<float>(acc, checked((int)size)).Clear();
-            long l0 = p * per, l1 = Math.Min(labels, l0 + per);
-            for (long l = l0; l < l1; l++)
-            {
-                long row = l * fanIn;
-                FanInRows.Backward(null, dl + l * batch, batch, v + row, ix + row, fanIn, null, 0f, acc);
-            }
-        });
-        CpuVector.ForBlocks(size, 4096, (i0, i1) =>
-        {
-            float* g = (float*)gradXT;
-            for (int p = 0; p < parts; p++)
-            {
-                float* acc = (float*)workspace + p * size;
-                CpuVector.Axpy(g + i0, acc + i0, 1f, (int)(i1 - i0));
-            }
-        });
-    }
+        => FixedFanInBackward(0, deltaT, batch, inFeatures, values, valueType, indices, indexType, labels, fanIn, 0, 0, gradXT, workspace);
 
     public void FixedFanInBackward(nint xT, nint deltaT, int batch, int inFeatures, nint values, DType valueType, nint indices,
         DType indexType, long labels, int fanIn, nint gradValues, nint gradBias, nint gradXT, nint workspace)
     {
         switch (valueType, indexType)
         {
-            case (DType.Float32, DType.UInt16): Backward<float, ushort>(xT, deltaT, batch, inFeatures, values, indices, labels, fanIn, gradValues, gradBias, gradXT, workspace); break;
-            case (DType.Float32, DType.Int32): Backward<float, int>(xT, deltaT, batch, inFeatures, values, indices, labels, fanIn, gradValues, gradBias, gradXT, workspace); break;
-            case (DType.BFloat16, DType.UInt16): Backward<BFloat16, ushort>(xT, deltaT, batch, inFeatures, values, indices, labels, fanIn, gradValues, gradBias, gradXT, workspace); break;
-            case (DType.BFloat16, DType.Int32): Backward<BFloat16, int>(xT, deltaT, batch, inFeatures, values, indices, labels, fanIn, gradValues, gradBias, gradXT, workspace); break;
-            case (DType.Float8E4M3, DType.UInt16): Backward<Float8E4M3, ushort>(xT, deltaT, batch, inFeatures, values, indices, labels, fanIn, gradValues, gradBias, gradXT, workspace); break;
-            case (DType.Float8E4M3, DType.Int32): Backward<Float8E4M3, int>(xT, deltaT, batch, inFeatures, values, indices, labels, fanIn, gradValues, gradBias, gradXT, workspace); break;
+            case (DType.Float32, DType.UInt16): Backward<float, ushort>(xT, deltaT, batch, inFeatures, values, indices, labels, fanIn, gradValues, 0f, gradBias, gradXT, workspace); break;
+            case (DType.Float32, DType.Int32): Backward<float, int>(xT, deltaT, batch, inFeatures, values, indices, labels, fanIn, gradValues, 0f, gradBias, gradXT, workspace); break;
+            case (DType.BFloat16, DType.UInt16): Backward<BFloat16, ushort>(xT, deltaT, batch, inFeatures, values, indices, labels, fanIn, gradValues, 0f, gradBias, gradXT, workspace); break;
+            case (DType.BFloat16, DType.Int32): Backward<BFloat16, int>(xT, deltaT, batch, inFeatures, values, indices, labels, fanIn, gradValues, 0f, gradBias, gradXT, workspace); break;
+            case (DType.Float8E4M3, DType.UInt16): Backward<Float8E4M3, ushort>(xT, deltaT, batch, inFeatures, values, indices, labels, fanIn, gradValues, 0f, gradBias, gradXT, workspace); break;
+            case (DType.Float8E4M3, DType.Int32): Backward<Float8E4M3, int>(xT, deltaT, batch, inFeatures, values, indices, labels, fanIn, gradValues, 0f, gradBias, gradXT, workspace); break;
             default: throw UnsupportedTypes(nameof(FixedFanInBackward), valueType, indexType);
         }
     }
 
-    // One walk over each row's slots for the value gradient, the bias gradient and the input gradient: the row's δ is
-    // loaded once and its slots' indices and values once. The input gradient goes into per-part partial sums, as in
-    // BackwardInput; without it the rows are split in blocks as in BackwardValues.
+    // One walk over each row's slots for the value gradient (β·g + it), the bias gradient and the input gradient, each
+    // skipped where its pointer is zero (the separate entry points come here too): the row's δ is loaded once and its
+    // slots' indices and values once. The input gradient goes into per-part partial sums; without it the rows are
+    // split in blocks.
     private static void Backward<TV, TI>(nint xT, nint deltaT, int batch, int inFeatures, nint values, nint indices, long labels,
-        int fanIn, nint gradValues, nint gradBias, nint gradXT, nint workspace) where TV : unmanaged where TI : unmanaged
+        int fanIn, nint gradValues, float beta, nint gradBias, nint gradXT, nint workspace) where TV : unmanaged where TI : unmanaged
     {
         void Rows(long l0, long l1, float* acc)
         {
@@ -168,7 +113,7 @@ public sealed unsafe partial class CpuBackend
             {
                 long row = l * fanIn;
                 float* d = dl + l * batch;
-                FanInRows.Backward(x, d, batch, v + row, ix + row, fanIn, g == null ? null : g + row, 0f, acc);
+                FanInRows.Backward(x, d, batch, v + row, ix + row, fanIn, g == null ? null : g + row, beta, acc);
                 if (gb != null)
                 {
                     gb[l] = System.Numerics.Tensors.TensorPrimitives.Sum(new ReadOnlySpan<float>(d, batch));
