@@ -186,13 +186,24 @@ public sealed partial class FixedFanInLinear : Module, IOutputHead
                 {
                     throw new InvalidOperationException($"FixedFanInLinear: row {l} slot {j} has input {v} after {idx[(long)l * FanIn + j - 1]}: indices must be strictly ascending");
                 }
+                if (_rewiredSlots > 0 && (j < _rewiredSlots) != (v < _rewiredInputs))
+                {
+                    throw new InvalidOperationException($"FixedFanInLinear: row {l} slot {j} has input {v}, but slots below {_rewiredSlots} read inputs below {_rewiredInputs} and the others inputs from there on");
+                }
             }
         }
     }
 
     private void Initialise(ulong seed, ulong offset)
     {
-        int k = FanIn, d = InFeatures;
+        var (values, indices) = Draw(seed, offset, FanIn, InFeatures);
+        SetValues(values);
+        SetIndices(indices);
+    }
+
+    // this layer's rows of a layer of fan-in k over width d drawn from (seed, offset): see the constructor
+    private (float[] Values, int[] Indices) Draw(ulong seed, ulong offset, int k, int d)
+    {
         var values = new float[(long)Labels * k];
         var indices = new int[(long)Labels * k];
         float bound = 1f / MathF.Sqrt(k);
@@ -204,8 +215,7 @@ public sealed partial class FixedFanInLinear : Module, IOutputHead
             Philox.DistinctBelow(seed, offset + (first + (ulong)l) * perRow, d, indices.AsSpan(l * k, k));
             Philox.FillUniform(seed, valuesOffset + (first + (ulong)l) * perRow, values.AsSpan(l * k, k), -bound, bound);
         });
-        SetValues(values);
-        SetIndices(indices);
+        return (values, indices);
     }
 
     /// <summary>Replaces the values from host floats (row-major [L·k]), rounded to nearest into their storage type.</summary>

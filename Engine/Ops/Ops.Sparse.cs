@@ -27,4 +27,34 @@ public static partial class Ops
         });
         return y;
     }
+
+    /// <summary>The rows of <paramref name="x"/> [B, F] as a dense [B, F] float tensor on its device (duplicate column
+    /// entries of a row add up). Not recorded for autodiff: a CSR input's values carry no gradient. The rows are
+    /// assembled on the host and copied once, so this is for inputs that are read densely, not for wide batches on
+    /// a GPU.</summary>
+    public static Tensor CsrToDense(CsrTensor x)
+    {
+        const string op = "csr_to_dense";
+        ArgumentNullException.ThrowIfNull(x);
+        Check.Live(op, x.Values);
+        int rows = x.Rows, cols = x.Cols;
+        var rowPtr = x.RowPtr.ToArray<int>();
+        var colIdx = x.ColIdx.ToArray<int>();
+        var values = x.Values.ToArray<float>();
+        var dense = new float[(long)rows * cols];
+        for (int r = 0; r < rows; r++)
+        {
+            long at = (long)r * cols;
+            for (int i = rowPtr[r]; i < rowPtr[r + 1]; i++)
+            {
+                int c = colIdx[i];
+                if ((uint)c >= (uint)cols)
+                {
+                    throw new ArgumentException($"{op}: row {r} has column {c}, outside [0, {cols})", nameof(x));
+                }
+                dense[at + c] += values[i];
+            }
+        }
+        return Tensor.FromArray(dense, new Shape(rows, cols), x.Device);
+    }
 }

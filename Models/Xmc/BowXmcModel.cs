@@ -34,7 +34,22 @@ public sealed class BowXmcModel : Module, IXmcModel
             Intermediate = Register("intermediate", new DenseLinear(config.Hidden, config.Intermediate, seed: seed + 1, device: dev));
             width = config.Intermediate;
         }
-        Head = (IOutputHead)Register("head", OutputHeads.Build(config, width, labels, seed + 2, dev, shard));
+        RawFanIn = config.RawFanIn;
+        if (RawFanIn > 0)
+        {
+            // one head over [embedding | raw features]: the embedding slots first (rewired by DST), the raw ones after
+            if (config.Head != HeadKind.FanIn || shard is { IsWhole: false } || RawFanIn > features)
+            {
+                throw new ArgumentException($"model.rawFanIn: {RawFanIn} raw-feature slots need the fixed fan-in head of one process and at most {features} features", nameof(config));
+            }
+            var wide = (FixedFanInLinear)OutputHeads.Build(config with { FanIn = config.FanIn + RawFanIn }, width + features, labels, seed + 2, dev);
+            wide.ConfineRewiring(config.FanIn, width, seed + 2);
+            Head = (IOutputHead)Register("head", wide);
+        }
+        else
+        {
+            Head = (IOutputHead)Register("head", OutputHeads.Build(config, width, labels, seed + 2, dev, shard));
+        }
         if (config.AuxClusters > 0)
         {
             Aux = Register("aux", new LabelClusterObjective(config.Hidden, config.AuxClusters, seed + 3, dev));
@@ -66,8 +81,12 @@ public sealed class BowXmcModel : Module, IXmcModel
     /// <inheritdoc/>
     public string Description { get; }
 
-    /// <summary>1024 points: the model keeps only [B, hidden]-sized activations.</summary>
-    public int PredictionBatchSize => 1024;
+    /// <summary>Slots per label of the head on the raw features (model.rawFanIn); 0 = none.</summary>
+    public int RawFanIn { get; }
+
+    /// <summary>1024 points: the model keeps only [B, hidden]-sized activations; 128 with raw-feature slots, whose head
+    /// input holds each point's features densely.</summary>
+    public int PredictionBatchSize => RawFanIn > 0 ? 128 : 1024;
 
     /// <inheritdoc/>
     Module IXmcModel.Module => this;
@@ -114,6 +133,18 @@ public sealed class BowXmcModel : Module, IXmcModel
 
     /// <inheritdoc/>
     public Tensor Project(Tensor embedding) => Intermediate is null ? embedding : Ops.Relu(Intermediate.Forward(embedding));
+
+    /// <inheritdoc/>
+    public Tensor HeadInput(XmcBatch batch, Tensor embedding)
+    {
+        var projected = Project(embedding);
+        if (RawFanIn == 0)
+        {
+            return projected;
+        }
+        var rows = (batch as SparseFeatureBatch ?? throw new ArgumentException($"the bag-of-words model reads sparse feature rows, not {batch?.GetType().Name}", nameof(batch))).Rows;
+        return Ops.ConcatCols(projected, Ops.CsrToDense(rows));
+    }
 
     /// <summary>Parameters of the encoder side (input layer, intermediate layer and the auxiliary cluster head).</summary>
     public IEnumerable<Parameter> EncoderParameters() => OutputHeads.EncoderSide(this);

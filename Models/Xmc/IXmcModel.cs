@@ -31,6 +31,11 @@ public interface IXmcModel : IDisposable
     /// <summary>The head's input [B, width] from the encoder output: through the intermediate layer when there is one.</summary>
     Tensor Project(Tensor embedding);
 
+    /// <summary>The head's input for <paramref name="batch"/> from its encoder output <paramref name="embedding"/>:
+    /// <see cref="Project"/> of it, and for a bag-of-words model with raw-feature slots (model.rawFanIn) the batch's
+    /// weighted features beside it.</summary>
+    Tensor HeadInput(XmcBatch batch, Tensor embedding) => Project(embedding);
+
     /// <summary>Parameters of the encoder side (everything below the head, intermediate layer and auxiliary head included).</summary>
     IEnumerable<Parameter> EncoderParameters();
 

@@ -32,6 +32,13 @@ public sealed record XmcModelConfig
     /// <summary>Inputs per label of the sparse head.</summary>
     public int FanIn { get; set; } = 32;
 
+    /// <summary>Bag-of-words encoder with the fixed fan-in head: further slots per label that read the weighted raw
+    /// features directly, beside the <see cref="FanIn"/> slots on the embedding — a sparse linear ("wide") path to
+    /// the words that name a label. Each label's are the features of largest summed weight over its training points,
+    /// chosen once when the run starts, starting at 0 and trained with the rest of the head; DST rewires only the
+    /// embedding slots. 0 = off.</summary>
+    public int RawFanIn { get; set; }
+
     /// <summary>Slots per label the sparse head keeps when it holds a reservoir (Top-KAST's backward set B, k_B ≥
     /// <see cref="FanIn"/>; the <see cref="FanIn"/> largest |values| of a row form the forward set); 0 = no reservoir.
     /// Set by training from <c>dst.reservoir</c> when <c>dst.algorithm=topkast</c>.</summary>

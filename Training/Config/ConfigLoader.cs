@@ -186,6 +186,11 @@ public static class ConfigLoader
         }
         int width = c.Model.Intermediate > 0 ? c.Model.Intermediate : c.Model.Encoder == EncoderKind.Bert && c.Model.InitFrom is null ? BertSizes.For(c.Model).HiddenSize : c.Model.Hidden;
         Require(c.Model.FanIn <= width, "model.fanIn", $"{c.Model.FanIn} inputs per label cannot be chosen from a layer input of width {width}");
+        Require(c.Model.RawFanIn >= 0, "model.rawFanIn", "must be ≥ 0 (0 = no raw-feature slots)");
+        Require(c.Model.RawFanIn == 0 || (c.Model.Encoder == EncoderKind.Bow && c.Model.Head == HeadKind.FanIn), "model.rawFanIn",
+            "raw-feature slots belong to the bag-of-words model's fixed fan-in head (model.encoder=bow, model.head=fanin); set model.rawFanIn=0");
+        Require(c.Model.RawFanIn == 0 || c.Dst.Algorithm is DstAlgorithmKind.None or DstAlgorithmKind.Set, "model.rawFanIn",
+            $"dst.algorithm={TrainConfigNames.DstAlgorithm.Name(c.Dst.Algorithm)} does not keep the raw-feature slots apart yet: use dst.algorithm=set or none, or model.rawFanIn=0");
         Require(c.Model.LabelChunk >= 0, "model.labelChunk", "must be ≥ 0 (0 = automatic)");
         Require(c.Model.AuxClusters == 0 || c.Model.AuxClusters >= 2, "model.auxClusters", $"{c.Model.AuxClusters}: must be 0 (off) or ≥ 2 (one cluster carries no information)");
         Require(c.Model.AuxClusters == 0 || c.Data.Train is not null || c.Model.AuxClusters <= c.Data.SyntheticLabels, "model.auxClusters",

@@ -50,6 +50,7 @@ public sealed class DistributedRun(ICommunicator communicator)
         Refuse(config.Model.Encoder != EncoderKind.Bow, "model.encoder", "the bert encoder");
         Refuse(config.Model.Head != HeadKind.FanIn || config.Model.BackwardFanIn > config.Model.FanIn, "model.head", "a head other than the fixed fan-in one without a reservoir");
         Refuse(config.Model.AuxClusters > 0, "model.auxClusters", "the auxiliary label-cluster objective");
+        Refuse(config.Model.RawFanIn > 0, "model.rawFanIn", "raw-feature slots in the head");
         Refuse(config.Model.InputDropout > 0 || config.Model.HiddenDropout > 0, "model.inputDropout/hiddenDropout", "dropout");
         Refuse(config.Dst.Algorithm is not (DstAlgorithmKind.None or DstAlgorithmKind.Set), "dst.algorithm", $"DST other than set ({TrainConfigNames.DstAlgorithm.Name(config.Dst.Algorithm)})");
         Refuse(config.Data.Validation is > 0, "data.validation", "a validation split (model selection)");

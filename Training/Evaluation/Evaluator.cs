@@ -33,7 +33,8 @@ public static class Evaluator
                 rows[i] = start + i;
             }
             using var scope = TensorScope.Begin();
-            var h = model.Project(model.Embed(inputs.Batch(rows.AsSpan(0, n), device)));
+            var input = inputs.Batch(rows.AsSpan(0, n), device);
+            var h = model.HeadInput(input, model.Embed(input));
             var (scores, labels) = model.Head.TopK(h, k, chunking);
             var ids = labels.ToArray<int>();
             var sc = scores.ToArray<float>();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Xmc.Engine;
 using Xmc.Engine.Distributed;
+using Xmc.Models;
 using Xmc.Models.Bert;
 using Xmc.Models.Text;
 using Xmc.Models.Xmc;
@@ -66,6 +67,12 @@ public static class ModelSetup
         var test = data.Test is null ? null : new TfIdfInputs(data.Test, weights);
         var validation = data.Validation is null ? null : new TfIdfInputs(data.Validation, weights);
         var model = XmcModelBuilder.Build(config.Model, shape, (ulong)config.Run.Seed, device);
+        if (config.Model.RawFanIn > 0 && model.Head is FixedFanInLinear { HasFixedSlots: true } wide)
+        {
+            // a resumed run loads its slots from the checkpoint over these
+            wide.SetFixedInputs(RawFeatureSlots.Choose(data.Train.Labels, train, config.Model.RawFanIn, wide.RewiredInputs));
+            notes.Add($"raw-feature slots: {config.Model.RawFanIn} per label on the features of largest summed weight over its training points (model.rawFanIn)");
+        }
         return new PreparedModel(model, train, test, weights.Extras, notes, validation);
     }
 

@@ -51,8 +51,9 @@ public sealed class TrainStep(IXmcModel model, XmcDataset train, XmcInputs input
         var y = XmcInputs.Labels(train, rows, device);
         try
         {
-            var e = model.Embed(inputs.Batch(rows, device));
-            var x = model.Project(e);
+            var input = inputs.Batch(rows, device);
+            var e = model.Embed(input);
+            var x = model.HeadInput(input, e);
             var loss = model.Head.Loss(x, y, chunking);
             double mainValue = loss.Item(), value = mainValue, auxValue = double.NaN;
             float weight = aux?.Weight.At(step) ?? 0f;

@@ -49,7 +49,7 @@ public sealed class DstController(IDstAlgorithm algorithm, DstSchedule schedule,
         bool any = false;
         foreach (var layer in layers)
         {
-            int n = Schedule.PruneCount(step, layer.FanIn, layer.InFeatures);
+            int n = Schedule.PruneCount(step, layer.RewiredFanIn, layer.RewiredInputs);
             if (n == 0)
             {
                 continue;
