@@ -54,7 +54,7 @@ public sealed class BowXmcModel : Module, IXmcModel
         {
             Aux = Register("aux", new LabelClusterObjective(config.Hidden, config.AuxClusters, seed + 3, dev));
         }
-        Description = $"bow {features}→{config.Hidden}{(Intermediate is null ? "" : $"→{config.Intermediate}")}→{OutputHeads.Describe(config)} over {labels} labels{(shard is { IsWhole: false } part ? $" (this rank: {part})" : "")}";
+        Description = $"bow {features}→{config.Hidden}{(Intermediate is null ? "" : $"→{config.Intermediate}")}→{OutputHeads.Describe(config)}{(RawFanIn > 0 ? $" + {RawFanIn} raw-feature slots per label" : "")} over {labels} labels{(shard is { IsWhole: false } part ? $" (this rank: {part})" : "")}";
     }
 
     /// <summary>Input width (vocabulary size).</summary>

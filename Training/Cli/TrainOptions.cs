@@ -27,7 +27,7 @@ internal sealed class TrainOptions
     public Option<string?> BertMemory { get; } = new("--bert-memory") { Description = "what BERT keeps for the backward: free (default), keep, recompute, bf16, recompute-bf16 (model.bertMemory; see docs/memory.md)" };
     public Option<int?> Intermediate { get; } = new("--intermediate") { Description = "width of the intermediate layer between encoder and head (default 0 = none)" };
     public Option<string?> Output { get; } = new("--out", "--output") { Description = "run folder for config.json, metrics.jsonl, checkpoints and predictions (default runs/<UTC time>)" };
-    public Option<int?> Epochs { get; } = new("--epochs") { Description = "passes over the training data (default 10)" };
+    public Option<int?> Epochs { get; } = new("--epochs") { Description = "passes over the training data (default: optim.epochs, 3)" };
     public Option<string?> Device { get; } = new("--device") { Description = "cpu, cuda or cuda:N (default cpu; XMC_DEVICE also sets it)" };
     public Option<string?> Limit { get; } = new("--device-memory-limit") { Description = "cap on device memory, e.g. 12GiB, 512MiB or a byte count (on the CPU never above the process's memory limit)" };
     public Option<int?> AuxClusters { get; } = new("--aux-clusters") { Description = "clusters of the auxiliary label-cluster objective (model.auxClusters; default 0 = off)" };
